@@ -1,0 +1,151 @@
+"""Kontor's event store on the eventsourcing library's PostgreSQL infrastructure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+from uuid import UUID
+
+import msgspec
+from eventsourcing.application import Application
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper
+from psycopg.conninfo import conninfo_to_dict
+
+from adapters.postgres.mapper import StructMapper, decode_event, encode_state
+from adapters.postgres.recorder import KontorRecorder
+from application.ports import (
+    Append,
+    ConcurrencyConflict,
+    DuplicateIdempotencyKey,
+    IdempotentWrite,
+    Metadata,
+    Recorded,
+)
+from domain.location.model import Location, LocationOpened
+from domain.location.model import evolve as evolve_location
+from domain.product.model import Product, ProductDefined
+from domain.product.model import evolve as evolve_product
+from domain.shared.events import DomainEvent
+from domain.store.model import Store, StoreOpened
+from domain.store.model import evolve as evolve_store
+
+APPLICATION_NAME = "Kontor"
+
+
+def library_env(database_url: str, *, pool_size: int = 10) -> dict[str, str]:
+    """The eventsourcing library's POSTGRES_* settings for a libpq URL."""
+    parts = conninfo_to_dict(database_url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": str(parts.get("dbname") or "postgres"),
+        "POSTGRES_HOST": str(parts.get("host") or "127.0.0.1"),
+        "POSTGRES_PORT": str(parts.get("port") or "5432"),
+        "POSTGRES_USER": str(parts.get("user") or "postgres"),
+        "POSTGRES_PASSWORD": str(parts.get("password") or ""),
+        "POSTGRES_POOL_SIZE": str(pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(pool_size * 2),
+        "POSTGRES_PRE_PING": "y",
+        "POSTGRES_LOCK_TIMEOUT": "5",
+        "CREATE_TABLE": "y",
+    }
+
+
+class KontorEvents(Application[UUID]):
+    """The library application whose recorder holds every Kontor event.
+
+    Command handling does not go through the library's aggregate repository (Kontor's
+    aggregates are pure decide/evolve functions); projections subscribe to this application.
+    """
+
+    name = APPLICATION_NAME
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return StructMapper()
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        recorder = KontorRecorder(
+            datastore=self.factory.datastore,  # type: ignore[attr-defined]
+            events_table_name=f"{self.name.lower()}_events",
+        )
+        recorder.create_table()
+        return recorder
+
+
+def _catalog_row(tenant_id: UUID, stream_id: UUID, version: int, event: DomainEvent) -> Any:
+    state: Location | Store | Product
+    if isinstance(event, LocationOpened):
+        state, kind, code = evolve_location(event, Location()), "location", event.code
+    elif isinstance(event, StoreOpened):
+        state, kind, code = evolve_store(event, Store()), "store", event.code
+    elif isinstance(event, ProductDefined):
+        state, kind, code = evolve_product(event, Product()), "product", event.sku
+    else:
+        return None
+    return (tenant_id, kind, code, msgspec.json.encode(state), version)
+
+
+class PostgresEventStore:
+    """Implements the EventStore port."""
+
+    def __init__(self, app: KontorEvents) -> None:
+        self.app = app
+        self.recorder = cast(KontorRecorder, app.recorder)
+
+    @property
+    def datastore(self) -> Any:
+        return self.recorder.datastore
+
+    def load(self, after: Mapping[UUID, int]) -> dict[UUID, list[Recorded]]:
+        loaded: dict[UUID, list[Recorded]] = {stream_id: [] for stream_id in after}
+        for stored in self.recorder.load(after):
+            event, metadata = decode_event(stored.topic, stored.state)
+            stream_id = cast(UUID, stored.originator_id)
+            loaded[stream_id].append(
+                Recorded(stream_id, stored.originator_version, event, metadata)
+            )
+        return loaded
+
+    def append(
+        self,
+        appends: Sequence[Append],
+        metadata: Metadata,
+        *,
+        idempotent: IdempotentWrite | None = None,
+    ) -> int:
+        from eventsourcing.persistence import StoredEvent
+
+        stored: list[StoredEvent] = []
+        catalog_rows = []
+        for append in appends:
+            for offset, event in enumerate(append.events, start=1):
+                version = append.expected_version + offset
+                stored.append(
+                    StoredEvent(
+                        originator_id=append.stream_id,
+                        originator_version=version,
+                        topic=type(event).topic(),
+                        state=encode_state(event, metadata),
+                    )
+                )
+                row = _catalog_row(metadata.tenant_id, append.stream_id, version, event)
+                if row is not None:
+                    catalog_rows.append(row)
+        idempotency = None
+        if idempotent is not None:
+            response = idempotent.response
+            idempotency = (
+                idempotent.tenant_id,
+                idempotent.key,
+                response.request_hash,
+                response.status,
+                response.body,
+            )
+        try:
+            positions = self.recorder.insert_events(
+                stored, idempotency=idempotency, catalog_rows=catalog_rows
+            )
+        except IntegrityError as error:
+            if "idempotency_keys_pkey" in str(error):
+                raise DuplicateIdempotencyKey(str(error)) from error
+            raise ConcurrencyConflict(str(error)) from error
+        return max(positions or [0])

@@ -1,0 +1,103 @@
+"""Maps Kontor's msgspec events to the eventsourcing library's StoredEvent, with upcasting.
+
+A stored event's `topic` is `<aggregate>.<EventName>`; its `state` is the JSON envelope
+`{"v": schema version, "meta": Metadata, "data": event fields}`. Reading an envelope whose `v` is
+older than the event class's `schema_version` runs the registered upcasters one version at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+from uuid import UUID
+
+import msgspec
+from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+
+from application.ports import Metadata, Recorded
+from domain.shared.events import EVENT_TYPES, DomainEvent
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+def upcaster(topic: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+    """Registers a function turning version `from_version` of a topic's data into the next one."""
+
+    def register(function: Upcaster) -> Upcaster:
+        UPCASTERS[(topic, from_version)] = function
+        return function
+
+    return register
+
+
+class Envelope(msgspec.Struct, frozen=True):
+    v: int
+    meta: Metadata
+    data: msgspec.Raw
+
+
+class UnknownEventTopic(LookupError):
+    pass
+
+
+class _NoTranscoder(Transcoder):
+    def encode(self, obj: Any) -> bytes:
+        raise NotImplementedError
+
+    def decode(self, data: bytes) -> Any:
+        raise NotImplementedError
+
+
+_encoder = msgspec.json.Encoder()
+_envelope_decoder = msgspec.json.Decoder(Envelope)
+_decoders: dict[type[DomainEvent], msgspec.json.Decoder[Any]] = {}
+
+
+def _decoder(cls: type[DomainEvent]) -> msgspec.json.Decoder[Any]:
+    decoder = _decoders.get(cls)
+    if decoder is None:
+        decoder = _decoders[cls] = msgspec.json.Decoder(cls)
+    return decoder
+
+
+def encode_state(event: DomainEvent, metadata: Metadata) -> bytes:
+    return _encoder.encode({"v": type(event).schema_version, "meta": metadata, "data": event})
+
+
+def decode_event(topic: str, state: bytes) -> tuple[DomainEvent, Metadata]:
+    cls = EVENT_TYPES.get(topic)
+    if cls is None:
+        raise UnknownEventTopic(f"no event class for stored topic {topic!r}")
+    envelope = _envelope_decoder.decode(state)
+    if envelope.v == cls.schema_version:
+        return cast(DomainEvent, _decoder(cls).decode(envelope.data)), envelope.meta
+    data: dict[str, Any] = msgspec.json.decode(envelope.data)
+    for version in range(envelope.v, cls.schema_version):
+        data = UPCASTERS[(topic, version)](data)
+    return msgspec.convert(data, cls), envelope.meta
+
+
+class StructMapper(Mapper[UUID]):
+    """The library's Mapper for `Recorded` envelopes around msgspec event Structs."""
+
+    def __init__(self) -> None:
+        super().__init__(transcoder=_NoTranscoder())
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        recorded = cast(Recorded, domain_event)
+        return StoredEvent(
+            originator_id=recorded.originator_id,
+            originator_version=recorded.originator_version,
+            topic=type(recorded.event).topic(),
+            state=encode_state(recorded.event, recorded.metadata),
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        event, metadata = decode_event(stored_event.topic, stored_event.state)
+        return Recorded(
+            originator_id=cast(UUID, stored_event.originator_id),
+            originator_version=stored_event.originator_version,
+            event=event,
+            metadata=metadata,
+        )

@@ -1,0 +1,16 @@
+"""The aggregate kinds the executor can load."""
+
+from __future__ import annotations
+
+from application.streams import Kind
+from domain.location import model as location
+from domain.order import state as order
+from domain.product import model as product
+from domain.stock import state as stock
+from domain.store import model as store
+
+STOCK = Kind("stock", stock.Stock(), stock.evolve, stock.Stock)
+ORDER = Kind("order", order.Order(), order.evolve, order.Order)
+PRODUCT = Kind("product", product.Product(), product.evolve, product.Product)
+LOCATION = Kind("location", location.Location(), location.evolve, location.Location)
+STORE = Kind("store", store.Store(), store.evolve, store.Store)

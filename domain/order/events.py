@@ -1,0 +1,88 @@
+"""Events of the Order aggregate: one stream per order."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+
+from domain.shared.events import DomainEvent
+from domain.shared.money import Money
+
+
+class Customer(msgspec.Struct, frozen=True):
+    email: str
+    name: str
+
+
+class Address(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    line1: str
+    city: str
+    postal_code: str
+    country: str
+    line2: str | None = None
+    region: str | None = None
+
+
+class OrderLine(msgspec.Struct, frozen=True):
+    line_no: int
+    sku: str
+    quantity: int
+    unit_price: Money
+
+
+class Allocation(msgspec.Struct, frozen=True):
+    location: str
+    quantity: int
+
+
+class LineAllocation(msgspec.Struct, frozen=True):
+    line_no: int
+    allocations: list[Allocation]
+    backordered: int
+
+
+class CancelledLine(msgspec.Struct, frozen=True):
+    line_no: int
+    quantity: int
+    released: list[Allocation]
+    backorder_dropped: int
+
+
+class OrderEvent(DomainEvent, frozen=True, kw_only=True):
+    aggregate = "order"
+
+
+class OrderPlaced(OrderEvent, frozen=True, kw_only=True):
+    order_id: UUID
+    store: str
+    channel: str
+    external_id: str | None
+    currency: str
+    customer: Customer
+    shipping_address: Address
+    lines: list[OrderLine]
+    placed_at: datetime
+
+
+class OrderAllocated(OrderEvent, frozen=True, kw_only=True):
+    lines: list[LineAllocation]
+
+
+class OrderHeld(OrderEvent, frozen=True, kw_only=True):
+    reason: str
+
+
+class OrderReleased(OrderEvent, frozen=True, kw_only=True):
+    pass
+
+
+class OrderLinesCancelled(OrderEvent, frozen=True, kw_only=True):
+    lines: list[CancelledLine]
+    reason: str
+
+
+class OrderCancelled(OrderEvent, frozen=True, kw_only=True):
+    reason: str

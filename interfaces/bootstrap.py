@@ -1,0 +1,94 @@
+"""The composition root: the only place that knows which adapter serves which port."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.cache import MemoryCache, RedisCache
+from adapters.postgres.catalog import PostgresCatalog
+from adapters.postgres.event_store import KontorEvents, PostgresEventStore, library_env
+from adapters.postgres.idempotency import PostgresIdempotencyStore
+from adapters.postgres.schema import STATEMENTS
+from adapters.postgres.snapshots import PostgresSnapshotStore
+from adapters.postgres.tenants import PostgresTenantStore
+from adapters.security import Argon2Hasher
+from application.catalog import CatalogCommands
+from application.executor import Executor
+from application.orders import OrderCommands
+from application.ports import Cache
+from application.stock import StockCommands
+from application.streams import Streams
+from application.tenants import Tenants
+from interfaces.config import Settings
+from projections.runner import PROJECTIONS, construct_view
+
+
+@dataclass
+class Container:
+    settings: Settings
+    env: dict[str, str]
+    events: KontorEvents
+    store: PostgresEventStore
+    datastore: Any
+    streams: Streams
+    catalog: PostgresCatalog
+    catalog_commands: CatalogCommands
+    stock: StockCommands
+    orders: OrderCommands
+    tenants: Tenants
+    idempotency: PostgresIdempotencyStore
+    cache: Cache
+
+    def close(self) -> None:
+        self.events.close()
+
+
+def _database_url(settings: Settings) -> str:
+    if settings.database_url is None:
+        raise RuntimeError(
+            "KONTOR_DATABASE_URL is not set; start Kontor with `kontor serve` (which starts the "
+            "embedded PostgreSQL) or point KONTOR_DATABASE_URL at a PostgreSQL server"
+        )
+    return settings.database_url
+
+
+def migrate(settings: Settings) -> None:
+    """Creates or updates every table Kontor needs. Safe to run repeatedly and concurrently."""
+    env = library_env(_database_url(settings), pool_size=2)
+    events = KontorEvents(env=env)
+    try:
+        with events.recorder.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
+            curs.execute("SELECT pg_advisory_xact_lock(7700001)")
+            for statement in STATEMENTS:
+                curs.execute(statement)
+        for name in PROJECTIONS:
+            construct_view(name, env).datastore.close()
+    finally:
+        events.close()
+
+
+def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
+    env = library_env(_database_url(settings), pool_size=pool_size)
+    events = KontorEvents(env=env)
+    datastore = events.recorder.datastore  # type: ignore[attr-defined]
+    store = PostgresEventStore(events)
+    streams = Streams(store, PostgresSnapshotStore(datastore))
+    executor = Executor(store, streams)
+    catalog = PostgresCatalog(datastore)
+    cache: Cache = RedisCache(settings.redis_url) if settings.redis_url else MemoryCache()
+    return Container(
+        settings=settings,
+        env=env,
+        events=events,
+        store=store,
+        datastore=datastore,
+        streams=streams,
+        catalog=catalog,
+        catalog_commands=CatalogCommands(executor, catalog),
+        stock=StockCommands(executor, catalog),
+        orders=OrderCommands(executor, streams, catalog),
+        tenants=Tenants(PostgresTenantStore(datastore), Argon2Hasher(), cache),
+        idempotency=PostgresIdempotencyStore(datastore),
+        cache=cache,
+    )

@@ -1,0 +1,158 @@
+"""Inventory levels per SKU x location: on hand, reserved, available, moving-average cost."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+from uuid import UUID
+
+import msgspec
+from psycopg import Cursor
+from psycopg.rows import DictRow
+
+from application.ports import Recorded
+from domain.stock.events import (
+    StockAdjusted,
+    StockReceived,
+    StockReservationReleased,
+    StockReserved,
+    StockTransferredIn,
+    StockTransferredOut,
+)
+from domain.stock.state import Stock, evolve
+from projections.base import View, ViewProjection
+
+_decode = msgspec.json.Decoder(Stock).decode
+
+DDL = (
+    """CREATE TABLE IF NOT EXISTS inventory_levels (
+        tenant_id uuid NOT NULL,
+        sku text NOT NULL,
+        location text NOT NULL,
+        stream_id uuid NOT NULL,
+        version bigint NOT NULL,
+        on_hand int NOT NULL,
+        reserved int NOT NULL,
+        available int NOT NULL,
+        average_cost numeric,
+        cost_currency text,
+        updated_at timestamptz NOT NULL,
+        state bytea NOT NULL,
+        PRIMARY KEY (tenant_id, sku, location))""",
+)
+
+UPSERT = """
+INSERT INTO inventory_levels (tenant_id, sku, location, stream_id, version, on_hand, reserved,
+    available, average_cost, cost_currency, updated_at, state)
+VALUES (%(tenant_id)s, %(sku)s, %(location)s, %(stream_id)s, %(version)s, %(on_hand)s,
+    %(reserved)s, %(available)s, %(average_cost)s, %(cost_currency)s, %(updated_at)s, %(state)s)
+ON CONFLICT (tenant_id, sku, location) DO UPDATE SET version = EXCLUDED.version,
+    on_hand = EXCLUDED.on_hand, reserved = EXCLUDED.reserved, available = EXCLUDED.available,
+    average_cost = EXCLUDED.average_cost, cost_currency = EXCLUDED.cost_currency,
+    updated_at = EXCLUDED.updated_at, state = EXCLUDED.state
+WHERE inventory_levels.version < EXCLUDED.version
+"""
+
+
+class InventoryView(View):
+    tables = ("inventory_levels",)
+    ddl = DDL
+
+    def write(self, curs: Cursor[DictRow], recorded: Recorded) -> None:
+        event: Any = recorded.event
+        tenant_id = recorded.metadata.tenant_id
+        curs.execute(
+            "SELECT state, version FROM inventory_levels "
+            "WHERE tenant_id = %s AND sku = %s AND location = %s",
+            (tenant_id, event.sku, event.location),
+            prepare=True,
+        )
+        row = curs.fetchone()
+        if row is not None and row["version"] >= recorded.originator_version:
+            return
+        state = Stock() if row is None else _decode(bytes(row["state"]))
+        state = evolve(event, state)
+        cost = state.average_cost
+        curs.execute(
+            UPSERT,
+            {
+                "tenant_id": tenant_id,
+                "sku": event.sku,
+                "location": event.location,
+                "stream_id": recorded.originator_id,
+                "version": recorded.originator_version,
+                "on_hand": state.on_hand,
+                "reserved": state.reserved,
+                "available": state.available,
+                "average_cost": None if cost is None else cost.amount,
+                "cost_currency": None if cost is None else cost.currency,
+                "updated_at": recorded.timestamp,
+                "state": msgspec.json.encode(state),
+            },
+            prepare=True,
+        )
+
+
+class InventoryProjection(ViewProjection):
+    name = "inventory_levels"
+    topics: ClassVar[tuple[str, ...]] = tuple(  # type: ignore[misc]
+        cls.topic()
+        for cls in (
+            StockReceived,
+            StockAdjusted,
+            StockTransferredOut,
+            StockTransferredIn,
+            StockReserved,
+            StockReservationReleased,
+        )
+    )
+
+
+class InventoryRow(msgspec.Struct, frozen=True):
+    sku: str
+    location: str
+    on_hand: int
+    reserved: int
+    available: int
+    average_cost: str | None
+    cost_currency: str | None
+    version: int
+
+
+def list_inventory(
+    curs: Cursor[DictRow],
+    tenant_id: UUID,
+    *,
+    sku: str | None,
+    location: str | None,
+    limit: int,
+    after: tuple[str, str] | None,
+) -> list[InventoryRow]:
+    where = ["tenant_id = %(tenant)s"]
+    params: dict[str, Any] = {"tenant": tenant_id, "limit": limit}
+    if sku:
+        where.append("sku = %(sku)s")
+        params["sku"] = sku
+    if location:
+        where.append("location = %(location)s")
+        params["location"] = location
+    if after is not None:
+        where.append("(sku, location) > (%(after_sku)s, %(after_location)s)")
+        params["after_sku"], params["after_location"] = after
+    curs.execute(
+        f"SELECT * FROM inventory_levels WHERE {' AND '.join(where)} "  # type: ignore[arg-type]
+        "ORDER BY sku, location LIMIT %(limit)s",
+        params,
+    )
+    return [
+        InventoryRow(
+            sku=r["sku"],
+            location=r["location"],
+            on_hand=r["on_hand"],
+            reserved=r["reserved"],
+            available=r["available"],
+            average_cost=None if r["average_cost"] is None else str(r["average_cost"]),
+            cost_currency=r["cost_currency"],
+            version=r["version"],
+        )
+        for r in curs.fetchall()
+    ]
