@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from domain.shared.errors import DomainError, NotFound
+from domain.shared.errors import DomainError, InvalidCommand
 
 
 class PreconditionFailed(DomainError):
@@ -9,11 +9,11 @@ class PreconditionFailed(DomainError):
     code = "precondition_failed"
 
 
-class UnknownLocation(NotFound):
+class UnknownLocation(InvalidCommand):
     code = "unknown_location"
 
 
-class UnknownProduct(NotFound):
+class UnknownProduct(InvalidCommand):
     code = "unknown_product"
 
 

@@ -1,0 +1,52 @@
+"""The Litestar application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+
+from interfaces.bootstrap import Container, build_container
+from interfaces.config import load_settings
+from interfaces.http.problems import EXCEPTION_HANDLERS
+from interfaces.http.routes.catalog import CatalogController
+from interfaces.http.routes.health import HealthController
+from interfaces.http.routes.orders import OrderController
+from interfaces.http.routes.stock import StockController
+from interfaces.http.support import authenticate, container_of
+
+MAX_BODY_BYTES = 1_048_576
+
+
+def create_app(container: Container) -> Litestar:
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            container.close()
+
+    return Litestar(
+        route_handlers=[HealthController, CatalogController, StockController, OrderController],
+        dependencies={
+            "container": Provide(container_of, sync_to_thread=False),
+            "principal": Provide(authenticate, sync_to_thread=True),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        state=State({"container": container}),
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(
+            title="Kontor", version="1", description="Event-sourced commerce operations engine.",
+            path="/schema",
+        ),
+        lifespan=[lifespan],
+    )
+
+
+def create_app_from_env() -> Litestar:
+    """Factory for the ASGI server's worker processes (settings come from the environment)."""
+    return create_app(build_container(load_settings()))

@@ -1,0 +1,73 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+from urllib.parse import urlparse
+
+import msgspec
+from litestar import Controller, Response, get
+
+from adapters.cache import RedisCache
+from interfaces.bootstrap import Container
+from projections.runner import PROJECTIONS, ProjectionStatus, construct_view, status
+
+
+class Check(msgspec.Struct):
+    name: str
+    ok: bool
+    detail: str
+
+
+class Readiness(msgspec.Struct):
+    ready: bool
+    checks: list[Check]
+    projections: list[ProjectionStatus]
+
+
+def _tcp(url: str, default_port: int) -> Check:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), 1):
+            return Check(parsed.scheme, True, "reachable")
+    except OSError as error:
+        return Check(parsed.scheme, False, f"unreachable: {error}")
+
+
+class HealthController(Controller):
+    path = ""
+    tags = ["health"]
+
+    @get("/health", sync_to_thread=False)
+    def health(self) -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @get("/ready", sync_to_thread=True)
+    def ready(self, container: Container) -> Response[Any]:
+        """Readiness: servers reachable, and how far each projection lags behind the store."""
+        checks: list[Check] = []
+        try:
+            with container.datastore.transaction() as curs:
+                curs.execute("SELECT 1")
+            checks.append(Check("postgres", True, "reachable"))
+        except Exception as error:
+            checks.append(Check("postgres", False, f"unreachable: {error}"))
+        settings = container.settings
+        if settings.nats_url:
+            checks.append(_tcp(settings.nats_url, 4222))
+        if settings.redis_url and isinstance(container.cache, RedisCache):
+            try:
+                checks.append(Check("redis", container.cache.ping(), "reachable"))
+            except Exception as error:
+                checks.append(Check("redis", False, f"unreachable: {error}"))
+        if settings.clickhouse_url and settings.clickhouse_url.startswith("http"):
+            checks.append(_tcp(settings.clickhouse_url, 8123))
+        projections: list[ProjectionStatus] = []
+        if checks[0].ok:
+            views = container.views or {n: construct_view(n, container.env) for n in PROJECTIONS}
+            container.views = views
+            projections = [status(view, name) for name, view in views.items()]
+        ready = all(check.ok for check in checks)
+        return Response(Readiness(ready, checks, projections), status_code=200 if ready else 503)

@@ -1,0 +1,212 @@
+"""Orders: place (reserving stock atomically), read, list, cancel, hold, release."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import Parameter
+
+from application.orders import NewOrder, Placed
+from application.streams import Loaded
+from application.tenants import Principal
+from domain.order.decide import RequestedLine
+from domain.order.events import Address, Customer
+from domain.order.state import Order, OrderStatus
+from domain.shared.money import Money
+from interfaces.bootstrap import Container
+from interfaces.http.problems import ApiProblem
+from interfaces.http.schemas import CancelIn, HoldIn, OrderIn, OrderOut, OrderSummaryOut, Page
+from interfaces.http.support import Cursor, etag, if_match, json_response, run_command
+from projections.orders import list_orders
+
+Limit = Annotated[int, Parameter(ge=1, le=200)]
+STATUSES = {status.value for status in OrderStatus}
+
+
+def _order(loaded: Loaded[Order]) -> tuple[int, OrderOut, int]:
+    return 200, OrderOut.of(loaded.state, loaded.version), loaded.version
+
+
+class OrderController(Controller):
+    path = "/v1/orders"
+    tags = ["orders"]
+
+    @post("/", sync_to_thread=True)
+    def place(
+        self, data: OrderIn, request: Request[Any, Any, Any], container: Container, principal: Principal
+    ) -> Response[bytes]:
+        """Places an order and reserves its stock in one atomic append.
+
+        Re-posting the same (channel, external_id) returns the existing order with 200.
+        Without enough stock, and unless the store allows backorders, the answer is 409
+        `insufficient_stock` and nothing is written.
+        """
+        address = data.shipping_address
+        new = NewOrder(
+            store=data.store,
+            channel=data.channel,
+            external_id=data.external_id,
+            currency=data.currency,
+            customer=Customer(data.customer.email, data.customer.name),
+            shipping_address=Address(
+                name=address.name,
+                line1=address.line1,
+                line2=address.line2,
+                city=address.city,
+                region=address.region,
+                postal_code=address.postal_code,
+                country=address.country,
+            ),
+            lines=[RequestedLine(line.sku, line.quantity, line.unit_price) for line in data.lines],
+        )
+
+        def render(placed: Placed) -> tuple[int, OrderOut, int]:
+            order = placed.order
+            return (201 if placed.created else 200), OrderOut.of(order.state, order.version), order.version
+
+        return run_command(
+            request, container, principal, data, lambda ctx: container.orders.place(ctx, new), render
+        )
+
+    @get("/{order_id:uuid}", sync_to_thread=True)
+    def detail(self, order_id: UUID, container: Container, principal: Principal) -> Response[bytes]:
+        """One order, read from its event stream (always current). ETag is its version."""
+        loaded = container.orders.get(principal.tenant_id, order_id)
+        import msgspec
+
+        return json_response(
+            200, msgspec.json.encode(OrderOut.of(loaded.state, loaded.version)), version=loaded.version
+        )
+
+    @get("/", sync_to_thread=True)
+    def list(
+        self,
+        container: Container,
+        principal: Principal,
+        status: str | None = None,
+        store: str | None = None,
+        q: str | None = None,
+        limit: Limit = 50,
+        cursor: str | None = None,
+    ) -> Page[OrderSummaryOut]:
+        """Orders, newest first, filtered by status, store or a search over customer and
+        external id (read model; see /ready for its lag)."""
+        if status is not None and status not in STATUSES:
+            raise ApiProblem(
+                400, "invalid_status", f"status must be one of {', '.join(sorted(STATUSES))}"
+            )
+        after = Cursor.decode(cursor)
+        position = None
+        if after is not None:
+            try:
+                position = (datetime.fromisoformat(after[0]), UUID(after[1]))
+            except (ValueError, IndexError, TypeError) as error:
+                raise ApiProblem(400, "invalid_cursor", "the cursor is not one this API issued") from error
+        with container.datastore.transaction() as curs:
+            rows = list_orders(
+                curs,
+                principal.tenant_id,
+                status=status,
+                store=store,
+                search=q,
+                limit=limit + 1,
+                after=position,
+            )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        items = [
+            OrderSummaryOut(
+                id=r.id,
+                version=r.version,
+                status=r.status,
+                on_hold=r.on_hold,
+                store=r.store,
+                channel=r.channel,
+                external_id=r.external_id,
+                total=Money.of(r.total, r.currency),
+                units=r.units,
+                backordered=r.backordered,
+                customer_email=r.customer_email,
+                customer_name=r.customer_name,
+                country=r.country,
+                placed_at=r.placed_at,
+                updated_at=r.updated_at,
+            )
+            for r in rows
+        ]
+        next_cursor = (
+            Cursor.encode([rows[-1].placed_at.isoformat(), str(rows[-1].id)]) if more else None
+        )
+        return Page(items, next_cursor)
+
+    @post("/{order_id:uuid}/cancel", sync_to_thread=True)
+    def cancel(
+        self,
+        order_id: UUID,
+        data: CancelIn,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+    ) -> Response[bytes]:
+        """Cancels the whole order, or some quantities of some lines; releases their stock."""
+        lines = None
+        if data.lines is not None:
+            lines = {}
+            for line in data.lines:
+                lines[line.line_no] = lines.get(line.line_no, 0) + line.quantity
+        expected = if_match(request)
+        return run_command(
+            request,
+            container,
+            principal,
+            data,
+            lambda ctx: container.orders.cancel(
+                ctx, order_id, reason=data.reason, lines=lines, if_version=expected
+            ),
+            _order,
+        )
+
+    @post("/{order_id:uuid}/hold", sync_to_thread=True)
+    def hold(
+        self,
+        order_id: UUID,
+        data: HoldIn,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+    ) -> Response[bytes]:
+        """Puts the order on hold: it will not be picked until released."""
+        expected = if_match(request)
+        return run_command(
+            request,
+            container,
+            principal,
+            data,
+            lambda ctx: container.orders.hold(ctx, order_id, reason=data.reason, if_version=expected),
+            _order,
+        )
+
+    @post("/{order_id:uuid}/release", sync_to_thread=True)
+    def release(
+        self,
+        order_id: UUID,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+    ) -> Response[bytes]:
+        """Releases a hold."""
+        expected = if_match(request)
+        return run_command(
+            request,
+            container,
+            principal,
+            {"release": str(order_id)},
+            lambda ctx: container.orders.release(ctx, order_id, if_version=expected),
+            _order,
+        )
+
+
+__all__ = ["OrderController", "etag"]

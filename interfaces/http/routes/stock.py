@@ -1,0 +1,156 @@
+"""Stock receipts, adjustments, transfers, and inventory levels."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import Parameter
+
+from application.stock import ReceiptLine
+from application.tenants import Principal
+from domain.shared.money import Money
+from interfaces.bootstrap import Container
+from interfaces.http.schemas import (
+    AdjustmentIn,
+    InventoryOut,
+    Page,
+    ReceiptIn,
+    ReceiptOut,
+    StockOut,
+    TransferIn,
+    TransferOut,
+)
+from interfaces.http.support import Cursor, run_command
+from projections.inventory import list_inventory
+
+Limit = Annotated[int, Parameter(ge=1, le=500)]
+
+
+class StockController(Controller):
+    path = "/v1"
+    tags = ["stock"]
+
+    @post("/stock/receipts", sync_to_thread=True)
+    def receive(
+        self, data: ReceiptIn, request: Request[Any, Any, Any], container: Container, principal: Principal
+    ) -> Response[bytes]:
+        """Receives goods into a location; a unit cost feeds the moving-average cost."""
+        lines = [
+            ReceiptLine(
+                line.sku,
+                line.quantity,
+                Money.of(line.unit_cost.amount, line.unit_cost.currency) if line.unit_cost else None,
+            )
+            for line in data.lines
+        ]
+        return run_command(
+            request,
+            container,
+            principal,
+            data,
+            lambda ctx: container.stock.receive(
+                ctx, location=data.location, lines=lines, reference=data.reference
+            ),
+            lambda loaded: (
+                201,
+                ReceiptOut([StockOut.of(item.state, item.version) for item in loaded]),
+                None,
+            ),
+        )
+
+    @post("/stock/adjustments", sync_to_thread=True)
+    def adjust(
+        self,
+        data: AdjustmentIn,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+    ) -> Response[bytes]:
+        """A cycle count (`counted`) or a correction (`delta`), with a reason."""
+        return run_command(
+            request,
+            container,
+            principal,
+            data,
+            lambda ctx: container.stock.adjust(
+                ctx,
+                location=data.location,
+                sku=data.sku,
+                reason=data.reason,
+                counted=data.counted,
+                delta=data.delta,
+            ),
+            lambda loaded: (201, StockOut.of(loaded.state, loaded.version), loaded.version),
+        )
+
+    @post("/stock/transfers", sync_to_thread=True)
+    def transfer(
+        self,
+        data: TransferIn,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+    ) -> Response[bytes]:
+        """Moves available units between two locations, atomically."""
+        return run_command(
+            request,
+            container,
+            principal,
+            data,
+            lambda ctx: container.stock.transfer(
+                ctx,
+                sku=data.sku,
+                from_location=data.from_location,
+                to_location=data.to_location,
+                quantity=data.quantity,
+            ),
+            lambda pair: (
+                201,
+                TransferOut(
+                    StockOut.of(pair[0].state, pair[0].version),
+                    StockOut.of(pair[1].state, pair[1].version),
+                ),
+                None,
+            ),
+        )
+
+    @get("/inventory", sync_to_thread=True)
+    def inventory(
+        self,
+        container: Container,
+        principal: Principal,
+        sku: str | None = None,
+        location: str | None = None,
+        limit: Limit = 100,
+        cursor: str | None = None,
+    ) -> Page[InventoryOut]:
+        """Inventory levels per SKU x location (read model; see /ready for its lag)."""
+        after = Cursor.decode(cursor)
+        with container.datastore.transaction() as curs:
+            rows = list_inventory(
+                curs,
+                principal.tenant_id,
+                sku=sku,
+                location=location,
+                limit=limit + 1,
+                after=(str(after[0]), str(after[1])) if after and len(after) == 2 else None,
+            )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        items = [
+            InventoryOut(
+                sku=r.sku,
+                location=r.location,
+                on_hand=r.on_hand,
+                reserved=r.reserved,
+                available=r.available,
+                average_cost=Money(Decimal(r.average_cost), r.cost_currency)
+                if r.average_cost is not None and r.cost_currency
+                else None,
+                version=r.version,
+            )
+            for r in rows
+        ]
+        return Page(items, Cursor.encode([rows[-1].sku, rows[-1].location]) if more else None)
