@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 import msgspec
 
-from domain.shared.errors import DomainError
+from domain.shared.errors import InvalidCommand
 
 # ISO 4217 minor units for the currencies Kontor accepts.
 MINOR_UNITS: dict[str, int] = {
@@ -17,11 +17,11 @@ MINOR_UNITS: dict[str, int] = {
 }  # fmt: skip
 
 
-class UnknownCurrency(DomainError):
+class UnknownCurrency(InvalidCommand):
     code = "unknown_currency"
 
 
-class InvalidAmount(DomainError):
+class InvalidAmount(InvalidCommand):
     code = "invalid_amount"
 
 

@@ -40,7 +40,9 @@ def create_app(container: Container) -> Litestar:
         state=State({"container": container}),
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
-            title="Kontor", version="1", description="Event-sourced commerce operations engine.",
+            title="Kontor",
+            version="1",
+            description="Event-sourced commerce operations engine.",
             path="/schema",
         ),
         lifespan=[lifespan],

@@ -105,7 +105,7 @@ def on_validation(_: Request[Any, Any, Any], error: ValidationException) -> Resp
         if isinstance(item, dict)
     ]
     detail = str(error.detail)
-    if "malformed" in detail.lower() or "json" in detail.lower() and not errors:
+    if "malformed" in detail.lower() or ("json" in detail.lower() and not errors):
         return problem(400, "malformed_json", f"the request body is not valid JSON: {detail}")
     message = "; ".join(f"{e.field}: {e.message}" for e in errors) or detail
     return problem(422, "validation_failed", message, errors=errors)

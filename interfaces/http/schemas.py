@@ -27,7 +27,7 @@ Country = Annotated[str, Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alp
 Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217")]
 Quantity = Annotated[int, Meta(gt=0, le=1_000_000_000)]
 NonNegative = Annotated[int, Meta(ge=0, le=1_000_000_000)]
-Amount = Annotated[Decimal, Meta(description="decimal string, e.g. \"12.30\"")]
+Amount = Annotated[Decimal, Meta(description='decimal string, e.g. "12.30"')]
 Email = Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)]
 
 
@@ -117,7 +117,9 @@ class ProductOut(msgspec.Struct):
             product.sku,
             product.name,
             product.weight_grams,
-            DimensionsIn(dims.length_mm, dims.width_mm, dims.height_mm) if dims else DimensionsIn(0, 0, 0),
+            DimensionsIn(dims.length_mm, dims.width_mm, dims.height_mm)
+            if dims
+            else DimensionsIn(0, 0, 0),
             product.prices,
             product.unit_cost,
         )

@@ -74,7 +74,9 @@ def if_match(request: Request[Any, Any, Any]) -> int | None:
         return None
     value = header.strip().removeprefix("W/").strip('"')
     if not value.isdigit():
-        raise ApiProblem(400, "invalid_if_match", f"If-Match must be an ETag like '\"3\"', got {header!r}")
+        raise ApiProblem(
+            400, "invalid_if_match", f"If-Match must be an ETag like '\"3\"', got {header!r}"
+        )
     return int(value)
 
 
@@ -105,7 +107,9 @@ def run_command(
 
     if key is not None:
         if not key or len(key) > MAX_IDEMPOTENCY_KEY:
-            raise ApiProblem(400, "invalid_idempotency_key", "Idempotency-Key must be 1-255 characters")
+            raise ApiProblem(
+                400, "invalid_idempotency_key", "Idempotency-Key must be 1-255 characters"
+            )
         fingerprint = hashlib.sha256(
             request.method.encode() + request.url.path.encode() + msgspec.json.encode(data)
         ).hexdigest()
@@ -116,7 +120,8 @@ def run_command(
     try:
         result = run(ctx)
     except IdempotentReplay:
-        assert key is not None and ctx.idempotency is not None
+        assert key is not None
+        assert ctx.idempotency is not None
         stored = container.idempotency.find(principal.tenant_id, key)
         assert stored is not None
         return _replay(stored, ctx.idempotency.request_hash)
@@ -160,7 +165,9 @@ class Cursor:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
             value = msgspec.json.decode(raw)
         except (binascii.Error, ValueError, msgspec.DecodeError) as error:
-            raise ApiProblem(400, "invalid_cursor", "the cursor is not one this API issued") from error
+            raise ApiProblem(
+                400, "invalid_cursor", "the cursor is not one this API issued"
+            ) from error
         if not isinstance(value, list):
             raise ApiProblem(400, "invalid_cursor", "the cursor is not one this API issued")
         return value

@@ -33,7 +33,11 @@ class CatalogController(Controller):
 
     @post("/stores", sync_to_thread=True)
     def create_store(
-        self, data: StoreIn, request: Request[Any, Any, Any], container: Container, principal: Principal
+        self,
+        data: StoreIn,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
     ) -> Response[bytes]:
         """Opens a store (a sales channel's shop front) with its currency and backorder policy."""
         return run_command(
@@ -128,7 +132,11 @@ class CatalogController(Controller):
 
     @get("/products", sync_to_thread=True)
     def list_products(
-        self, container: Container, principal: Principal, limit: Limit = 50, cursor: str | None = None
+        self,
+        container: Container,
+        principal: Principal,
+        limit: Limit = 50,
+        cursor: str | None = None,
     ) -> Page[ProductOut]:
         """Lists products by SKU, a page at a time."""
         after = Cursor.decode(cursor)

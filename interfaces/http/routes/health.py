@@ -29,7 +29,9 @@ class Readiness(msgspec.Struct):
 def _tcp(url: str, default_port: int) -> Check:
     parsed = urlparse(url)
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), 1):
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 1
+        ):
             return Check(parsed.scheme, True, "reachable")
     except OSError as error:
         return Check(parsed.scheme, False, f"unreachable: {error}")

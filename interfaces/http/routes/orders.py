@@ -36,7 +36,11 @@ class OrderController(Controller):
 
     @post("/", sync_to_thread=True)
     def place(
-        self, data: OrderIn, request: Request[Any, Any, Any], container: Container, principal: Principal
+        self,
+        data: OrderIn,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
     ) -> Response[bytes]:
         """Places an order and reserves its stock in one atomic append.
 
@@ -65,10 +69,19 @@ class OrderController(Controller):
 
         def render(placed: Placed) -> tuple[int, OrderOut, int]:
             order = placed.order
-            return (201 if placed.created else 200), OrderOut.of(order.state, order.version), order.version
+            return (
+                (201 if placed.created else 200),
+                OrderOut.of(order.state, order.version),
+                order.version,
+            )
 
         return run_command(
-            request, container, principal, data, lambda ctx: container.orders.place(ctx, new), render
+            request,
+            container,
+            principal,
+            data,
+            lambda ctx: container.orders.place(ctx, new),
+            render,
         )
 
     @get("/{order_id:uuid}", sync_to_thread=True)
@@ -78,7 +91,9 @@ class OrderController(Controller):
         import msgspec
 
         return json_response(
-            200, msgspec.json.encode(OrderOut.of(loaded.state, loaded.version)), version=loaded.version
+            200,
+            msgspec.json.encode(OrderOut.of(loaded.state, loaded.version)),
+            version=loaded.version,
         )
 
     @get("/", sync_to_thread=True)
@@ -104,7 +119,9 @@ class OrderController(Controller):
             try:
                 position = (datetime.fromisoformat(after[0]), UUID(after[1]))
             except (ValueError, IndexError, TypeError) as error:
-                raise ApiProblem(400, "invalid_cursor", "the cursor is not one this API issued") from error
+                raise ApiProblem(
+                    400, "invalid_cursor", "the cursor is not one this API issued"
+                ) from error
         with container.datastore.transaction() as curs:
             rows = list_orders(
                 curs,
@@ -185,7 +202,9 @@ class OrderController(Controller):
             container,
             principal,
             data,
-            lambda ctx: container.orders.hold(ctx, order_id, reason=data.reason, if_version=expected),
+            lambda ctx: container.orders.hold(
+                ctx, order_id, reason=data.reason, if_version=expected
+            ),
             _order,
         )
 

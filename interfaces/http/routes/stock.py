@@ -34,14 +34,20 @@ class StockController(Controller):
 
     @post("/stock/receipts", sync_to_thread=True)
     def receive(
-        self, data: ReceiptIn, request: Request[Any, Any, Any], container: Container, principal: Principal
+        self,
+        data: ReceiptIn,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
     ) -> Response[bytes]:
         """Receives goods into a location; a unit cost feeds the moving-average cost."""
         lines = [
             ReceiptLine(
                 line.sku,
                 line.quantity,
-                Money.of(line.unit_cost.amount, line.unit_cost.currency) if line.unit_cost else None,
+                Money.of(line.unit_cost.amount, line.unit_cost.currency)
+                if line.unit_cost
+                else None,
             )
             for line in data.lines
         ]
