@@ -83,7 +83,7 @@ class Executor:
                     continue
                 except DuplicateIdempotencyKey as error:
                     raise IdempotentReplay(str(error)) from error
-                self.streams.saved(loaded, after)
+                self.streams.saved(kinds, loaded, after)
                 return result
         raise Conflict(
             f"the records changed concurrently {self.attempts} times in a row; retry the request"

@@ -9,7 +9,7 @@ from domain.product import model as product
 from domain.stock import state as stock
 from domain.store import model as store
 
-STOCK = Kind("stock", stock.Stock(), stock.evolve, stock.Stock)
+STOCK = Kind("stock", stock.Stock(), stock.evolve, stock.Stock, snapshots=True)
 ORDER = Kind("order", order.Order(), order.evolve, order.Order)
 PRODUCT = Kind("product", product.Product(), product.evolve, product.Product)
 LOCATION = Kind("location", location.Location(), location.evolve, location.Location)

@@ -88,11 +88,10 @@ class OrderCommands:
                 stock={key: loaded[sid].state for sid, key in stock_keys.items()},
                 locations=view.locations,
             )
-            events: dict[UUID, list[DomainEvent]] = {order_id: list(decision.order)}
-            by_key = {key: sid for sid, key in stock_keys.items()}
-            for key, stock_events in decision.stock.items():
-                events[by_key[key]] = list(stock_events)
-            return Outcome(events, lambda after: Placed(after[order_id], created=True))
+            return Outcome(
+                _per_stream(order_id, decision, stock_keys),
+                lambda after: Placed(after[order_id], created=True),
+            )
 
         return self.executor.execute(ctx, kinds, decide_placement)
 
@@ -130,11 +129,9 @@ class OrderCommands:
                 key: loaded[sid].state for sid, key in stock_keys.items()
             }
             decision = decide.cancel(current.state, stock=stock, reason=reason, lines=lines)
-            events: dict[UUID, list[DomainEvent]] = {order_id: list(decision.order)}
-            by_key = {key: sid for sid, key in stock_keys.items()}
-            for key, stock_events in decision.stock.items():
-                events[by_key[key]] = list(stock_events)
-            return Outcome(events, lambda after: after[order_id])
+            return Outcome(
+                _per_stream(order_id, decision, stock_keys), lambda after: after[order_id]
+            )
 
         return self.executor.execute(ctx, kinds, decide_cancel)
 
@@ -153,3 +150,14 @@ class OrderCommands:
             return Outcome({order_id: list(command(current.state))}, lambda a: a[order_id])
 
         return self.executor.execute(ctx, {order_id: ORDER}, decide_on_order)
+
+
+def _per_stream(
+    order_id: UUID, decision: decide.Decision, stock_keys: Mapping[UUID, tuple[str, str]]
+) -> dict[UUID, list[DomainEvent]]:
+    """The decision's events keyed by stream id (stock streams are keyed by sku, location)."""
+    stream_of = {key: stream_id for stream_id, key in stock_keys.items()}
+    events: dict[UUID, list[DomainEvent]] = {order_id: list(decision.order)}
+    for key, stock_events in decision.stock.items():
+        events[stream_of[key]] = list(stock_events)
+    return events

@@ -24,6 +24,7 @@ class Kind(msgspec.Struct, Generic[S], frozen=True):
     initial: S
     evolve: Callable[[Any, S], S]
     state_type: type[S]
+    snapshots: bool = False
 
 
 class Loaded(msgspec.Struct, Generic[S], frozen=True):
@@ -60,7 +61,7 @@ class Streams:
 
     def load(self, kinds: Mapping[UUID, Kind[Any]]) -> dict[UUID, Loaded[Any]]:
         known = self._cached(kinds)
-        missing = [stream_id for stream_id in kinds if stream_id not in known]
+        missing = [sid for sid, kind in kinds.items() if kind.snapshots and sid not in known]
         if missing and self.snapshots is not None:
             for stream_id, (version, body) in self.snapshots.get_many(missing).items():
                 snap = msgspec.json.decode(body, type=_Snapshot)
@@ -111,13 +112,20 @@ class Streams:
             for stream_id in stream_ids:
                 self._cache.pop(stream_id, None)
 
-    def saved(self, before: Mapping[UUID, Loaded[Any]], after: Mapping[UUID, Loaded[Any]]) -> None:
+    def saved(
+        self,
+        kinds: Mapping[UUID, Kind[Any]],
+        before: Mapping[UUID, Loaded[Any]],
+        after: Mapping[UUID, Loaded[Any]],
+    ) -> None:
         """After a successful append: cache the new states, snapshot long streams."""
         self.remember(after)
         if self.snapshots is None:
             return
         every = self.snapshot_every
         for stream_id, item in after.items():
+            if stream_id not in kinds or not kinds[stream_id].snapshots:
+                continue
             previous = before[stream_id].version if stream_id in before else 0
             if item.version // every > previous // every:
                 body = msgspec.json.encode({"tenant_id": item.tenant_id, "state": item.state})

@@ -66,30 +66,37 @@ def rebuild(
 ) -> ProjectionStatus:
     """Empties the view, replays every event into it, and returns once it has caught up."""
     view = construct_view(name, env)
-    view.reset()
-    backlog = status(view, name).lag
-    projection_class, view_class = PROJECTIONS[name]
-    with ProjectionRunner(
-        application_class=KontorEvents,
-        projection_class=projection_class,
-        view_class=view_class,
-        env=env,
-    ) as runner:
-        while True:
-            current = status(view, name)
-            if progress is not None:
-                progress(backlog - current.lag, backlog)
-            if current.lag == 0:
-                break
-            runner.run_forever(timeout=0.2)
-    return status(view, name)
+    try:
+        view.reset()
+        backlog = status(view, name).lag
+        projection_class, view_class = PROJECTIONS[name]
+        with ProjectionRunner(
+            application_class=KontorEvents,
+            projection_class=projection_class,
+            view_class=view_class,
+            env=env,
+        ) as runner:
+            while True:
+                current = status(view, name)
+                if progress is not None:
+                    progress(backlog - current.lag, backlog)
+                if current.lag == 0:
+                    break
+                runner.run_forever(timeout=0.2)
+        return status(view, name)
+    finally:
+        view.datastore.close()
 
 
 def wait_until_caught_up(env: dict[str, str], timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     views = {name: construct_view(name, env) for name in PROJECTIONS}
-    while time.monotonic() < deadline:
-        if all(status(view, name).lag == 0 for name, view in views.items()):
-            return
-        time.sleep(0.02)
+    try:
+        while time.monotonic() < deadline:
+            if all(status(view, name).lag == 0 for name, view in views.items()):
+                return
+            time.sleep(0.02)
+    finally:
+        for view in views.values():
+            view.datastore.close()
     raise TimeoutError("projections did not catch up in time")

@@ -44,7 +44,7 @@ def library_env(database_url: str, *, pool_size: int = 10) -> dict[str, str]:
         "POSTGRES_PASSWORD": str(parts.get("password") or ""),
         "POSTGRES_POOL_SIZE": str(pool_size),
         "POSTGRES_MAX_OVERFLOW": str(pool_size * 2),
-        "POSTGRES_PRE_PING": "y",
+        "POSTGRES_PRE_PING": "n",
         "POSTGRES_LOCK_TIMEOUT": "5",
         "CREATE_TABLE": "y",
     }

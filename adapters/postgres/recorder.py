@@ -31,11 +31,14 @@ UPSERT_CATALOG = (
 class KontorRecorder(PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # LATERAL makes the planner probe the primary key once per stream; a plain join on
+        # unnest() is costed as a hash join over a scan of the whole table once it grows.
         self.select_many_statement = SQL(
             "SELECT e.originator_id, e.originator_version, e.topic, e.state "
             "FROM unnest(%s::uuid[], %s::bigint[]) AS w(id, after) "
-            "JOIN {schema}.{table} e ON e.originator_id = w.id AND e.originator_version > w.after "
-            "ORDER BY e.originator_id, e.originator_version"
+            "CROSS JOIN LATERAL (SELECT * FROM {schema}.{table} t "
+            "WHERE t.originator_id = w.id AND t.originator_version > w.after "
+            "ORDER BY t.originator_version) e"
         ).format(
             schema=Identifier(self.datastore.schema),
             table=Identifier(self.events_table_name),

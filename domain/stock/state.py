@@ -54,19 +54,9 @@ def evolve(event: StockEvent, state: Stock) -> Stock:
     raise TypeError(f"stock cannot apply {type(event).__name__}")
 
 
-@evolve.register
-def _(event: StockReceived, state: Stock) -> Stock:
-    return msgspec.structs.replace(
-        state,
-        sku=event.sku,
-        location=event.location,
-        on_hand=state.on_hand + event.quantity,
-        average_cost=_with_cost(state, event.quantity, event.unit_cost),
-    )
-
-
-@evolve.register
-def _(event: StockTransferredIn, state: Stock) -> Stock:
+@evolve.register(StockReceived)
+@evolve.register(StockTransferredIn)
+def _(event: StockReceived | StockTransferredIn, state: Stock) -> Stock:
     return msgspec.structs.replace(
         state,
         sku=event.sku,

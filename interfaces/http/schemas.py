@@ -40,6 +40,10 @@ class MoneyIn(msgspec.Struct, forbid_unknown_fields=True):
     amount: Amount
     currency: Currency
 
+    @staticmethod
+    def to_money(value: MoneyIn | None) -> Money | None:
+        return None if value is None else Money.of(value.amount, value.currency)
+
 
 # --- stores, locations, products -------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from interfaces.http.problems import ApiProblem
 from interfaces.http.schemas import (
     LocationIn,
     LocationOut,
+    MoneyIn,
     Page,
     ProductIn,
     ProductOut,
@@ -109,9 +110,7 @@ class CatalogController(Controller):
         prices = {price.store: Money.of(price.amount, price.currency) for price in data.prices}
         if len(prices) != len(data.prices):
             raise ApiProblem(422, "validation_failed", "each store may have only one price")
-        unit_cost = (
-            Money.of(data.unit_cost.amount, data.unit_cost.currency) if data.unit_cost else None
-        )
+        unit_cost = MoneyIn.to_money(data.unit_cost)
         dims = data.dimensions
         return run_command(
             request,

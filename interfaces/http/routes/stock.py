@@ -15,6 +15,7 @@ from interfaces.bootstrap import Container
 from interfaces.http.schemas import (
     AdjustmentIn,
     InventoryOut,
+    MoneyIn,
     Page,
     ReceiptIn,
     ReceiptOut,
@@ -45,9 +46,7 @@ class StockController(Controller):
             ReceiptLine(
                 line.sku,
                 line.quantity,
-                Money.of(line.unit_cost.amount, line.unit_cost.currency)
-                if line.unit_cost
-                else None,
+                MoneyIn.to_money(line.unit_cost),
             )
             for line in data.lines
         ]
