@@ -16,7 +16,7 @@ install: ## Create .venv with the locked dependencies (installs uv if missing)
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
 		python3 -m pip install --user --quiet uv || \
 		python3 -m pip install --user --quiet --break-system-packages uv
-	$(UV) sync --locked || $(UV) sync
+	$(UV) sync --locked
 
 run: install ## Serve the API on http://127.0.0.1:8000 (embedded servers where KONTOR_*_URL are unset)
 	$(UV) run kontor serve

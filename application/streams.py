@@ -64,8 +64,11 @@ class Streams:
         missing = [sid for sid, kind in kinds.items() if kind.snapshots and sid not in known]
         if missing and self.snapshots is not None:
             for stream_id, (version, body) in self.snapshots.get_many(missing).items():
-                snap = msgspec.json.decode(body, type=_Snapshot)
-                state = msgspec.json.decode(snap.state, type=kinds[stream_id].state_type)
+                try:
+                    snap = msgspec.json.decode(body, type=_Snapshot)
+                    state = msgspec.json.decode(snap.state, type=kinds[stream_id].state_type)
+                except msgspec.MsgspecError:
+                    continue  # written for an older state shape: replay the stream instead
                 known[stream_id] = Loaded(state, version, snap.tenant_id)
         for stream_id, kind in kinds.items():
             known.setdefault(stream_id, Loaded(kind.initial, 0, None))

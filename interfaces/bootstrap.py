@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
+
 from adapters.cache import MemoryCache, RedisCache
 from adapters.postgres.catalog import PostgresCatalog
 from adapters.postgres.event_store import KontorEvents, PostgresEventStore, library_env
@@ -22,6 +24,8 @@ from application.streams import Streams
 from application.tenants import Tenants
 from interfaces.config import Settings
 from projections.runner import PROJECTIONS, construct_view
+
+MIGRATION_LOCK = 7_700_001
 
 
 @dataclass
@@ -55,21 +59,25 @@ def _database_url(settings: Settings) -> str:
 
 
 def migrate(settings: Settings) -> None:
-    """Creates or updates every table Kontor needs. Safe to run repeatedly and concurrently."""
-    env = library_env(_database_url(settings), pool_size=2)
-    events = KontorEvents(env=env)
-    try:
-        with events.recorder.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
-            curs.execute("SELECT pg_advisory_xact_lock(7700001)")
-            for statement in STATEMENTS:
-                curs.execute(statement)
-        for name in PROJECTIONS:
-            construct_view(name, env).datastore.close()
-    finally:
-        events.close()
+    """Creates or updates every table Kontor needs. Safe to run repeatedly and concurrently:
+    a session advisory lock lets one migration run at a time."""
+    url = _database_url(settings)
+    env = library_env(url, pool_size=1, create_tables=True)
+    with psycopg.connect(url, autocommit=True) as lock:
+        lock.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        events = KontorEvents(env=env)
+        try:
+            with events.recorder.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
+                for statement in STATEMENTS:
+                    curs.execute(statement)
+            for name in PROJECTIONS:
+                construct_view(name, env).datastore.close()
+        finally:
+            events.close()
+            lock.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
 
 
-def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
+def build_container(settings: Settings, *, pool_size: int = 8) -> Container:
     env = library_env(_database_url(settings), pool_size=pool_size)
     events = KontorEvents(env=env)
     datastore = events.recorder.datastore  # type: ignore[attr-defined]

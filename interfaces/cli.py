@@ -25,11 +25,15 @@ console = Console(stderr=True)
 
 @contextmanager
 def servers() -> Iterator[Settings]:
-    """The configured servers, or the embedded default in KONTOR_DATA_DIR, migrated."""
+    """The configured database, or the embedded PostgreSQL in KONTOR_DATA_DIR, migrated.
+
+    Commands other than `serve` need no NATS; an embedded PostgreSQL is shared safely with a
+    running `kontor serve` (it stops when its last user does).
+    """
     from adapters.embedded.services import EmbeddedServices
     from interfaces.bootstrap import migrate
 
-    with EmbeddedServices(load_settings()) as settings:
+    with EmbeddedServices(load_settings(), database_only=True) as settings:
         migrate(settings)
         yield settings
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from contextlib import suppress
 from decimal import Decimal
 
 from application.context import CommandContext
@@ -14,6 +15,7 @@ from domain.order.events import Address, Customer
 from domain.product.model import Dimensions
 from domain.shared.errors import DomainError
 from domain.shared.money import Money
+from domain.shared.reference import AlreadyExists
 from interfaces.bootstrap import Container
 
 STORES = [("web-eu", "Web shop EU", "EUR", False), ("web-uk", "Web shop UK", "GBP", False),
@@ -54,20 +56,23 @@ def seed(
     rng = rng or random.Random(7)
     report = progress or (lambda stage, done, total: None)
     for code, name, currency, backorders in STORES:
-        container.catalog_commands.open_store(
-            ctx, code=code, name=name, currency=currency, allow_backorders=backorders
-        )
+        with suppress(AlreadyExists):
+            container.catalog_commands.open_store(
+                ctx, code=code, name=name, currency=currency, allow_backorders=backorders
+            )
     for code, name, country, region in LOCATIONS:
-        container.catalog_commands.open_location(
-            ctx, code=code, name=name, country=country, region=region
-        )
+        with suppress(AlreadyExists):
+            container.catalog_commands.open_location(
+                ctx, code=code, name=name, country=country, region=region
+            )
     catalog: list[tuple[str, Decimal, Decimal]] = []
     for index in range(skus):
         kind, colour = KINDS[index % len(KINDS)], COLOURS[index // len(KINDS) % len(COLOURS)]
         sku = f"{kind[:4].upper()}-{colour.upper()}-{index:03d}"
         price = Decimal(rng.randrange(500, 8000)) / 100
         catalog.append((sku, price, (price * Decimal("0.45")).quantize(Decimal("0.01"))))
-        container.catalog_commands.define_product(
+        with suppress(AlreadyExists):
+            container.catalog_commands.define_product(
             ctx,
             sku=sku,
             name=f"{kind} ({colour})",

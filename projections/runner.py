@@ -42,7 +42,8 @@ def start_runners(env: dict[str, str]) -> list[ProjectionRunner[Any, Any]]:
                 application_class=KontorEvents,
                 projection_class=projection_class,
                 view_class=view_class,
-                env=env | {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "2"},
+                env=env
+                | {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "2", "CREATE_TABLE": "n"},
             )
         )
     return runners

@@ -110,16 +110,21 @@ def _wait_ready(process: subprocess.Popen[bytes], port: int, timeout: float) -> 
 
 
 def _stop_leftover(pid_file: Path) -> None:
-    """A server orphaned by a killed run would hold the JetStream store; stop it."""
+    """Refuses to share the JetStream store with a live server; clears a dead server's pid file.
+
+    The server dies with the process that started it (PR_SET_PDEATHSIG), so a live one belongs
+    to another running Kontor: stopping it would pull NATS from under that process.
+    """
     try:
         pid = int(pid_file.read_text().strip())
-        process = psutil.Process(pid)
-        if "nats-server" not in process.name():
-            return
-        process.terminate()
-        process.wait(10)
+        alive = "nats-server" in psutil.Process(pid).name()
     except (OSError, ValueError, psutil.Error):
-        pass
+        alive = False
+    if alive:
+        raise NatsStartError(
+            f"another Kontor process runs the embedded NATS in {pid_file.parent} (pid {pid}); "
+            "stop it first, or set KONTOR_NATS_URL to share a NATS server"
+        )
     pid_file.unlink(missing_ok=True)
 
 

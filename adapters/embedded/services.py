@@ -40,8 +40,9 @@ class EmbeddedServices(Generic[S]):
     leaving the block stops what was started, in reverse order. Redis stays unset: the
     in-process store stands in for it."""
 
-    def __init__(self, settings: S) -> None:
+    def __init__(self, settings: S, *, database_only: bool = False) -> None:
         self.settings = settings
+        self.database_only = database_only
         self._stack = ExitStack()
 
     def __enter__(self) -> S:
@@ -59,7 +60,7 @@ class EmbeddedServices(Generic[S]):
                     pid=postgres.pid,
                     seconds=round(time.monotonic() - started, 2),
                 )
-            if settings.nats_url is None:
+            if settings.nats_url is None and not self.database_only:
                 started = time.monotonic()
                 nats = start_nats(data_dir)
                 stack.callback(_stopping, "nats", nats.stop)

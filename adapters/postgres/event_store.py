@@ -32,8 +32,14 @@ from domain.store.model import evolve as evolve_store
 APPLICATION_NAME = "Kontor"
 
 
-def library_env(database_url: str, *, pool_size: int = 10) -> dict[str, str]:
-    """The eventsourcing library's POSTGRES_* settings for a libpq URL."""
+def library_env(
+    database_url: str, *, pool_size: int = 8, create_tables: bool = False
+) -> dict[str, str]:
+    """The eventsourcing library's POSTGRES_* settings for a libpq URL.
+
+    Tables are created by `migrate` only (`create_tables=True`), never by every worker that
+    starts, so concurrent starts don't race on DDL.
+    """
     parts = conninfo_to_dict(database_url)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -43,10 +49,10 @@ def library_env(database_url: str, *, pool_size: int = 10) -> dict[str, str]:
         "POSTGRES_USER": str(parts.get("user") or "postgres"),
         "POSTGRES_PASSWORD": str(parts.get("password") or ""),
         "POSTGRES_POOL_SIZE": str(pool_size),
-        "POSTGRES_MAX_OVERFLOW": str(pool_size * 2),
+        "POSTGRES_MAX_OVERFLOW": str(pool_size),
         "POSTGRES_PRE_PING": "n",
         "POSTGRES_LOCK_TIMEOUT": "5",
-        "CREATE_TABLE": "y",
+        "CREATE_TABLE": "y" if create_tables else "n",
     }
 
 
@@ -67,7 +73,8 @@ class KontorEvents(Application[UUID]):
             datastore=self.factory.datastore,  # type: ignore[attr-defined]
             events_table_name=f"{self.name.lower()}_events",
         )
-        recorder.create_table()
+        if self.factory.env_create_table():  # type: ignore[attr-defined]
+            recorder.create_table()
         return recorder
 
 
