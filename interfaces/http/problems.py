@@ -105,6 +105,8 @@ def on_validation(_: Request[Any, Any, Any], error: ValidationException) -> Resp
         if isinstance(item, dict)
     ]
     detail = str(error.detail)
+    if any(e.field == "data" and e.message == "'data'" for e in errors):
+        return problem(422, "body_required", "this request needs a JSON object as its body")
     if "malformed" in detail.lower() or ("json" in detail.lower() and not errors):
         return problem(400, "malformed_json", f"the request body is not valid JSON: {detail}")
     message = "; ".join(f"{e.field}: {e.message}" for e in errors) or detail
@@ -120,9 +122,11 @@ def on_http_exception(_: Request[Any, Any, Any], error: HTTPException) -> Respon
         415: "unsupported_media_type",
     }
     code = codes.get(error.status_code, "http_error")
-    if error.status_code == 400 and "json" in str(error.detail).lower():
+    detail = str(error.detail)
+    if error.status_code == 400 and any(w in detail.lower() for w in ("json", "truncated")):
         code = "malformed_json"
-    return problem(error.status_code, code, str(error.detail), headers=error.headers)
+        detail = f"the request body is not valid JSON: {detail}"
+    return problem(error.status_code, code, detail, headers=error.headers)
 
 
 def on_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
