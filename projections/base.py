@@ -1,15 +1,24 @@
 """Read models built by the eventsourcing library's ProjectionRunner.
 
-Each view writes its rows and its tracking position in one transaction, so every event is
-applied exactly once, and a view can be dropped and rebuilt from position zero.
+The runner hands events over one at a time; the projection buffers them and applies each batch
+in one transaction together with the tracking position of its last event, so every event is
+applied exactly once (a crash loses only uncommitted work, which the runner replays), a row
+touched many times in a batch is written once, and a view can be rebuilt from position zero.
+A batch is written when it is full or `max_delay` after its first event, whichever comes first.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from abc import abstractmethod
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from typing import Any, ClassVar, Generic, TypeVar
+from uuid import UUID
 
-from eventsourcing.persistence import Tracking
+import msgspec
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection
 from psycopg import Cursor
@@ -17,6 +26,8 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
 from application.ports import Recorded
+
+S = TypeVar("S")
 
 
 class View(PostgresTrackingRecorder):
@@ -29,13 +40,13 @@ class View(PostgresTrackingRecorder):
         super().__init__(*args, **kwargs)
         self.sql_create_statements.extend(SQL(statement) for statement in self.ddl)  # type: ignore[arg-type]
 
-    def apply(self, recorded: Recorded, tracking: Tracking) -> None:
+    def apply(self, batch: Sequence[Recorded], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as curs:
-            self.write(curs, recorded)
+            self.write(curs, batch)
             self._insert_tracking(curs, tracking)
 
     @abstractmethod
-    def write(self, curs: Cursor[DictRow], recorded: Recorded) -> None: ...
+    def write(self, curs: Cursor[DictRow], batch: Sequence[Recorded]) -> None: ...
 
     def reset(self) -> None:
         """Empties the read model and its position, for a rebuild from zero."""
@@ -48,6 +59,107 @@ class View(PostgresTrackingRecorder):
             )
 
 
+class StreamFoldView(View, Generic[S]):
+    """A view with one row per stream, holding the stream's folded state (and columns from it).
+
+    Rows remember their stream version, so an event at or below it is skipped: replays and
+    overlapping batches never apply an event twice.
+    """
+
+    table: ClassVar[str]
+    key_column: ClassVar[str] = "stream_id"
+    state_type: ClassVar[type[Any]]
+    initial: ClassVar[Any]
+    evolve: ClassVar[Callable[[Any, Any], Any]]
+    upsert: ClassVar[str]
+
+    @abstractmethod
+    def row(self, recorded: Recorded, state: S) -> dict[str, Any]: ...
+
+    def write(self, curs: Cursor[DictRow], batch: Sequence[Recorded]) -> None:
+        ids = list(dict.fromkeys(r.originator_id for r in batch))
+        curs.execute(
+            f"SELECT {self.key_column} AS stream_id, version, state "  # type: ignore[arg-type]
+            f"FROM {self.table} WHERE {self.key_column} = ANY(%s)",
+            (ids,),
+            prepare=True,
+        )
+        decode = msgspec.json.Decoder(self.state_type).decode
+        current: dict[UUID, tuple[Any, int]] = {
+            r["stream_id"]: (decode(bytes(r["state"])), r["version"]) for r in curs.fetchall()
+        }
+        last: dict[UUID, Recorded] = {}
+        for recorded in batch:
+            state, version = current.get(recorded.originator_id, (self.initial, 0))
+            if recorded.originator_version <= version:
+                continue
+            current[recorded.originator_id] = (
+                type(self).evolve(recorded.event, state),
+                recorded.originator_version,
+            )
+            last[recorded.originator_id] = recorded
+        rows = [self.row(recorded, current[sid][0]) for sid, recorded in last.items()]
+        if rows:
+            curs.executemany(self.upsert, rows)  # type: ignore[arg-type]
+
+
 class ViewProjection(Projection[View]):
+    max_batch: ClassVar[int] = 500
+    max_delay: ClassVar[float] = 0.05
+
+    def __init__(self, view: View) -> None:
+        super().__init__(view)
+        self._batch: list[Recorded] = []
+        self._tracking: Tracking | None = None
+        self._lock = threading.Lock()
+        self._due = threading.Event()
+        threading.Thread(
+            target=_flush_when_due, args=(weakref.ref(self), self._due), daemon=True
+        ).start()
+
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.apply(domain_event, tracking)
+        with self._lock:
+            self._batch.append(domain_event)
+            self._tracking = tracking
+            if len(self._batch) >= self.max_batch:
+                self._flush()
+            elif len(self._batch) == 1:
+                self._due.set()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._tracking is None:
+            return
+        # An IntegrityError means the tracking is already past this batch: another runner
+        # applied it, and this transaction wrote nothing.
+        with suppress(IntegrityError):
+            self.view.apply(self._batch, self._tracking)
+        self._batch, self._tracking = [], None
+
+
+def _flush_when_due(projection: weakref.ref[ViewProjection], due: threading.Event) -> None:
+    """Writes a partly filled batch `max_delay` after its first event, while the projection
+    lives."""
+    while True:
+        if not due.wait(timeout=1.0):
+            if projection() is None:
+                return
+            continue
+        due.clear()
+        target = projection()
+        if target is None:
+            return
+        delay = target.max_delay
+        del target
+        threading.Event().wait(delay)
+        target = projection()
+        if target is None:
+            return
+        try:
+            target.flush()
+        except Exception:  # the runner's own thread reports view errors; this one retries later
+            due.set()
+        del target

@@ -19,9 +19,7 @@ from domain.stock.events import (
     StockTransferredOut,
 )
 from domain.stock.state import Stock, evolve
-from projections.base import View, ViewProjection
-
-_decode = msgspec.json.Decoder(Stock).decode
+from projections.base import StreamFoldView, ViewProjection
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS inventory_levels (
@@ -38,6 +36,7 @@ DDL = (
         updated_at timestamptz NOT NULL,
         state bytea NOT NULL,
         PRIMARY KEY (tenant_id, sku, location))""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS inventory_levels_stream ON inventory_levels (stream_id)",
 )
 
 UPSERT = """
@@ -53,43 +52,31 @@ WHERE inventory_levels.version < EXCLUDED.version
 """
 
 
-class InventoryView(View):
+class InventoryView(StreamFoldView[Stock]):
     tables = ("inventory_levels",)
     ddl = DDL
+    table = "inventory_levels"
+    state_type = Stock
+    initial = Stock()
+    evolve = staticmethod(evolve)
+    upsert = UPSERT
 
-    def write(self, curs: Cursor[DictRow], recorded: Recorded) -> None:
-        event: Any = recorded.event
-        tenant_id = recorded.metadata.tenant_id
-        curs.execute(
-            "SELECT state, version FROM inventory_levels "
-            "WHERE tenant_id = %s AND sku = %s AND location = %s",
-            (tenant_id, event.sku, event.location),
-            prepare=True,
-        )
-        row = curs.fetchone()
-        if row is not None and row["version"] >= recorded.originator_version:
-            return
-        state = Stock() if row is None else _decode(bytes(row["state"]))
-        state = evolve(event, state)
+    def row(self, recorded: Recorded, state: Stock) -> dict[str, Any]:
         cost = state.average_cost
-        curs.execute(
-            UPSERT,
-            {
-                "tenant_id": tenant_id,
-                "sku": event.sku,
-                "location": event.location,
-                "stream_id": recorded.originator_id,
-                "version": recorded.originator_version,
-                "on_hand": state.on_hand,
-                "reserved": state.reserved,
-                "available": state.available,
-                "average_cost": None if cost is None else cost.amount,
-                "cost_currency": None if cost is None else cost.currency,
-                "updated_at": recorded.timestamp,
-                "state": msgspec.json.encode(state),
-            },
-            prepare=True,
-        )
+        return {
+            "tenant_id": recorded.metadata.tenant_id,
+            "sku": state.sku,
+            "location": state.location,
+            "stream_id": recorded.originator_id,
+            "version": recorded.originator_version,
+            "on_hand": state.on_hand,
+            "reserved": state.reserved,
+            "available": state.available,
+            "average_cost": None if cost is None else cost.amount,
+            "cost_currency": None if cost is None else cost.currency,
+            "updated_at": recorded.timestamp,
+            "state": msgspec.json.encode(state),
+        }
 
 
 class InventoryProjection(ViewProjection):

@@ -20,9 +20,7 @@ from domain.order.events import (
     OrderReleased,
 )
 from domain.order.state import Order, evolve
-from projections.base import View, ViewProjection
-
-_decode = msgspec.json.Decoder(Order).decode
+from projections.base import StreamFoldView, ViewProjection
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS orders_view (
@@ -45,6 +43,7 @@ DDL = (
         updated_at timestamptz NOT NULL,
         state bytea NOT NULL,
         PRIMARY KEY (tenant_id, id))""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS orders_view_id ON orders_view (id)",
     "CREATE INDEX IF NOT EXISTS orders_view_recent "
     "ON orders_view (tenant_id, placed_at DESC, id DESC)",
     "CREATE INDEX IF NOT EXISTS orders_view_status "
@@ -65,50 +64,39 @@ WHERE orders_view.version < EXCLUDED.version
 """
 
 
-class OrdersView(View):
+class OrdersView(StreamFoldView[Order]):
     tables = ("orders_view",)
     ddl = DDL
+    table = "orders_view"
+    key_column = "id"
+    state_type = Order
+    initial = Order()
+    evolve = staticmethod(evolve)
+    upsert = UPSERT
 
-    def write(self, curs: Cursor[DictRow], recorded: Recorded) -> None:
-        tenant_id = recorded.metadata.tenant_id
-        if isinstance(recorded.event, OrderPlaced):
-            state = Order()
-        else:
-            curs.execute(
-                "SELECT state, version FROM orders_view WHERE tenant_id = %s AND id = %s",
-                (tenant_id, recorded.originator_id),
-            )
-            row = curs.fetchone()
-            if row is None or row["version"] >= recorded.originator_version:
-                return
-            state = _decode(bytes(row["state"]))
-        state = evolve(recorded.event, state)
+    def row(self, recorded: Recorded, state: Order) -> dict[str, Any]:
         assert state.customer is not None
         assert state.shipping_address is not None
-        curs.execute(
-            UPSERT,
-            {
-                "tenant_id": tenant_id,
-                "id": recorded.originator_id,
-                "version": recorded.originator_version,
-                "status": str(state.status),
-                "on_hold": state.on_hold,
-                "store": state.store,
-                "channel": state.channel,
-                "external_id": state.external_id,
-                "currency": state.currency,
-                "total": state.total.amount,
-                "units": sum(line.open_quantity for line in state.lines.values()),
-                "backordered": state.backordered,
-                "customer_email": state.customer.email,
-                "customer_name": state.customer.name,
-                "country": state.shipping_address.country,
-                "placed_at": state.placed_at,
-                "updated_at": recorded.timestamp,
-                "state": msgspec.json.encode(state),
-            },
-            prepare=True,
-        )
+        return {
+            "tenant_id": recorded.metadata.tenant_id,
+            "id": recorded.originator_id,
+            "version": recorded.originator_version,
+            "status": str(state.status),
+            "on_hold": state.on_hold,
+            "store": state.store,
+            "channel": state.channel,
+            "external_id": state.external_id,
+            "currency": state.currency,
+            "total": state.total.amount,
+            "units": sum(line.open_quantity for line in state.lines.values()),
+            "backordered": state.backordered,
+            "customer_email": state.customer.email,
+            "customer_name": state.customer.name,
+            "country": state.shipping_address.country,
+            "placed_at": state.placed_at,
+            "updated_at": recorded.timestamp,
+            "state": msgspec.json.encode(state),
+        }
 
 
 class OrdersProjection(ViewProjection):
