@@ -9,6 +9,8 @@ import redis
 
 
 class MemoryCache:
+    in_process = True
+
     def __init__(self, max_entries: int = 100_000) -> None:
         self._data: dict[str, tuple[float, bytes]] = {}
         self._lock = threading.Lock()
@@ -37,6 +39,8 @@ class MemoryCache:
 
 
 class RedisCache:
+    in_process = False
+
     def __init__(self, url: str, namespace: str = "kontor") -> None:
         self._redis = redis.Redis.from_url(url)
         self._ns = namespace

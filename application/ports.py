@@ -104,6 +104,8 @@ class IdempotencyStore(Protocol):
 class Cache(Protocol):
     """A small shared key-value cache (Redis in production, in-process by default)."""
 
+    in_process: bool
+
     def get(self, key: str) -> bytes | None: ...
 
     def set(self, key: str, value: bytes, ttl_seconds: int) -> None: ...

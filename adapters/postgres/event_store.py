@@ -148,7 +148,7 @@ class PostgresEventStore:
                 response.body,
             )
         try:
-            positions = self.recorder.insert_events(
+            positions = self.recorder.append(
                 stored, idempotency=idempotency, catalog_rows=catalog_rows
             )
         except IntegrityError as error:

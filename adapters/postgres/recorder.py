@@ -1,8 +1,8 @@
 """The library's PostgreSQL application recorder, extended for Kontor.
 
 - `load` reads many streams (each above a known version) in one round trip.
-- Writes made in the same transaction as the events: the catalog rows of reference aggregates
-  and the first response of an idempotent request.
+- `append` writes, in the events' own transaction, the catalog rows of reference aggregates and
+  the first response of an idempotent request, holding the table lock only server-side.
 """
 
 from __future__ import annotations
@@ -13,18 +13,12 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
-from psycopg import Cursor
-from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-INSERT_IDEMPOTENCY = (
-    "INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, body) "
-    "VALUES (%s, %s, %s, %s, %s)"
-)
-UPSERT_CATALOG = (
-    "INSERT INTO catalog (tenant_id, kind, code, state, version) VALUES (%s, %s, %s, %s, %s) "
-    "ON CONFLICT (tenant_id, kind, code) DO UPDATE "
-    "SET state = EXCLUDED.state, version = EXCLUDED.version"
+APPEND = (
+    "SELECT * FROM kontor_append(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[], "
+    "%s::uuid, %s::text, %s::text, %s::int, %s::bytea, "
+    "%s::uuid[], %s::text[], %s::text[], %s::bytea[], %s::bigint[])"
 )
 
 
@@ -44,6 +38,34 @@ class KontorRecorder(PostgresApplicationRecorder):
             table=Identifier(self.events_table_name),
         )
 
+    def append(
+        self,
+        stored_events: Sequence[StoredEvent],
+        *,
+        idempotency: tuple[Any, ...] | None = None,
+        catalog_rows: Sequence[tuple[Any, ...]] = (),
+    ) -> list[int]:
+        """Appends atomically in one round trip (see `kontor_append` in schema.py).
+
+        Plain typed arrays rather than the library's array of a composite type: psycopg dumps
+        those natively, where a composite array is dumped field by field in Python.
+        """
+        catalog = [list(column) for column in zip(*catalog_rows, strict=True)] or [[]] * 5
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                APPEND,
+                (
+                    [e.originator_id for e in stored_events],
+                    [e.originator_version for e in stored_events],
+                    [e.topic for e in stored_events],
+                    [e.state for e in stored_events],
+                    *(idempotency or (None,) * 5),
+                    *catalog,
+                ),
+                prepare=True,
+            )
+            return [row["kontor_append"] for row in curs.fetchall()]
+
     def load(self, after: Mapping[UUID, int]) -> list[StoredEvent]:
         if not after:
             return []
@@ -59,16 +81,3 @@ class KontorRecorder(PostgresApplicationRecorder):
                 )
                 for row in curs.fetchall()
             ]
-
-    def _insert_events(
-        self,
-        curs: Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        **kwargs: Any,
-    ) -> None:
-        idempotency: tuple[Any, ...] | None = kwargs.get("idempotency")
-        if idempotency is not None:
-            curs.execute(INSERT_IDEMPOTENCY, idempotency, prepare=True)
-        catalog_rows: Sequence[tuple[Any, ...]] = kwargs.get("catalog_rows", ())
-        for row in catalog_rows:
-            curs.execute(UPSERT_CATALOG, row, prepare=True)

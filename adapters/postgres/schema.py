@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-STATEMENTS: tuple[str, ...] = (
+TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS tenants (
         id uuid PRIMARY KEY,
         name text NOT NULL,
@@ -35,3 +35,36 @@ STATEMENTS: tuple[str, ...] = (
         version bigint NOT NULL,
         PRIMARY KEY (tenant_id, kind, code))""",
 )
+
+# One statement appends a whole command: idempotency row, catalog rows, then the events under
+# the library's table lock. Called in autocommit mode, it commits when it returns, so the lock
+# is held only while PostgreSQL executes it, never across a client round trip (where a Python
+# thread waiting for the GIL would keep every other writer waiting too).
+APPEND_FUNCTION = """
+CREATE OR REPLACE FUNCTION kontor_append(
+    ids uuid[], versions bigint[], topics text[], states bytea[],
+    idem_tenant uuid, idem_key text, idem_hash text, idem_status int, idem_body bytea,
+    cat_tenants uuid[], cat_kinds text[], cat_codes text[], cat_states bytea[],
+    cat_versions bigint[]
+) RETURNS SETOF bigint LANGUAGE plpgsql AS $$
+BEGIN
+    IF idem_key IS NOT NULL THEN
+        INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, body)
+        VALUES (idem_tenant, idem_key, idem_hash, idem_status, idem_body);
+    END IF;
+    INSERT INTO catalog (tenant_id, kind, code, state, version)
+    SELECT * FROM unnest(cat_tenants, cat_kinds, cat_codes, cat_states, cat_versions)
+    ON CONFLICT (tenant_id, kind, code) DO UPDATE
+    SET state = EXCLUDED.state, version = EXCLUDED.version;
+    SET LOCAL lock_timeout = '5s';
+    LOCK TABLE kontor_events IN EXCLUSIVE MODE;
+    NOTIFY kontor_events;
+    RETURN QUERY
+    INSERT INTO kontor_events (originator_id, originator_version, topic, state)
+    SELECT * FROM unnest(ids, versions, topics, states)
+    RETURNING notification_id;
+END
+$$
+"""
+
+STATEMENTS: tuple[str, ...] = (*TABLES, APPEND_FUNCTION)

@@ -34,7 +34,7 @@ def create_app(container: Container) -> Litestar:
         route_handlers=[HealthController, CatalogController, StockController, OrderController],
         dependencies={
             "container": Provide(container_of, sync_to_thread=False),
-            "principal": Provide(authenticate, sync_to_thread=True),
+            "principal": Provide(authenticate),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"container": container}),
