@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import weakref
 from abc import abstractmethod
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from typing import Any, ClassVar, Generic, TypeVar
@@ -76,31 +77,64 @@ class StreamFoldView(View, Generic[S]):
     @abstractmethod
     def row(self, recorded: Recorded, state: S) -> dict[str, Any]: ...
 
+    cache_size: ClassVar[int] = 5_000
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # States as last committed: this view is its table's only writer, so rows it holds
+        # need not be read back. Updated only after a batch commits.
+        self._states: OrderedDict[UUID, tuple[Any, int]] = OrderedDict()
+        self._pending: dict[UUID, tuple[Any, int]] = {}
+        self._decode = msgspec.json.Decoder(self.state_type).decode
+
+    def apply(self, batch: Sequence[Recorded], tracking: Tracking) -> None:
+        try:
+            super().apply(batch, tracking)
+        except BaseException:
+            self._pending.clear()
+            raise
+        self._states.update(self._pending)
+        for stream_id in self._pending:
+            self._states.move_to_end(stream_id)
+        self._pending.clear()
+        while len(self._states) > self.cache_size:
+            self._states.popitem(last=False)
+
+    def reset(self) -> None:
+        super().reset()
+        self._states.clear()
+
+    def stored(self, state: S) -> S:
+        """The state as kept in the row (a view may drop what it does not need)."""
+        return state
+
     def write(self, curs: Cursor[DictRow], batch: Sequence[Recorded]) -> None:
         ids = list(dict.fromkeys(r.originator_id for r in batch))
-        curs.execute(
-            f"SELECT {self.key_column} AS stream_id, version, state "  # type: ignore[arg-type]
-            f"FROM {self.table} WHERE {self.key_column} = ANY(%s)",
-            (ids,),
-            prepare=True,
-        )
-        decode = msgspec.json.Decoder(self.state_type).decode
-        current: dict[UUID, tuple[Any, int]] = {
-            r["stream_id"]: (decode(bytes(r["state"])), r["version"]) for r in curs.fetchall()
-        }
+        current = {sid: self._states[sid] for sid in ids if sid in self._states}
+        unknown = [sid for sid in ids if sid not in current]
+        if unknown:
+            curs.execute(
+                f"SELECT {self.key_column} AS stream_id, version, state "  # type: ignore[arg-type]
+                f"FROM {self.table} WHERE {self.key_column} = ANY(%s)",
+                (unknown,),
+                prepare=True,
+            )
+            for r in curs.fetchall():
+                current[r["stream_id"]] = (self._decode(bytes(r["state"])), r["version"])
         last: dict[UUID, Recorded] = {}
         for recorded in batch:
             state, version = current.get(recorded.originator_id, (self.initial, 0))
             if recorded.originator_version <= version:
                 continue
             current[recorded.originator_id] = (
-                type(self).evolve(recorded.event, state),
+                self.stored(type(self).evolve(recorded.event, state)),
                 recorded.originator_version,
             )
             last[recorded.originator_id] = recorded
         rows = [self.row(recorded, current[sid][0]) for sid, recorded in last.items()]
         if rows:
             curs.executemany(self.upsert, rows)  # type: ignore[arg-type]
+        self._pending = {sid: current[sid] for sid in last}
 
 
 class ViewProjection(Projection[View]):

@@ -61,6 +61,11 @@ class InventoryView(StreamFoldView[Stock]):
     evolve = staticmethod(evolve)
     upsert = UPSERT
 
+    def stored(self, state: Stock) -> Stock:
+        # Levels need the reserved count, not who holds it: evolve keeps the count exact
+        # without the per-order map, which grows with every open order.
+        return msgspec.structs.replace(state, reservations={})
+
     def row(self, recorded: Recorded, state: Stock) -> dict[str, Any]:
         cost = state.average_cost
         return {
