@@ -52,7 +52,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=20.0, help="measured seconds of load")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds first")
     parser.add_argument("--clients", type=int, default=32, help="concurrent keep-alive clients")
-    parser.add_argument("--workers", type=int, default=2, help="API worker processes (granian)")
+    parser.add_argument("--workers", type=int, default=1, help="API worker processes (granian)")
     parser.add_argument("--skus", type=int, default=50, help="products seeded (2 per order)")
     parser.add_argument(
         "--no-projectors", action="store_true", help="serve without the in-process projectors"
