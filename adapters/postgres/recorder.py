@@ -63,6 +63,7 @@ class KontorRecorder(PostgresApplicationRecorder):
                     *catalog,
                 ),
                 prepare=True,
+                binary=True,
             )
             return [row["kontor_append"] for row in curs.fetchall()]
 
@@ -71,7 +72,12 @@ class KontorRecorder(PostgresApplicationRecorder):
             return []
         ids = list(after)
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.select_many_statement, (ids, [after[i] for i in ids]), prepare=True)
+            curs.execute(
+                self.select_many_statement,
+                (ids, [after[i] for i in ids]),
+                prepare=True,
+                binary=True,
+            )
             return [
                 StoredEvent(
                     originator_id=row["originator_id"],
