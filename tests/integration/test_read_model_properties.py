@@ -104,7 +104,7 @@ def test_random_command_sequences_keep_stock_sound_and_read_models_equal_the_fol
                     from_location=source,
                     to_location=target,
                     quantity=quantity,
-                )  # fmt: skip
+                )
             )
 
         @invariant()
