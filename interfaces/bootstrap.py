@@ -77,7 +77,7 @@ def migrate(settings: Settings) -> None:
             lock.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
 
 
-def build_container(settings: Settings, *, pool_size: int = 8) -> Container:
+def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
     env = library_env(_database_url(settings), pool_size=pool_size)
     events = KontorEvents(env=env)
     datastore = events.recorder.datastore  # type: ignore[attr-defined]

@@ -67,4 +67,18 @@ END
 $$
 """
 
-STATEMENTS: tuple[str, ...] = (*TABLES, APPEND_FUNCTION)
+# Autovacuum (and auto-ANALYZE) takes SHARE UPDATE EXCLUSIVE, which conflicts with the appenders'
+# EXCLUSIVE table lock: while it runs, every write waits. The library creates the table with
+# ANALYZE after 1,000 rows + 1% growth, i.e. hundreds of times while it grows; reads here probe
+# primary keys and notification-id ranges, which need no fresh statistics. Analyze and vacuum
+# after 20-50% growth instead (anti-wraparound vacuum still runs whenever it must).
+EVENTS_AUTOVACUUM = """
+ALTER TABLE kontor_events SET (
+    autovacuum_analyze_threshold = 10000,
+    autovacuum_analyze_scale_factor = 0.2,
+    autovacuum_vacuum_insert_threshold = 100000,
+    autovacuum_vacuum_insert_scale_factor = 0.5
+)
+"""
+
+STATEMENTS: tuple[str, ...] = (*TABLES, APPEND_FUNCTION, EVENTS_AUTOVACUUM)
