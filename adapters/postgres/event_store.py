@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 from eventsourcing.application import Application
-from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper, StoredEvent
 from psycopg.conninfo import conninfo_to_dict
 
 from adapters.postgres.mapper import StructMapper, decode_event, encode_state
@@ -119,8 +119,6 @@ class PostgresEventStore:
         *,
         idempotent: IdempotentWrite | None = None,
     ) -> int:
-        from eventsourcing.persistence import StoredEvent
-
         stored: list[StoredEvent] = []
         catalog_rows = []
         for append in appends:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
@@ -19,7 +20,7 @@ from domain.shared.money import Money
 from interfaces.bootstrap import Container
 from interfaces.http.problems import ApiProblem
 from interfaces.http.schemas import CancelIn, HoldIn, OrderIn, OrderOut, OrderSummaryOut, Page
-from interfaces.http.support import Cursor, etag, if_match, json_response, run_command
+from interfaces.http.support import Cursor, if_match, json_response, run_command
 from projections.orders import list_orders
 
 Limit = Annotated[int, Parameter(ge=1, le=200)]
@@ -88,8 +89,6 @@ class OrderController(Controller):
     def detail(self, order_id: UUID, container: Container, principal: Principal) -> Response[bytes]:
         """One order, read from its event stream (always current). ETag is its version."""
         loaded = container.orders.get(principal.tenant_id, order_id)
-        import msgspec
-
         return json_response(
             200,
             msgspec.json.encode(OrderOut.of(loaded.state, loaded.version)),
@@ -226,6 +225,3 @@ class OrderController(Controller):
             lambda ctx: container.orders.release(ctx, order_id, if_version=expected),
             _order,
         )
-
-
-__all__ = ["OrderController", "etag"]
