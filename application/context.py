@@ -15,7 +15,7 @@ from application.ports import Metadata
 class Idempotency(msgspec.Struct, frozen=True):
     key: str
     request_hash: str
-    render: Callable[[Any], tuple[int, bytes]]
+    render: Callable[[Any], tuple[int, bytes, int | None]]
 
 
 class CommandContext(msgspec.Struct, frozen=True, kw_only=True):

@@ -93,9 +93,9 @@ class Executor:
     def _idempotent(ctx: CommandContext, result: object) -> IdempotentWrite | None:
         if ctx.idempotency is None:
             return None
-        status, body = ctx.idempotency.render(result)
+        status, body, version = ctx.idempotency.render(result)
         return IdempotentWrite(
             ctx.tenant_id,
             ctx.idempotency.key,
-            StoredResponse(ctx.idempotency.request_hash, status, body),
+            StoredResponse(ctx.idempotency.request_hash, status, body, version),
         )

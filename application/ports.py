@@ -53,6 +53,7 @@ class StoredResponse(msgspec.Struct, frozen=True):
     request_hash: str
     status: int
     body: bytes
+    version: int | None = None
 
 
 class IdempotentWrite(msgspec.Struct, frozen=True):

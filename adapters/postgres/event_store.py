@@ -144,6 +144,7 @@ class PostgresEventStore:
                 response.request_hash,
                 response.status,
                 response.body,
+                response.version,
             )
         try:
             positions = self.recorder.append(

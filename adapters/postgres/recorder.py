@@ -17,7 +17,7 @@ from psycopg.sql import SQL, Identifier
 
 APPEND = (
     "SELECT * FROM kontor_append(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[], "
-    "%s::uuid, %s::text, %s::text, %s::int, %s::bytea, "
+    "%s::uuid, %s::text, %s::text, %s::int, %s::bytea, %s::bigint, "
     "%s::uuid[], %s::text[], %s::text[], %s::bytea[], %s::bigint[])"
 )
 
@@ -59,7 +59,7 @@ class KontorRecorder(PostgresApplicationRecorder):
                     [e.originator_version for e in stored_events],
                     [e.topic for e in stored_events],
                     [e.state for e in stored_events],
-                    *(idempotency or (None,) * 5),
+                    *(idempotency or (None,) * 6),
                     *catalog,
                 ),
                 prepare=True,

@@ -23,6 +23,7 @@ TABLES: tuple[str, ...] = (
         body bytea NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
         CONSTRAINT idempotency_keys_pkey PRIMARY KEY (tenant_id, key))""",
+    "ALTER TABLE idempotency_keys ADD COLUMN IF NOT EXISTS version bigint",
     """CREATE TABLE IF NOT EXISTS snapshots (
         stream_id uuid PRIMARY KEY,
         version bigint NOT NULL,
@@ -44,13 +45,14 @@ APPEND_FUNCTION = """
 CREATE OR REPLACE FUNCTION kontor_append(
     ids uuid[], versions bigint[], topics text[], states bytea[],
     idem_tenant uuid, idem_key text, idem_hash text, idem_status int, idem_body bytea,
+    idem_version bigint,
     cat_tenants uuid[], cat_kinds text[], cat_codes text[], cat_states bytea[],
     cat_versions bigint[]
 ) RETURNS SETOF bigint LANGUAGE plpgsql AS $$
 BEGIN
     IF idem_key IS NOT NULL THEN
-        INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, body)
-        VALUES (idem_tenant, idem_key, idem_hash, idem_status, idem_body);
+        INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, body, version)
+        VALUES (idem_tenant, idem_key, idem_hash, idem_status, idem_body, idem_version);
     END IF;
     INSERT INTO catalog (tenant_id, kind, code, state, version)
     SELECT * FROM unnest(cat_tenants, cat_kinds, cat_codes, cat_states, cat_versions)

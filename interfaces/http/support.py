@@ -108,9 +108,9 @@ def run_command(
     ctx = context_for(request, principal)
     key = request.headers.get("idempotency-key")
 
-    def encode(result: R) -> tuple[int, bytes]:
-        status, body, _ = render(result)
-        return status, msgspec.json.encode(body)
+    def encode(result: R) -> tuple[int, bytes, int | None]:
+        status, body, version = render(result)
+        return status, msgspec.json.encode(body), version
 
     if key is not None:
         if not key or len(key) > MAX_IDEMPOTENCY_KEY:
@@ -139,7 +139,7 @@ def run_command(
             IdempotentWrite(
                 principal.tenant_id,
                 ctx.idempotency.key,
-                StoredResponse(ctx.idempotency.request_hash, status, encoded),
+                StoredResponse(ctx.idempotency.request_hash, status, encoded, version),
             )
         )
     return json_response(status, encoded, version=version)
@@ -152,7 +152,7 @@ def _replay(stored: StoredResponse, fingerprint: str) -> Response[bytes]:
             "idempotency_key_reused",
             "this Idempotency-Key was used with a different request; use a new key",
         )
-    response = json_response(stored.status, stored.body)
+    response = json_response(stored.status, stored.body, version=stored.version)
     response.headers["Idempotent-Replayed"] = "true"
     return response
 

@@ -21,6 +21,7 @@ def test_a_retried_order_with_the_same_key_replays_the_first_response_and_writes
     assert retry.status_code == 201
     assert retry.headers["idempotent-replayed"] == "true"
     assert retry.content == first.content
+    assert retry.headers["etag"] == first.headers["etag"] == '"2"'
     assert seeded.event_count() == written
     caught_up()
     assert seeded.inventory(sku="MUG", location="BER")[("MUG", "BER")]["reserved"] == 2
