@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Annotated
 from uuid import UUID
 
+import psycopg
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -174,4 +175,11 @@ def _progress() -> Progress:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except psycopg.OperationalError as error:
+        console.print(
+            f"[red]cannot reach PostgreSQL[/]: {str(error).strip()}\n"
+            "Check KONTOR_DATABASE_URL, or unset it to use the embedded PostgreSQL."
+        )
+        raise SystemExit(2) from None

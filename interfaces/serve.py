@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import socket
 import sys
 from collections.abc import Callable
 
@@ -57,6 +58,7 @@ def serve(
 
     from interfaces.bootstrap import migrate
 
+    _check_port_free(settings.host, settings.port)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with EmbeddedServices(settings) as resolved:
         export_environment(resolved)
@@ -89,6 +91,17 @@ def serve(
         finally:
             if stop_projectors is not None:
                 stop_projectors()
+
+
+def _check_port_free(host: str, port: int) -> None:
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        raise SystemExit(
+            f"cannot listen on {host}:{port}: {error.strerror}. Stop whatever uses it, or set "
+            "KONTOR_PORT (or --port) to another port"
+        ) from None
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:

@@ -71,7 +71,7 @@ class EmbeddedServices(Generic[S]):
                     pid=nats.pid,
                     seconds=round(time.monotonic() - started, 2),
                 )
-            if settings.clickhouse_url is None:
+            if settings.clickhouse_url is None and not self.database_only:
                 settings = settings.with_urls(clickhouse_url=chdb_url(data_dir))
                 log.info("embedded clickhouse (chdb)", url=settings.clickhouse_url)
             self._stack = stack.pop_all()
