@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -105,7 +106,7 @@ class InventoryRow(msgspec.Struct, frozen=True):
     on_hand: int
     reserved: int
     available: int
-    average_cost: str | None
+    average_cost: Decimal | None
     cost_currency: str | None
     version: int
 
@@ -135,16 +136,4 @@ def list_inventory(
         "ORDER BY sku, location LIMIT %(limit)s",
         params,
     )
-    return [
-        InventoryRow(
-            sku=r["sku"],
-            location=r["location"],
-            on_hand=r["on_hand"],
-            reserved=r["reserved"],
-            available=r["available"],
-            average_cost=None if r["average_cost"] is None else str(r["average_cost"]),
-            cost_currency=r["cost_currency"],
-            version=r["version"],
-        )
-        for r in curs.fetchall()
-    ]
+    return msgspec.convert(curs.fetchall(), list[InventoryRow])

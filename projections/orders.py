@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -123,7 +124,7 @@ class OrderRow(msgspec.Struct, frozen=True):
     channel: str
     external_id: str | None
     currency: str
-    total: str
+    total: Decimal
     units: int
     backordered: int
     customer_email: str
@@ -165,24 +166,4 @@ def list_orders(
         "ORDER BY placed_at DESC, id DESC LIMIT %(limit)s",
         params,
     )
-    return [
-        OrderRow(
-            id=r["id"],
-            version=r["version"],
-            status=r["status"],
-            on_hold=r["on_hold"],
-            store=r["store"],
-            channel=r["channel"],
-            external_id=r["external_id"],
-            currency=r["currency"],
-            total=str(r["total"]),
-            units=r["units"],
-            backordered=r["backordered"],
-            customer_email=r["customer_email"],
-            customer_name=r["customer_name"],
-            country=r["country"],
-            placed_at=r["placed_at"],
-            updated_at=r["updated_at"],
-        )
-        for r in curs.fetchall()
-    ]
+    return msgspec.convert(curs.fetchall(), list[OrderRow])

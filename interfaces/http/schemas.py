@@ -283,7 +283,6 @@ class OrderOut(msgspec.Struct):
         assert order.id is not None
         assert order.customer is not None
         assert order.shipping_address is not None
-        address = order.shipping_address
         lines = [
             OrderLineOut(
                 line_no=line.line_no,
@@ -309,15 +308,7 @@ class OrderOut(msgspec.Struct):
             external_id=order.external_id,
             currency=order.currency,
             customer=CustomerIn(order.customer.email, order.customer.name),
-            shipping_address=AddressIn(
-                name=address.name,
-                line1=address.line1,
-                city=address.city,
-                postal_code=address.postal_code,
-                country=address.country,
-                line2=address.line2,
-                region=address.region,
-            ),
+            shipping_address=AddressIn(**msgspec.structs.asdict(order.shipping_address)),
             lines=lines,
             totals=Totals(
                 order.total,

@@ -49,22 +49,13 @@ class OrderController(Controller):
         Without enough stock, and unless the store allows backorders, the answer is 409
         `insufficient_stock` and nothing is written.
         """
-        address = data.shipping_address
         new = NewOrder(
             store=data.store,
             channel=data.channel,
             external_id=data.external_id,
             currency=data.currency,
             customer=Customer(data.customer.email, data.customer.name),
-            shipping_address=Address(
-                name=address.name,
-                line1=address.line1,
-                line2=address.line2,
-                city=address.city,
-                region=address.region,
-                postal_code=address.postal_code,
-                country=address.country,
-            ),
+            shipping_address=Address(**msgspec.structs.asdict(data.shipping_address)),
             lines=[RequestedLine(line.sku, line.quantity, line.unit_price) for line in data.lines],
         )
 

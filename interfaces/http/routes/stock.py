@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -151,7 +150,7 @@ class StockController(Controller):
                 on_hand=r.on_hand,
                 reserved=r.reserved,
                 available=r.available,
-                average_cost=Money(Decimal(r.average_cost), r.cost_currency)
+                average_cost=Money(r.average_cost, r.cost_currency)
                 if r.average_cost is not None and r.cost_currency
                 else None,
                 version=r.version,
