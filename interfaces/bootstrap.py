@@ -43,7 +43,6 @@ class Container:
     tenants: Tenants
     idempotency: PostgresIdempotencyStore
     cache: Cache
-    views: dict[str, Any] | None = None
 
     def close(self) -> None:
         self.events.close()

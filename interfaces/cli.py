@@ -126,18 +126,18 @@ def project() -> None:
 @projections.command("status")
 def projections_status() -> None:
     """Position and lag of every read model."""
-    from adapters.postgres.event_store import library_env
-    from projections.runner import PROJECTIONS, construct_view, status
+    from interfaces.bootstrap import build_container
+    from projections.runner import statuses
 
     with servers() as settings:
-        assert settings.database_url is not None
-        env = library_env(settings.database_url, pool_size=1)
-        table = Table("projection", "position", "lag (events)")
-        for name in PROJECTIONS:
-            view = construct_view(name, env)
-            current = status(view, name)
-            table.add_row(name, str(current.position), str(current.lag))
-            view.datastore.close()
+        container = build_container(settings, pool_size=1)
+        try:
+            current = statuses(container.datastore)
+        finally:
+            container.close()
+    table = Table("projection", "position", "lag (events)")
+    for row in current:
+        table.add_row(row.name, str(row.position), str(row.lag))
     Console().print(table)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.projection import ProjectionRunner
 from eventsourcing.utils import Environment
 
@@ -49,17 +50,24 @@ def start_runners(env: dict[str, str]) -> list[ProjectionRunner[Any, Any]]:
     return runners
 
 
-def status(view: View, name: str) -> ProjectionStatus:
+def status(datastore: PostgresDatastore, name: str) -> ProjectionStatus:
+    """A projection's tracked position and how many of its events lie beyond it."""
     projection_class, _ = PROJECTIONS[name]
-    position = view.max_tracking_id(APPLICATION_NAME) or 0
-    with view.datastore.get_connection() as conn, conn.cursor() as curs:
+    with datastore.get_connection() as conn, conn.cursor() as curs:
         curs.execute(
-            "SELECT count(*) AS lag FROM kontor_events "
-            "WHERE notification_id > %s AND topic = ANY(%s)",
-            (position, list(projection_class.topics)),
+            "WITH tracked AS (SELECT coalesce(max(notification_id), 0) AS position "
+            f"FROM {name}_tracking WHERE application_name = %s) "  # names are ours, not input
+            "SELECT position, (SELECT count(*) FROM kontor_events "
+            "WHERE notification_id > position AND topic = ANY(%s)) AS lag FROM tracked",
+            (APPLICATION_NAME, list(projection_class.topics)),
         )
         row = curs.fetchone()
-    return ProjectionStatus(name, position, int(row["lag"]) if row else 0)
+    assert row is not None
+    return ProjectionStatus(name, int(row["position"]), int(row["lag"]))
+
+
+def statuses(datastore: PostgresDatastore) -> list[ProjectionStatus]:
+    return [status(datastore, name) for name in PROJECTIONS]
 
 
 def rebuild(
@@ -69,7 +77,7 @@ def rebuild(
     view = construct_view(name, env)
     try:
         view.reset()
-        backlog = status(view, name).lag
+        backlog = status(view.datastore, name).lag
         projection_class, view_class = PROJECTIONS[name]
         with ProjectionRunner(
             application_class=KontorEvents,
@@ -78,26 +86,21 @@ def rebuild(
             env=env,
         ) as runner:
             while True:
-                current = status(view, name)
+                current = status(view.datastore, name)
                 if progress is not None:
                     progress(backlog - current.lag, backlog)
                 if current.lag == 0:
                     break
                 runner.run_forever(timeout=0.2)
-        return status(view, name)
+        return status(view.datastore, name)
     finally:
         view.datastore.close()
 
 
-def wait_until_caught_up(env: dict[str, str], timeout: float = 10.0) -> None:
+def wait_until_caught_up(datastore: PostgresDatastore, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
-    views = {name: construct_view(name, env) for name in PROJECTIONS}
-    try:
-        while time.monotonic() < deadline:
-            if all(status(view, name).lag == 0 for name, view in views.items()):
-                return
-            time.sleep(0.02)
-    finally:
-        for view in views.values():
-            view.datastore.close()
+    while time.monotonic() < deadline:
+        if all(current.lag == 0 for current in statuses(datastore)):
+            return
+        time.sleep(0.02)
     raise TimeoutError("projections did not catch up in time")

@@ -24,7 +24,6 @@ from interfaces.http.app import create_app
 from projections.runner import start_runners, wait_until_caught_up
 
 PROBLEM_JSON = "application/problem+json"
-SMALL_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "1"}
 
 
 class QuickArgon2(Argon2Hasher):
@@ -62,7 +61,7 @@ def caught_up(container: Container, runners: None) -> Any:
     """Call it to block until every projection has applied every stored event."""
 
     def wait() -> None:
-        wait_until_caught_up(container.env | SMALL_POOL, timeout=20)
+        wait_until_caught_up(container.datastore, timeout=20)
 
     return wait
 

@@ -39,7 +39,6 @@ pytestmark = pytest.mark.slow
 
 UNITS = 10
 CLIENTS = 24
-SMALL_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "1"}
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +133,7 @@ def projected_level(container: Container, tenant_id: UUID) -> tuple[int, int, in
     with ExitStack() as stack:
         for runner in start_runners(container.env):
             stack.enter_context(runner)
-        wait_until_caught_up(container.env | SMALL_POOL, timeout=30)
+        wait_until_caught_up(container.datastore, timeout=30)
     with container.datastore.transaction() as curs:
         curs.execute(
             "SELECT on_hand, reserved, available FROM inventory_levels "

@@ -48,7 +48,7 @@ def running(container: Container) -> Iterator[None]:
 
 
 def caught_up(container: Container) -> None:
-    wait_until_caught_up(container.env | SMALL_POOL, timeout=30)
+    wait_until_caught_up(container.datastore, timeout=30)
 
 
 class Merchant:

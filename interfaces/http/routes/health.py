@@ -11,7 +11,7 @@ from litestar import Controller, Response, get
 
 from adapters.cache import RedisCache
 from interfaces.bootstrap import Container
-from projections.runner import PROJECTIONS, ProjectionStatus, construct_view, status
+from projections.runner import ProjectionStatus, statuses
 
 
 class Check(msgspec.Struct):
@@ -66,10 +66,6 @@ class HealthController(Controller):
                 checks.append(Check("redis", False, f"unreachable: {error}"))
         if settings.clickhouse_url and settings.clickhouse_url.startswith("http"):
             checks.append(_tcp(settings.clickhouse_url, 8123))
-        projections: list[ProjectionStatus] = []
-        if checks[0].ok:
-            views = container.views or {n: construct_view(n, container.env) for n in PROJECTIONS}
-            container.views = views
-            projections = [status(view, name) for name, view in views.items()]
+        projections = statuses(container.datastore) if checks[0].ok else []
         ready = all(check.ok for check in checks)
         return Response(Readiness(ready, checks, projections), status_code=200 if ready else 503)
