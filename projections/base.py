@@ -10,6 +10,7 @@ A batch is written when it is full or `max_delay` after its first event, whichev
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from abc import abstractmethod
 from collections import OrderedDict
@@ -73,11 +74,14 @@ class StreamFoldView(View, Generic[S]):
     initial: ClassVar[Any]
     evolve: ClassVar[Callable[[Any, Any], Any]]
     upsert: ClassVar[str]
+    cache_size: ClassVar[int] = 5_000
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.tables = (cls.table,)
 
     @abstractmethod
     def row(self, recorded: Recorded, state: S) -> dict[str, Any]: ...
-
-    cache_size: ClassVar[int] = 5_000
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -188,7 +192,7 @@ def _flush_when_due(projection: weakref.ref[ViewProjection], due: threading.Even
             return
         delay = target.max_delay
         del target
-        threading.Event().wait(delay)
+        time.sleep(delay)
         target = projection()
         if target is None:
             return

@@ -54,7 +54,6 @@ WHERE inventory_levels.version < EXCLUDED.version
 
 
 class InventoryView(StreamFoldView[Stock]):
-    tables = ("inventory_levels",)
     ddl = DDL
     table = "inventory_levels"
     state_type = Stock

@@ -66,7 +66,6 @@ WHERE orders_view.version < EXCLUDED.version
 
 
 class OrdersView(StreamFoldView[Order]):
-    tables = ("orders_view",)
     ddl = DDL
     table = "orders_view"
     key_column = "id"
