@@ -21,9 +21,9 @@ TABLES: tuple[str, ...] = (
         request_hash text NOT NULL,
         status int NOT NULL,
         body bytea NOT NULL,
+        version bigint,
         created_at timestamptz NOT NULL DEFAULT now(),
         CONSTRAINT idempotency_keys_pkey PRIMARY KEY (tenant_id, key))""",
-    "ALTER TABLE idempotency_keys ADD COLUMN IF NOT EXISTS version bigint",
     """CREATE TABLE IF NOT EXISTS snapshots (
         stream_id uuid PRIMARY KEY,
         version bigint NOT NULL,

@@ -16,6 +16,8 @@ from domain.product.model import Product
 from domain.shared.money import Money
 from domain.stock.state import Stock
 from domain.store.model import Store
+from projections.inventory import InventoryRow
+from projections.orders import OrderRow
 
 T = TypeVar("T")
 
@@ -337,6 +339,12 @@ class OrderSummaryOut(msgspec.Struct):
     placed_at: datetime
     updated_at: datetime
 
+    @classmethod
+    def from_row(cls, row: OrderRow) -> OrderSummaryOut:
+        fields = msgspec.structs.asdict(row)
+        fields["total"] = Money.of(row.total, fields.pop("currency"))
+        return cls(**fields)
+
 
 class InventoryOut(msgspec.Struct):
     sku: str
@@ -346,3 +354,11 @@ class InventoryOut(msgspec.Struct):
     available: int
     average_cost: Money | None
     version: int
+
+    @classmethod
+    def from_row(cls, row: InventoryRow) -> InventoryOut:
+        fields = msgspec.structs.asdict(row)
+        currency = fields.pop("cost_currency")
+        if row.average_cost is not None and currency:
+            fields["average_cost"] = Money(row.average_cost, currency)
+        return cls(**fields)

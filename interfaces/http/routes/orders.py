@@ -16,7 +16,6 @@ from application.tenants import Principal
 from domain.order.decide import RequestedLine
 from domain.order.events import Address, Customer
 from domain.order.state import Order, OrderStatus
-from domain.shared.money import Money
 from interfaces.bootstrap import Container
 from interfaces.http.problems import ApiProblem
 from interfaces.http.schemas import CancelIn, HoldIn, OrderIn, OrderOut, OrderSummaryOut, Page
@@ -124,26 +123,7 @@ class OrderController(Controller):
             )
         more = len(rows) > limit
         rows = rows[:limit]
-        items = [
-            OrderSummaryOut(
-                id=r.id,
-                version=r.version,
-                status=r.status,
-                on_hold=r.on_hold,
-                store=r.store,
-                channel=r.channel,
-                external_id=r.external_id,
-                total=Money.of(r.total, r.currency),
-                units=r.units,
-                backordered=r.backordered,
-                customer_email=r.customer_email,
-                customer_name=r.customer_name,
-                country=r.country,
-                placed_at=r.placed_at,
-                updated_at=r.updated_at,
-            )
-            for r in rows
-        ]
+        items = [OrderSummaryOut.from_row(row) for row in rows]
         next_cursor = (
             Cursor.encode([rows[-1].placed_at.isoformat(), str(rows[-1].id)]) if more else None
         )

@@ -9,7 +9,6 @@ from litestar.params import Parameter
 
 from application.stock import ReceiptLine
 from application.tenants import Principal
-from domain.shared.money import Money
 from interfaces.bootstrap import Container
 from interfaces.http.schemas import (
     AdjustmentIn,
@@ -143,18 +142,5 @@ class StockController(Controller):
             )
         more = len(rows) > limit
         rows = rows[:limit]
-        items = [
-            InventoryOut(
-                sku=r.sku,
-                location=r.location,
-                on_hand=r.on_hand,
-                reserved=r.reserved,
-                available=r.available,
-                average_cost=Money(r.average_cost, r.cost_currency)
-                if r.average_cost is not None and r.cost_currency
-                else None,
-                version=r.version,
-            )
-            for r in rows
-        ]
+        items = [InventoryOut.from_row(row) for row in rows]
         return Page(items, Cursor.encode([rows[-1].sku, rows[-1].location]) if more else None)
