@@ -42,6 +42,23 @@ def test_a_receipt_adds_stock_and_feeds_the_moving_average_cost(seeded: Tenant) 
     assert second["items"][0]["average_cost"] == {"amount": "6.0000", "currency": "EUR"}
 
 
+def test_inventory_levels_show_the_moving_average_cost_and_none_without_costs(
+    seeded: Tenant, caught_up: Any
+) -> None:
+    cost = {"amount": "5.00", "currency": "EUR"}
+    seeded.ok(
+        "/v1/stock/receipts",
+        {"location": "MUC", "lines": [{"sku": "TEE", "quantity": 4, "unit_cost": cost}]},
+    )
+    seeded.receive("MUC", CAP=2)
+
+    caught_up()
+    levels = seeded.inventory(location="MUC")
+    assert levels[("TEE", "MUC")]["average_cost"] == {"amount": "5.0000", "currency": "EUR"}
+    assert levels[("CAP", "MUC")]["average_cost"] is None
+    assert levels[("CAP", "MUC")]["on_hand"] == 2
+
+
 def test_a_receipt_of_several_lines_lands_in_one_request(seeded: Tenant) -> None:
     body = seeded.receive("MUC", TEE=2, CAP=6)
     assert {(i["sku"], i["on_hand"]) for i in body["items"]} == {("TEE", 2), ("CAP", 6)}
