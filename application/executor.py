@@ -16,6 +16,7 @@ from application.ports import (
     ConcurrencyConflict,
     DuplicateIdempotencyKey,
     EventStore,
+    IdempotencyStore,
     IdempotentWrite,
     StoredResponse,
 )
@@ -44,9 +45,17 @@ class IdempotentReplay(Exception):
 
 
 class Executor:
-    def __init__(self, store: EventStore, streams: Streams, *, attempts: int = 12) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        streams: Streams,
+        idempotency: IdempotencyStore | None = None,
+        *,
+        attempts: int = 12,
+    ) -> None:
         self.store = store
         self.streams = streams
+        self.idempotency = idempotency
         self.locks = StreamLocks()
         self.attempts = attempts
 
@@ -62,7 +71,9 @@ class Executor:
                 loaded = self.streams.load(kinds)
                 outcome = decide(loaded)
                 if not any(outcome.events.values()):
-                    return outcome.result(loaded)
+                    result = outcome.result(loaded)
+                    self._remember_without_events(ctx, result)
+                    return result
                 after = dict(loaded)
                 appends = []
                 for stream_id, events in outcome.events.items():
@@ -88,6 +99,13 @@ class Executor:
         raise Conflict(
             f"the records changed concurrently {self.attempts} times in a row; retry the request"
         )
+
+    def _remember_without_events(self, ctx: CommandContext, result: object) -> None:
+        """A command that changed nothing still owes its retries the same answer; with events,
+        the response is stored in their transaction instead."""
+        write = self._idempotent(ctx, result)
+        if write is not None and self.idempotency is not None:
+            self.idempotency.remember(write)
 
     @staticmethod
     def _idempotent(ctx: CommandContext, result: object) -> IdempotentWrite | None:

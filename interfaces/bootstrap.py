@@ -82,7 +82,8 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
     datastore = events.recorder.datastore  # type: ignore[attr-defined]
     store = PostgresEventStore(events)
     streams = Streams(store, PostgresSnapshotStore(datastore))
-    executor = Executor(store, streams)
+    idempotency = PostgresIdempotencyStore(datastore)
+    executor = Executor(store, streams, idempotency)
     catalog = PostgresCatalog(datastore)
     cache: Cache = RedisCache(settings.redis_url) if settings.redis_url else MemoryCache()
     return Container(
@@ -97,6 +98,6 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
         stock=StockCommands(executor, catalog),
         orders=OrderCommands(executor, streams, catalog),
         tenants=Tenants(PostgresTenantStore(datastore), Argon2Hasher(), cache),
-        idempotency=PostgresIdempotencyStore(datastore),
+        idempotency=idempotency,
         cache=cache,
     )

@@ -16,7 +16,7 @@ from litestar.datastructures import State
 
 from application.context import CommandContext, Idempotency
 from application.executor import IdempotentReplay
-from application.ports import IdempotentWrite, StoredResponse
+from application.ports import StoredResponse
 from application.tenants import Principal
 from interfaces.bootstrap import Container
 from interfaces.http.problems import ApiProblem
@@ -132,16 +132,7 @@ def run_command(
         stored = container.idempotency.find(principal.tenant_id, key)
         assert stored is not None
         return _replay(stored, ctx.idempotency.request_hash)
-    status, body, version = render(result)
-    encoded = msgspec.json.encode(body)
-    if ctx.idempotency is not None:
-        container.idempotency.remember(
-            IdempotentWrite(
-                principal.tenant_id,
-                ctx.idempotency.key,
-                StoredResponse(ctx.idempotency.request_hash, status, encoded, version),
-            )
-        )
+    status, encoded, version = encode(result)
     return json_response(status, encoded, version=version)
 
 

@@ -97,3 +97,24 @@ def test_a_refused_request_is_not_remembered_so_a_retry_can_succeed(seeded: Tena
 
     assert retry.status_code == 201
     assert "idempotent-replayed" not in retry.headers
+
+
+def test_a_key_is_remembered_even_when_the_command_writes_nothing(seeded: Tenant) -> None:
+    imported = order_body(channel="shopify", external_id="SO-1")
+    assert seeded.post("/v1/orders", imported).status_code == 201
+    written = seeded.event_count()
+    key = {"Idempotency-Key": "reimport-1"}
+
+    again = seeded.post("/v1/orders", imported, headers=key)
+    retry = seeded.post("/v1/orders", imported, headers=key)
+    other = seeded.post(
+        "/v1/orders", order_body(channel="shopify", external_id="SO-2"), headers=key
+    )
+
+    assert again.status_code == 200
+    assert "idempotent-replayed" not in again.headers
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.content == again.content
+    assert retry.headers["etag"] == again.headers["etag"]
+    assert_problem(other, 422, "idempotency_key_reused")
+    assert seeded.event_count() == written
