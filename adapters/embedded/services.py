@@ -50,27 +50,11 @@ class EmbeddedServices(Generic[S]):
         data_dir = settings.data_dir
         with ExitStack() as stack:
             if settings.database_url is None:
-                started = time.monotonic()
-                postgres = start_postgres(data_dir)
-                stack.callback(_stopping, "postgres", postgres.stop)
-                settings = settings.with_urls(database_url=postgres.url)
-                log.info(
-                    "embedded postgres started",
-                    url=postgres.url,
-                    pid=postgres.pid,
-                    seconds=round(time.monotonic() - started, 2),
-                )
+                url = _start(stack, "postgres", lambda: start_postgres(data_dir))
+                settings = settings.with_urls(database_url=url)
             if settings.nats_url is None and not self.database_only:
-                started = time.monotonic()
-                nats = start_nats(data_dir)
-                stack.callback(_stopping, "nats", nats.stop)
-                settings = settings.with_urls(nats_url=nats.url)
-                log.info(
-                    "embedded nats started",
-                    url=nats.url,
-                    pid=nats.pid,
-                    seconds=round(time.monotonic() - started, 2),
-                )
+                url = _start(stack, "nats", lambda: start_nats(data_dir))
+                settings = settings.with_urls(nats_url=url)
             if settings.clickhouse_url is None and not self.database_only:
                 settings = settings.with_urls(clickhouse_url=chdb_url(data_dir))
                 log.info("embedded clickhouse (chdb)", url=settings.clickhouse_url)
@@ -84,6 +68,28 @@ class EmbeddedServices(Generic[S]):
         tb: TracebackType | None,
     ) -> None:
         self._stack.close()
+
+
+class _Server(Protocol):
+    @property
+    def url(self) -> str: ...
+    @property
+    def pid(self) -> int | None: ...
+    def stop(self) -> None: ...
+
+
+def _start(stack: ExitStack, name: str, start: Callable[[], _Server]) -> str:
+    """Starts a server, registers its stop on `stack`, and returns its URL."""
+    started = time.monotonic()
+    server = start()
+    stack.callback(_stopping, name, server.stop)
+    log.info(
+        f"embedded {name} started",
+        url=server.url,
+        pid=server.pid,
+        seconds=round(time.monotonic() - started, 2),
+    )
+    return server.url
 
 
 def _stopping(name: str, stop: Callable[[], None]) -> None:
