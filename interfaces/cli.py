@@ -91,24 +91,20 @@ def seed(
     from interfaces.bootstrap import build_container
     from interfaces.demo import ensure_demo
     from interfaces.seed import seed as run_seed
+    from interfaces.seed import stage_reporter
 
     with servers() as settings:
         if tenant_id is None:
-            demo_id, api_key = ensure_demo(settings)
+            demo_id, api_key = ensure_demo(settings, skus=skus, orders=orders)
             typer.echo(json.dumps({"tenant_id": str(demo_id), "api_key": api_key}))
             return
         container = build_container(settings, pool_size=4)
         try:
             ctx = CommandContext(tenant_id=UUID(tenant_id), actor="system:seed")
             with _progress() as progress:
-                tasks: dict[str, object] = {}
-
-                def report(stage: str, done: int, total: int) -> None:
-                    if stage not in tasks:
-                        tasks[stage] = progress.add_task(stage, total=total)
-                    progress.update(tasks[stage], completed=done)  # type: ignore[arg-type]
-
-                result = run_seed(container, ctx, skus=skus, orders=orders, progress=report)
+                result = run_seed(
+                    container, ctx, skus=skus, orders=orders, progress=stage_reporter(progress)
+                )
         finally:
             container.close()
     typer.echo(json.dumps(result))

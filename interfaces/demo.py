@@ -11,12 +11,12 @@ from rich.progress import Progress
 from application.context import CommandContext
 from interfaces.bootstrap import build_container
 from interfaces.config import Settings
-from interfaces.seed import seed
+from interfaces.seed import seed, stage_reporter
 
 DEMO_FILE = "demo-tenant.json"
 
 
-def ensure_demo(settings: Settings) -> tuple[UUID, str]:
+def ensure_demo(settings: Settings, *, skus: int = 50, orders: int = 300) -> tuple[UUID, str]:
     """Returns the demo tenant and its API key, creating and seeding them on the first run.
 
     The key is kept (mode 0600) in the data dir so a second run can print it again: it is a
@@ -33,14 +33,7 @@ def ensure_demo(settings: Settings) -> tuple[UUID, str]:
         created = container.tenants.create("demo")
         ctx = CommandContext(tenant_id=created.tenant_id, actor="system:seed")
         with Progress() as progress:
-            tasks: dict[str, object] = {}
-
-            def report(stage: str, done: int, total: int) -> None:
-                if stage not in tasks:
-                    tasks[stage] = progress.add_task(f"seeding {stage}", total=total)
-                progress.update(tasks[stage], completed=done)  # type: ignore[arg-type]
-
-            seed(container, ctx, progress=report)
+            seed(container, ctx, skus=skus, orders=orders, progress=stage_reporter(progress))
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(
             json.dumps({"tenant_id": str(created.tenant_id), "api_key": created.api_key})

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from contextlib import suppress
 from decimal import Decimal
 
+from rich.progress import Progress, TaskID
+
 from application.context import CommandContext
 from application.orders import NewOrder
 from application.stock import ReceiptLine
@@ -41,6 +43,18 @@ NAMES = [
     "Dennis",
     "Frances",
 ]
+
+
+def stage_reporter(progress: Progress) -> Callable[[str, int, int], None]:
+    """Reports each seeding stage as its own rich progress bar."""
+    tasks: dict[str, TaskID] = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(f"seeding {stage}", total=total)
+        progress.update(tasks[stage], completed=done)
+
+    return report
 
 
 def seed(
