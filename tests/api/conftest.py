@@ -26,19 +26,13 @@ from projections.runner import start_runners, wait_until_caught_up
 PROBLEM_JSON = "application/problem+json"
 
 
-class QuickArgon2(Argon2Hasher):
-    """argon2id at test-sized cost: the same code path, a fraction of the CPU per new tenant."""
-
-    def __init__(self) -> None:
-        self._hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
-
-
 @pytest.fixture(scope="package")
 def container(settings: Settings) -> Container:
     """Closed by the app's lifespan when the `client` fixture exits."""
     migrate(settings)
     built = build_container(settings, pool_size=6)
-    built.tenants.hasher = QuickArgon2()
+    # argon2id at test-sized cost: the same code path, a fraction of the CPU per new tenant.
+    built.tenants.hasher = Argon2Hasher(PasswordHasher(time_cost=1, memory_cost=8 * 1024))
     return built
 
 
