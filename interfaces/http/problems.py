@@ -10,8 +10,6 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from application.errors import PreconditionFailed
-from application.executor import Conflict
-from domain.order.errors import OrderNotFound
 from domain.shared.errors import DomainError, InvalidCommand, NotFound
 
 PROBLEM_JSON = "application/problem+json"
@@ -69,14 +67,13 @@ def problem(
 
 
 def status_of(error: DomainError) -> int:
+    """Refusals of the current state (the default, including `Conflict`) are 409."""
     if isinstance(error, PreconditionFailed):
         return 412
-    if isinstance(error, OrderNotFound | NotFound):
+    if isinstance(error, NotFound):
         return 404
     if isinstance(error, InvalidCommand):
         return 422
-    if isinstance(error, Conflict):
-        return 409
     return 409
 
 

@@ -26,15 +26,15 @@ class Readiness(msgspec.Struct):
     projections: list[ProjectionStatus]
 
 
-def _tcp(url: str, default_port: int) -> Check:
+def _tcp(name: str, url: str, default_port: int) -> Check:
     parsed = urlparse(url)
     try:
         with socket.create_connection(
             (parsed.hostname or "127.0.0.1", parsed.port or default_port), 1
         ):
-            return Check(parsed.scheme, True, "reachable")
+            return Check(name, True, "reachable")
     except OSError as error:
-        return Check(parsed.scheme, False, f"unreachable: {error}")
+        return Check(name, False, f"unreachable: {error}")
 
 
 class HealthController(Controller):
@@ -58,14 +58,14 @@ class HealthController(Controller):
             checks.append(Check("postgres", False, f"unreachable: {error}"))
         settings = container.settings
         if settings.nats_url:
-            checks.append(_tcp(settings.nats_url, 4222))
+            checks.append(_tcp("nats", settings.nats_url, 4222))
         if settings.redis_url and isinstance(container.cache, RedisCache):
             try:
                 checks.append(Check("redis", container.cache.ping(), "reachable"))
             except Exception as error:
                 checks.append(Check("redis", False, f"unreachable: {error}"))
         if settings.clickhouse_url and settings.clickhouse_url.startswith("http"):
-            checks.append(_tcp(settings.clickhouse_url, 8123))
+            checks.append(_tcp("clickhouse", settings.clickhouse_url, 8123))
         projections = statuses(container.datastore) if checks[0].ok else []
         ready = all(check.ok for check in checks)
         return Response(Readiness(ready, checks, projections), status_code=200 if ready else 503)
