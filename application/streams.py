@@ -127,7 +127,7 @@ class Streams:
             return
         every = self.snapshot_every
         for stream_id, item in after.items():
-            if stream_id not in kinds or not kinds[stream_id].snapshots:
+            if not kinds[stream_id].snapshots:
                 continue
             previous = before[stream_id].version if stream_id in before else 0
             if item.version // every > previous // every:
