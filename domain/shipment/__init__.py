@@ -1,0 +1,1 @@
+"""The Shipment aggregate: one stream per shipment (an order can have several)."""
