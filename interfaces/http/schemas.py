@@ -55,6 +55,7 @@ class StoreIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
     currency: Currency
     allow_backorders: bool = False
+    reservation_ttl_minutes: Annotated[int, Meta(gt=0, le=525_600)] | None = None
 
 
 class StoreOut(msgspec.Struct):
@@ -62,10 +63,17 @@ class StoreOut(msgspec.Struct):
     name: str
     currency: str
     allow_backorders: bool
+    reservation_ttl_minutes: int | None = None
 
     @classmethod
     def of(cls, store: Store) -> StoreOut:
-        return cls(store.code, store.name, store.currency, store.allow_backorders)
+        return cls(
+            store.code,
+            store.name,
+            store.currency,
+            store.allow_backorders,
+            store.reservation_ttl_minutes,
+        )
 
 
 class LocationIn(msgspec.Struct, forbid_unknown_fields=True):
