@@ -105,6 +105,14 @@ class OrderCommands:
     ) -> Loaded[Order]:
         return self._on_order(ctx, order_id, if_version, decide.release)
 
+    def confirm(
+        self, ctx: CommandContext, order_id: UUID, *, if_version: int | None = None
+    ) -> Loaded[Order]:
+        """Confirmed (paid) orders keep their reservations past the store's TTL."""
+        return self._on_order(
+            ctx, order_id, if_version, lambda o: decide.confirm(o, now=datetime.now(UTC))
+        )
+
     def cancel(
         self,
         ctx: CommandContext,

@@ -16,10 +16,12 @@ from adapters.postgres.event_store import APPLICATION_NAME, KontorEvents
 from projections.base import View, ViewProjection
 from projections.inventory import InventoryProjection, InventoryView
 from projections.orders import OrdersProjection, OrdersView
+from projections.shipments import ShipmentsProjection, ShipmentsView
 
 PROJECTIONS: dict[str, tuple[type[ViewProjection], type[View]]] = {
     OrdersProjection.name: (OrdersProjection, OrdersView),
     InventoryProjection.name: (InventoryProjection, InventoryView),
+    ShipmentsProjection.name: (ShipmentsProjection, ShipmentsView),
 }
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
@@ -139,5 +138,3 @@ class FileBoxCatalogue:
 
     def boxes(self) -> Sequence[Box]:
         return self._boxes
-
-

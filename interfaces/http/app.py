@@ -16,6 +16,8 @@ from interfaces.http.problems import EXCEPTION_HANDLERS
 from interfaces.http.routes.catalog import CatalogController
 from interfaces.http.routes.health import HealthController
 from interfaces.http.routes.orders import OrderController
+from interfaces.http.routes.returns import ReturnController
+from interfaces.http.routes.shipments import ShipmentController
 from interfaces.http.routes.stock import StockController
 from interfaces.http.support import authenticate, container_of
 
@@ -31,7 +33,14 @@ def create_app(container: Container) -> Litestar:
             container.close()
 
     return Litestar(
-        route_handlers=[HealthController, CatalogController, StockController, OrderController],
+        route_handlers=[
+            HealthController,
+            CatalogController,
+            StockController,
+            OrderController,
+            ShipmentController,
+            ReturnController,
+        ],
         dependencies={
             "container": Provide(container_of, sync_to_thread=False),
             "principal": Provide(authenticate),
