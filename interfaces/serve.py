@@ -74,6 +74,9 @@ def serve(
             from interfaces.workers import start_projectors
 
             stop_projectors = start_projectors(resolved)
+        from interfaces.expiry_worker import start_expiry
+
+        stop_expiry = start_expiry(resolved) if projectors else None
         try:
             server = Granian(
                 APP_FACTORY,
@@ -89,6 +92,8 @@ def serve(
             print(banner(resolved, tenant_id, api_key), flush=True)
             server.serve()
         finally:
+            if stop_expiry is not None:
+                stop_expiry()
             if stop_projectors is not None:
                 stop_projectors()
 
