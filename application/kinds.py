@@ -14,3 +14,16 @@ ORDER = Kind("order", order.Order(), order.evolve, order.Order)
 PRODUCT = Kind("product", product.Product(), product.evolve, product.Product)
 LOCATION = Kind("location", location.Location(), location.evolve, location.Location)
 STORE = Kind("store", store.Store(), store.evolve, store.Store)
+
+# money (issue 4)
+from domain.invoice import state as invoice  # noqa: E402
+from domain.payment import state as payment  # noqa: E402
+
+INVOICE = Kind("invoice", invoice.Invoice(), invoice.evolve, invoice.Invoice)
+INVOICE_SERIES = Kind(
+    "invoice_series", invoice.Series(), invoice.evolve_series, invoice.Series, snapshots=True
+)
+BILLING_ACCOUNT = Kind(
+    "billing_account", invoice.Account(), invoice.evolve_account, invoice.Account
+)
+PAYMENT = Kind("payment", payment.Receipt(), payment.evolve, payment.Receipt)

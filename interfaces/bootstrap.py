@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 
 from adapters.cache import MemoryCache, RedisCache
+from adapters.postgres.billing import PostgresBillingConfig, PostgresEventFeed
 from adapters.postgres.catalog import PostgresCatalog
 from adapters.postgres.event_store import KontorEvents, PostgresEventStore, library_env
 from adapters.postgres.idempotency import PostgresIdempotencyStore
@@ -17,6 +18,8 @@ from adapters.postgres.tenants import PostgresTenantStore
 from adapters.security import Argon2Hasher
 from application.catalog import CatalogCommands
 from application.executor import Executor
+from application.invoices import InvoiceCommands
+from application.invoicing import InvoicingProcess
 from application.orders import OrderCommands
 from application.ports import Cache
 from application.stock import StockCommands
@@ -43,6 +46,9 @@ class Container:
     tenants: Tenants
     idempotency: PostgresIdempotencyStore
     cache: Cache
+    billing: PostgresBillingConfig
+    invoices: InvoiceCommands
+    invoicing: InvoicingProcess
 
     def close(self) -> None:
         self.events.close()
@@ -86,6 +92,8 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
     executor = Executor(store, streams, idempotency)
     catalog = PostgresCatalog(datastore)
     cache: Cache = RedisCache(settings.redis_url) if settings.redis_url else MemoryCache()
+    billing = PostgresBillingConfig(datastore)
+    invoices = InvoiceCommands(executor, streams, billing)
     return Container(
         settings=settings,
         env=env,
@@ -100,4 +108,7 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
         tenants=Tenants(PostgresTenantStore(datastore), Argon2Hasher(), cache),
         idempotency=idempotency,
         cache=cache,
+        billing=billing,
+        invoices=invoices,
+        invoicing=InvoicingProcess(PostgresEventFeed(datastore), invoices, billing),
     )

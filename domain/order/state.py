@@ -13,6 +13,7 @@ import msgspec
 from domain.order.events import (
     Address,
     Customer,
+    Discount,
     OrderAllocated,
     OrderCancelled,
     OrderEvent,
@@ -39,6 +40,7 @@ class Line(msgspec.Struct, frozen=True, kw_only=True):
     cancelled: int = 0
     allocations: dict[str, int] = msgspec.field(default_factory=dict)
     backordered: int = 0
+    discount: Discount | None = None
 
     @property
     def open_quantity(self) -> int:
@@ -63,6 +65,8 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     lines: dict[int, Line] = msgspec.field(default_factory=dict)
     placed_at: datetime | None = None
     cancel_reason: str | None = None
+    discount: Discount | None = None
+    shipping_charge: Money | None = None
 
     @property
     def exists(self) -> bool:
@@ -109,10 +113,13 @@ def _(event: OrderPlaced, state: Order) -> Order:
                 sku=line.sku,
                 quantity=line.quantity,
                 unit_price=line.unit_price,
+                discount=line.discount,
             )
             for line in event.lines
         },
         placed_at=event.placed_at,
+        discount=event.discount,
+        shipping_charge=event.shipping_charge,
     )
 
 
