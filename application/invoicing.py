@@ -28,9 +28,7 @@ log = structlog.get_logger("kontor.invoicing")
 class EventFeed(Protocol):
     """Events in commit order after a position, and a named reader's stored position."""
 
-    def read(
-        self, after: int, topics: Sequence[str], limit: int
-    ) -> list[tuple[int, Recorded]]: ...
+    def read(self, after: int, topics: Sequence[str], limit: int) -> list[tuple[int, Recorded]]: ...
 
     def position(self, reader: str) -> int: ...
 

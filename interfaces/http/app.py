@@ -15,6 +15,14 @@ from interfaces.config import load_settings
 from interfaces.http.problems import EXCEPTION_HANDLERS
 from interfaces.http.routes.catalog import CatalogController
 from interfaces.http.routes.health import HealthController
+from interfaces.http.routes.money import (
+    BillingController,
+    InvoiceController,
+    PaymentController,
+    ReconciliationController,
+    RefundController,
+    WebhookController,
+)
 from interfaces.http.routes.orders import OrderController
 from interfaces.http.routes.stock import StockController
 from interfaces.http.support import authenticate, container_of
@@ -31,7 +39,18 @@ def create_app(container: Container) -> Litestar:
             container.close()
 
     return Litestar(
-        route_handlers=[HealthController, CatalogController, StockController, OrderController],
+        route_handlers=[
+            HealthController,
+            CatalogController,
+            StockController,
+            OrderController,
+            InvoiceController,
+            PaymentController,
+            RefundController,
+            WebhookController,
+            BillingController,
+            ReconciliationController,
+        ],
         dependencies={
             "container": Provide(container_of, sync_to_thread=False),
             "principal": Provide(authenticate),
