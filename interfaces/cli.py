@@ -23,6 +23,10 @@ app.add_typer(tenants, name="tenants")
 app.add_typer(projections, name="projections")
 console = Console(stderr=True)
 
+from interfaces.billing_cli import billing  # noqa: E402
+
+app.add_typer(billing, name="billing")
+
 
 @contextmanager
 def servers() -> Iterator[Settings]:
