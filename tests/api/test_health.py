@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from projections.runner import PROJECTIONS
+
 
 def test_health_answers_without_authentication(client: Any) -> None:
     response = client.get("/health")
@@ -21,7 +23,7 @@ def test_ready_reports_the_servers_and_each_projections_lag(client: Any, caught_
     assert {"name": "postgres", "ok": True, "detail": "reachable"} in body["checks"]
     assert all(check["ok"] for check in body["checks"])
     projections = {item["name"]: item for item in body["projections"]}
-    assert set(projections) == {"orders_view", "inventory_levels"}
+    assert set(projections) == set(PROJECTIONS)
     for item in projections.values():
         assert item["lag"] == 0
         assert item["position"] >= 0
