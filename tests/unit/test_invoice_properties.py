@@ -151,3 +151,46 @@ def test_a_split_adds_up_to_its_total(cents: int, weights: list[int]) -> None:
     parts = split(total, [Decimal(w) for w in weights], "EUR")
     assert sum(parts) == total
     assert all(part >= 0 for part in parts)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(1, 5_000)), min_size=1, max_size=20))
+def test_refunds_never_exceed_payments(steps: list[tuple[bool, int]]) -> None:
+    """Any sequence of payments and refund attempts: what was refunded never exceeds what was
+    paid, and a refused refund changes nothing."""
+    from datetime import UTC, datetime
+    from uuid import uuid4
+
+    from domain.invoice import decide
+    from domain.invoice.errors import RefundExceedsPayments
+    from domain.invoice.state import Invoice, Series, evolve
+    from domain.payment.state import Receipt
+    from domain.shared.money import Money
+    from tests.unit.test_invoice_decide import issue, refund
+
+    state = evolve(issue(), Invoice())
+    now = datetime.now(UTC)
+    for is_payment, cents in steps:
+        amount = Money(Decimal(cents) / 100, "EUR")
+        if is_payment:
+            paid = decide.record_payment(
+                state,
+                Receipt(),
+                decide.RecordPayment(
+                    payment_id=uuid4(),
+                    amount=amount,
+                    method="card",
+                    gateway="g",
+                    gateway_reference=str(uuid4()),
+                    received_at=now,
+                ),
+            )
+            state = evolve(paid.invoice[0], state)
+        else:
+            try:
+                done = decide.refund([state], Receipt(), Series(), "CN", refund(str(amount.amount)))
+            except RefundExceedsPayments:
+                continue
+            for note in done.invoices.values():
+                state = evolve(note[0], state)
+        assert 0 <= state.refunded <= state.paid
