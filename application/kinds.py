@@ -26,3 +26,16 @@ LOCATION = Kind("location", location.Location(), location.evolve, location.Locat
 STORE = Kind("store", store.Store(), store.evolve, store.Store)
 SHIPMENT = Kind("shipment", shipment.Shipment(), shipment.evolve, shipment.Shipment)
 RETURN = Kind("return", returns.Return(), returns.evolve, returns.Return)
+
+# money (issue 4)
+from domain.invoice import state as invoice  # noqa: E402
+from domain.payment import state as payment  # noqa: E402
+
+INVOICE = Kind("invoice", invoice.Invoice(), invoice.evolve, invoice.Invoice)
+INVOICE_SERIES = Kind(
+    "invoice_series", invoice.Series(), invoice.evolve_series, invoice.Series, snapshots=True
+)
+BILLING_ACCOUNT = Kind(
+    "billing_account", invoice.Account(), invoice.evolve_account, invoice.Account
+)
+PAYMENT = Kind("payment", payment.Receipt(), payment.evolve, payment.Receipt)

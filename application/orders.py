@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -17,7 +18,7 @@ from application.ports import Catalog
 from application.streams import Kind, Loaded, Streams
 from domain.order import decide
 from domain.order.errors import OrderNotFound
-from domain.order.events import Address, Customer
+from domain.order.events import Address, Customer, Discount
 from domain.order.state import Order
 from domain.shared.events import DomainEvent
 from domain.shared.ids import imported_order_id, stock_stream_id
@@ -33,6 +34,8 @@ class NewOrder(msgspec.Struct, frozen=True, kw_only=True):
     customer: Customer
     shipping_address: Address
     lines: list[decide.RequestedLine]
+    discount: Discount | None = None
+    shipping_charge: Decimal | None = None
 
 
 class Placed(msgspec.Struct, frozen=True):
@@ -74,6 +77,8 @@ class OrderCommands:
             shipping_address=new.shipping_address,
             lines=new.lines,
             placed_at=datetime.now(UTC),
+            discount=new.discount,
+            shipping_charge=new.shipping_charge,
         )
 
         def decide_placement(loaded: Mapping[UUID, Loaded[Any]]) -> Outcome[Placed]:

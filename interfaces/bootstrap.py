@@ -9,6 +9,7 @@ import psycopg
 
 from adapters.cache import MemoryCache, RedisCache
 from adapters.carriers.ratecard import FileBoxCatalogue, RateCardCarriers
+from adapters.postgres.billing import PostgresBillingConfig, PostgresEventFeed
 from adapters.postgres.catalog import PostgresCatalog
 from adapters.postgres.event_store import KontorEvents, PostgresEventStore, library_env
 from adapters.postgres.expiry import PostgresExpiryCandidates
@@ -21,6 +22,8 @@ from application.catalog import CatalogCommands
 from application.executor import Executor
 from application.expiry import ReservationExpiry
 from application.fulfilment import FulfilmentCommands
+from application.invoices import InvoiceCommands
+from application.invoicing import InvoicingProcess
 from application.orders import OrderCommands
 from application.ports import Cache
 from application.returns import ReturnCommands
@@ -54,6 +57,9 @@ class Container:
     returns: ReturnCommands
     stock_settings: StockSettingsCommands
     expiry: ReservationExpiry
+    billing: PostgresBillingConfig
+    invoices: InvoiceCommands
+    invoicing: InvoicingProcess
 
     def close(self) -> None:
         self.events.close()
@@ -98,6 +104,8 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
     catalog = PostgresCatalog(datastore)
     cache: Cache = RedisCache(settings.redis_url) if settings.redis_url else MemoryCache()
     fulfilment = FulfilmentSettings.from_env()
+    billing = PostgresBillingConfig(datastore)
+    invoices = InvoiceCommands(executor, streams, billing)
     return Container(
         settings=settings,
         env=env,
@@ -122,4 +130,7 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
         returns=ReturnCommands(executor, streams, catalog, fulfilment.return_window),
         stock_settings=StockSettingsCommands(executor, catalog),
         expiry=ReservationExpiry(executor, streams, PostgresExpiryCandidates(datastore)),
+        billing=billing,
+        invoices=invoices,
+        invoicing=InvoicingProcess(PostgresEventFeed(datastore), invoices, billing),
     )

@@ -25,6 +25,10 @@ reservations = typer.Typer(help="Stock reservations.", no_args_is_help=True)
 app.add_typer(reservations, name="reservations")
 console = Console(stderr=True)
 
+from interfaces.billing_cli import billing  # noqa: E402
+
+app.add_typer(billing, name="billing")
+
 
 @contextmanager
 def servers() -> Iterator[Settings]:

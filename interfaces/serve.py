@@ -74,6 +74,9 @@ def serve(
             from interfaces.workers import start_projectors
 
             stop_projectors = start_projectors(resolved)
+            from interfaces.invoicing_worker import start_invoicing
+
+            stop_projectors = _both(stop_projectors, start_invoicing(resolved))
         from interfaces.expiry_worker import start_expiry
 
         stop_expiry = start_expiry(resolved) if projectors else None
@@ -96,6 +99,14 @@ def serve(
                 stop_expiry()
             if stop_projectors is not None:
                 stop_projectors()
+
+
+def _both(first: Callable[[], None], second: Callable[[], None]) -> Callable[[], None]:
+    def stop() -> None:
+        second()
+        first()
+
+    return stop
 
 
 def _check_port_free(host: str, port: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from adapters.postgres.billing import BILLING_TABLES
+
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS tenants (
         id uuid PRIMARY KEY,
@@ -83,4 +85,4 @@ ALTER TABLE kontor_events SET (
 )
 """
 
-STATEMENTS: tuple[str, ...] = (*TABLES, APPEND_FUNCTION, EVENTS_AUTOVACUUM)
+STATEMENTS: tuple[str, ...] = (*TABLES, *BILLING_TABLES, APPEND_FUNCTION, EVENTS_AUTOVACUUM)

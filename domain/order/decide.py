@@ -12,6 +12,7 @@ import msgspec
 
 from domain.location.model import Location
 from domain.order.allocation import LineRequest, allocate
+from domain.order.discounts import check_discount, check_shipping
 from domain.order.errors import (
     OrderAlreadyCancelled,
     OrderAlreadyHeld,
@@ -26,6 +27,7 @@ from domain.order.events import (
     Allocation,
     CancelledLine,
     Customer,
+    Discount,
     LineQuantity,
     OrderAllocated,
     OrderCancelled,
@@ -65,6 +67,7 @@ class RequestedLine(msgspec.Struct, frozen=True):
     sku: str
     quantity: int
     unit_price: Decimal
+    discount: Discount | None = None
 
 
 class PlaceOrder(msgspec.Struct, frozen=True, kw_only=True):
@@ -77,6 +80,8 @@ class PlaceOrder(msgspec.Struct, frozen=True, kw_only=True):
     shipping_address: Address
     lines: list[RequestedLine]
     placed_at: datetime
+    discount: Discount | None = None
+    shipping_charge: Decimal | None = None
 
 
 class Decision(msgspec.Struct, frozen=True):
@@ -131,7 +136,8 @@ def place(
                 f"line {number}: unit price cannot be negative",
                 field=f"lines[{number - 1}].unit_price",
             )
-        lines.append(OrderLine(number, line.sku, line.quantity, price))
+        discount = check_discount(line.discount, command.currency, f"lines[{number - 1}].discount")
+        lines.append(OrderLine(number, line.sku, line.quantity, price, discount))
 
     available = {key: state.available for key, state in stock.items()}
     plan = allocate(
@@ -180,6 +186,8 @@ def place(
         shipping_address=command.shipping_address,
         lines=lines,
         placed_at=command.placed_at,
+        discount=check_discount(command.discount, command.currency, "discount"),
+        shipping_charge=check_shipping(command.shipping_charge, command.currency),
     )
     return Decision(order=[placed, OrderAllocated(lines=plan)], stock=stock_events)
 

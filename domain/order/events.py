@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
 from uuid import UUID
 
 import msgspec
@@ -26,11 +28,25 @@ class Address(msgspec.Struct, frozen=True, kw_only=True):
     region: str | None = None
 
 
+class DiscountKind(StrEnum):
+    PERCENTAGE = "percentage"
+    FIXED = "fixed"
+
+
+class Discount(msgspec.Struct, frozen=True):
+    """`value` is a percentage (0-100) or a fixed amount in the order's currency (the whole
+    line's or the whole order's, not per unit)."""
+
+    kind: DiscountKind
+    value: Decimal
+
+
 class OrderLine(msgspec.Struct, frozen=True):
     line_no: int
     sku: str
     quantity: int
     unit_price: Money
+    discount: Discount | None = None
 
 
 class Allocation(msgspec.Struct, frozen=True):
@@ -65,6 +81,8 @@ class OrderPlaced(OrderEvent, frozen=True, kw_only=True):
     shipping_address: Address
     lines: list[OrderLine]
     placed_at: datetime
+    discount: Discount | None = None
+    shipping_charge: Money | None = None
 
 
 class OrderAllocated(OrderEvent, frozen=True, kw_only=True):

@@ -13,6 +13,7 @@ import msgspec
 from domain.order.events import (
     Address,
     Customer,
+    Discount,
     LineQuantity,
     OrderAllocated,
     OrderCancelled,
@@ -81,6 +82,7 @@ class Line(msgspec.Struct, frozen=True, kw_only=True):
     backordered: int = 0
     shipped: int = 0
     returned: int = 0
+    discount: Discount | None = None
 
     @property
     def open_quantity(self) -> int:
@@ -112,6 +114,8 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     cancel_reason: str | None = None
     shipments: dict[UUID, ShipmentRef] = msgspec.field(default_factory=dict)
     confirmed_at: datetime | None = None
+    discount: Discount | None = None
+    shipping_charge: Money | None = None
 
     @property
     def exists(self) -> bool:
@@ -223,10 +227,13 @@ def _(event: OrderPlaced, state: Order) -> Order:
                 sku=line.sku,
                 quantity=line.quantity,
                 unit_price=line.unit_price,
+                discount=line.discount,
             )
             for line in event.lines
         },
         placed_at=event.placed_at,
+        discount=event.discount,
+        shipping_charge=event.shipping_charge,
     )
 
 

@@ -210,6 +210,20 @@ def _(event: ShipmentLabelled, state: Shipment) -> Shipment:
 
 @evolve.register
 def _(event: ShipmentShipped, state: Shipment) -> Shipment:
+    if not state.exists:  # shipped by a system that recorded only the contract event
+        state = Shipment(
+            id=event.shipment_id,
+            order_id=event.order_id,
+            store=event.store,
+            location=event.location,
+            lines={
+                line.line_no: Line(
+                    line_no=line.line_no, sku=line.sku, quantity=line.quantity, picked=line.quantity
+                )
+                for line in event.lines
+            },
+            created_at=event.shipped_at,
+        )
     return msgspec.structs.replace(
         state,
         status=ShipmentStatus.SHIPPED,

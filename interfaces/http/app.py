@@ -15,6 +15,14 @@ from interfaces.config import load_settings
 from interfaces.http.problems import EXCEPTION_HANDLERS
 from interfaces.http.routes.catalog import CatalogController
 from interfaces.http.routes.health import HealthController
+from interfaces.http.routes.money import (
+    BillingController,
+    InvoiceController,
+    PaymentController,
+    ReconciliationController,
+    RefundController,
+    WebhookController,
+)
 from interfaces.http.routes.orders import OrderController
 from interfaces.http.routes.returns import ReturnController
 from interfaces.http.routes.shipments import ShipmentController
@@ -40,6 +48,12 @@ def create_app(container: Container) -> Litestar:
             OrderController,
             ShipmentController,
             ReturnController,
+            InvoiceController,
+            PaymentController,
+            RefundController,
+            WebhookController,
+            BillingController,
+            ReconciliationController,
         ],
         dependencies={
             "container": Provide(container_of, sync_to_thread=False),

@@ -218,10 +218,16 @@ class AddressIn(msgspec.Struct, forbid_unknown_fields=True):
     region: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
 
 
+class DiscountIn(msgspec.Struct, forbid_unknown_fields=True):
+    kind: Annotated[str, Meta(pattern="^(percentage|fixed)$")]
+    value: Annotated[Decimal, Meta(description="percent (0-100) or an amount of the currency")]
+
+
 class OrderLineIn(msgspec.Struct, forbid_unknown_fields=True):
     sku: Code
     quantity: Quantity
     unit_price: Amount
+    discount: DiscountIn | None = None
 
 
 class OrderIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -232,6 +238,8 @@ class OrderIn(msgspec.Struct, forbid_unknown_fields=True):
     shipping_address: AddressIn
     lines: Annotated[list[OrderLineIn], Meta(min_length=1, max_length=500)]
     external_id: Annotated[str, Meta(min_length=1, max_length=128)] | None = None
+    discount: DiscountIn | None = None
+    shipping_charge: Amount | None = None
 
 
 class CancelLineIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -485,3 +485,9 @@ def test_order_status_follows_its_shipments() -> None:
         ),
     )
     assert partial.status is OrderStatus.PARTIALLY_SHIPPED
+
+
+def test_a_shipment_known_only_from_its_shipped_event_still_folds() -> None:
+    state = fold([shipped()])
+    assert (state.id, state.order_id, state.status) == (SHIPMENT, ORDER, ShipmentStatus.SHIPPED)
+    assert [(line.sku, line.picked) for line in state.lines.values()] == [("A", 3), ("B", 2)]
