@@ -18,7 +18,7 @@ from application.errors import UnknownLocation, check_version
 from application.executor import Executor, Outcome
 from application.kinds import ORDER, SHIPMENT, STOCK
 from application.ports import Catalog
-from application.shipping import BoxCatalogue, Carriers, RateRequest
+from application.shipping import BoxCatalogue, Carriers, LabelFormat, RateRequest
 from application.streams import Kind, Loaded, Streams
 from domain.location.model import Location
 from domain.order.decide import Decision
@@ -234,13 +234,14 @@ class FulfilmentCommands:
         *,
         carrier: str,
         service: str,
+        label_format: LabelFormat = "zpl",
         if_version: int | None = None,
     ) -> Loaded[Shipment]:
         """Buys the label through the carrier port, then records it (tracking number, cost)."""
         shipment = self.get(ctx.tenant_id, shipment_id).state
         decide.check_labellable(shipment)
         bought = self.carriers.buy_label(
-            self._rate_request(ctx.tenant_id, shipment), carrier, service
+            self._rate_request(ctx.tenant_id, shipment), carrier, service, label_format
         )
 
         def decide_label(loaded: Mapping[UUID, Loaded[Any]]) -> Outcome[Loaded[Shipment]]:

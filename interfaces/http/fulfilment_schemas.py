@@ -61,6 +61,7 @@ class PackIn(msgspec.Struct, forbid_unknown_fields=True):
 class LabelIn(msgspec.Struct, forbid_unknown_fields=True):
     carrier: Annotated[str, Meta(min_length=1, max_length=32)]
     service: Annotated[str, Meta(min_length=1, max_length=64)]
+    format: Literal["zpl", "pdf"] = "zpl"
 
 
 class DeliverIn(msgspec.Struct, forbid_unknown_fields=True):
