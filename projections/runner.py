@@ -17,12 +17,14 @@ from projections.base import View, ViewProjection
 from projections.billing import InvoicesProjection, InvoicesView, LedgerProjection, LedgerView
 from projections.inventory import InventoryProjection, InventoryView
 from projections.orders import OrdersProjection, OrdersView
+from projections.returns import ReturnsProjection, ReturnsView
 from projections.shipments import ShipmentsProjection, ShipmentsView
 
 PROJECTIONS: dict[str, tuple[type[ViewProjection], type[View]]] = {
     OrdersProjection.name: (OrdersProjection, OrdersView),
     InventoryProjection.name: (InventoryProjection, InventoryView),
     ShipmentsProjection.name: (ShipmentsProjection, ShipmentsView),
+    ReturnsProjection.name: (ReturnsProjection, ReturnsView),
     InvoicesProjection.name: (InvoicesProjection, InvoicesView),
     LedgerProjection.name: (LedgerProjection, LedgerView),
 }

@@ -380,3 +380,25 @@ class StockSettingsOut(msgspec.Struct):
             stock.available,
             version,
         )
+
+
+class ReasonOut(msgspec.Struct):
+    reason: str
+    returns: int
+    units: int
+
+
+class ReasonCategoryOut(msgspec.Struct):
+    category: str
+    returns: int
+    units: int
+    reasons: list[ReasonOut]
+
+
+class ReturnReasonsOut(msgspec.Struct):
+    """Returns authorized in [from, to) per reason category; a return counts once per category
+    and once per reason it names."""
+
+    from_: datetime | None = msgspec.field(name="from")
+    to: datetime | None
+    categories: list[ReasonCategoryOut]
