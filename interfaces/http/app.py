@@ -23,6 +23,7 @@ from interfaces.http.routes.money import (
     RefundController,
     WebhookController,
 )
+from interfaces.http.routes.movements import MovementController
 from interfaces.http.routes.orders import OrderController
 from interfaces.http.routes.returns import ReturnController
 from interfaces.http.routes.shipments import ShipmentController
@@ -48,6 +49,7 @@ def create_app(container: Container) -> Litestar:
             OrderController,
             ShipmentController,
             ReturnController,
+            MovementController,
             InvoiceController,
             PaymentController,
             RefundController,
