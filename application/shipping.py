@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Literal, Protocol
+from uuid import UUID
 
 import msgspec
 
@@ -40,3 +41,11 @@ class Carriers(Protocol):
 
 class BoxCatalogue(Protocol):
     def boxes(self) -> Sequence[Box]: ...
+
+
+class TenantShipping(Protocol):
+    """The carriers and boxes that apply to a tenant: its own, else the deployment's."""
+
+    def carriers(self, tenant_id: UUID) -> Carriers: ...
+
+    def boxes(self, tenant_id: UUID) -> Sequence[Box]: ...

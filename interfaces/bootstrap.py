@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 
 from adapters.cache import MemoryCache, RedisCache
-from adapters.carriers.ratecard import FileBoxCatalogue, RateCardCarriers
+from adapters.carriers.ratecard import RateCardCarriers, load_boxes, load_rate_cards
 from adapters.postgres.billing import PostgresBillingConfig, PostgresEventFeed
 from adapters.postgres.catalog import PostgresCatalog
 from adapters.postgres.event_store import KontorEvents, PostgresEventStore, library_env
@@ -27,6 +27,7 @@ from application.invoicing import InvoicingProcess
 from application.orders import OrderCommands
 from application.ports import Cache
 from application.returns import ReturnCommands
+from application.shipping_settings import ShippingDefaults, ShippingSettingsCommands
 from application.stock import StockCommands
 from application.stock_settings import StockSettingsCommands
 from application.streams import Streams
@@ -55,6 +56,7 @@ class Container:
     cache: Cache
     fulfilment: FulfilmentCommands
     returns: ReturnCommands
+    shipping_settings: ShippingSettingsCommands
     stock_settings: StockSettingsCommands
     expiry: ReservationExpiry
     billing: PostgresBillingConfig
@@ -104,6 +106,18 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
     catalog = PostgresCatalog(datastore)
     cache: Cache = RedisCache(settings.redis_url) if settings.redis_url else MemoryCache()
     fulfilment = FulfilmentSettings.from_env()
+    cards, boxes = load_rate_cards(fulfilment.rate_cards), load_boxes(fulfilment.box_catalogue)
+    shipping = ShippingSettingsCommands(
+        executor,
+        streams,
+        ShippingDefaults(
+            boxes=boxes.boxes,
+            box_version=boxes.version,
+            cards=cards.cards,
+            card_version=cards.version,
+        ),
+        RateCardCarriers,
+    )
     billing = PostgresBillingConfig(datastore)
     invoices = InvoiceCommands(executor, streams, billing)
     return Container(
@@ -120,13 +134,8 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
         tenants=Tenants(PostgresTenantStore(datastore), Argon2Hasher(), cache),
         idempotency=idempotency,
         cache=cache,
-        fulfilment=FulfilmentCommands(
-            executor,
-            streams,
-            catalog,
-            RateCardCarriers.from_file(fulfilment.rate_cards),
-            FileBoxCatalogue(fulfilment.box_catalogue),
-        ),
+        fulfilment=FulfilmentCommands(executor, streams, catalog, shipping),
+        shipping_settings=shipping,
         returns=ReturnCommands(executor, streams, catalog, fulfilment.return_window),
         stock_settings=StockSettingsCommands(executor, catalog),
         expiry=ReservationExpiry(executor, streams, PostgresExpiryCandidates(datastore)),

@@ -142,6 +142,14 @@ class RateCardCarriers:
         )
 
 
+def load_rate_cards(path: Path = RATE_CARDS) -> RateCardFile:
+    return msgspec.json.decode(path.read_bytes(), type=RateCardFile)
+
+
+def load_boxes(path: Path = BOXES) -> BoxFile:
+    return msgspec.json.decode(path.read_bytes(), type=BoxFile)
+
+
 class FileBoxCatalogue:
     def __init__(self, path: Path = BOXES) -> None:
         self._boxes = msgspec.json.decode(path.read_bytes(), type=BoxFile).boxes

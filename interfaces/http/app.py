@@ -27,6 +27,7 @@ from interfaces.http.routes.movements import MovementController
 from interfaces.http.routes.orders import OrderController
 from interfaces.http.routes.returns import ReturnController
 from interfaces.http.routes.shipments import ShipmentController
+from interfaces.http.routes.shipping_settings import ShippingSettingsController
 from interfaces.http.routes.stock import StockController
 from interfaces.http.support import authenticate, container_of
 
@@ -50,6 +51,7 @@ def create_app(container: Container) -> Litestar:
             ShipmentController,
             ReturnController,
             MovementController,
+            ShippingSettingsController,
             InvoiceController,
             PaymentController,
             RefundController,
