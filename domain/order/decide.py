@@ -47,7 +47,7 @@ from domain.order.state import Order, OrderStatus
 from domain.product.model import Product
 from domain.shared.errors import DomainError, InvalidCommand
 from domain.shared.money import Money
-from domain.shipment.errors import PickingStarted
+from domain.shipment.errors import OrderClosed, PickingStarted
 from domain.shipment.events import (
     ShipmentCancelled,
     ShipmentEvent,
@@ -245,6 +245,8 @@ def edit(
     _refuse_if_cancelled(order)
     order_id = _order_id(order)
     assert order.shipping_address is not None
+    if order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+        raise OrderClosed(f"order {order_id} is {order.status}; place a new order instead")
     if not changes and not added:
         raise InvalidCommand("change, remove or add at least one line", field="lines")
     if len(order.lines) + len(added) > MAX_LINES:

@@ -19,6 +19,7 @@ from domain.order.events import (
     OrderLine,
     OrderLinesCancelled,
     OrderLinesEdited,
+    OrderLinesShipped,
     OrderPickingStarted,
     OrderShipmentLinesDropped,
 )
@@ -27,7 +28,7 @@ from domain.order.state import fold as fold_order
 from domain.product.model import Dimensions, Product
 from domain.shared.errors import InvalidCommand
 from domain.shared.money import Money
-from domain.shipment.errors import PickingStarted
+from domain.shipment.errors import OrderClosed, PickingStarted
 from domain.shipment.events import ShipmentLine, ShipmentLinesDropped
 from domain.stock.errors import InsufficientStock
 from domain.stock.events import StockReservationReleased, StockReserved
@@ -176,9 +177,24 @@ def test_editing_a_line_being_picked_is_refused_with_a_clear_conflict() -> None:
     ).then_refused(PickingStarted, match="being picked", code="picking_started")
 
 
+def test_a_shipped_order_is_closed_to_edits() -> None:
+    given([], lambda _: order_shipped()).when(edit((1, 4))).then_refused(
+        OrderClosed, match="place a new order", code="order_closed"
+    )
+
+
 def test_a_line_cannot_go_below_what_was_shipped() -> None:
-    given([], lambda _: order_shipped()).when(edit((1, 2))).then_refused(
-        InvalidCommand, match="3 units already shipped"
+    partly = order(
+        planned(((1, 2),)),
+        OrderLinesShipped(
+            shipment_id=SHIPMENT,
+            location="BER",
+            lines=[LineQuantity(1, 2)],
+            shipped_at=NOW,
+        ),
+    )
+    given([], lambda _: partly).when(edit((1, 1))).then_refused(
+        InvalidCommand, match="2 units already shipped"
     )
 
 
