@@ -105,6 +105,14 @@ class ShippingSettingsCommands:
             lambda state: settings.set_cards(state, version=version, cards=cards),
         )
 
+    def clear_boxes(self, ctx: CommandContext, *, if_version: int | None = None) -> Effective:
+        """Back to the deployment's box catalogue."""
+        return self._change(ctx, if_version, settings.clear_boxes)
+
+    def clear_cards(self, ctx: CommandContext, *, if_version: int | None = None) -> Effective:
+        """Back to the deployment's rate cards."""
+        return self._change(ctx, if_version, settings.clear_cards)
+
     def _change(
         self,
         ctx: CommandContext,

@@ -35,6 +35,14 @@ class RateCardsSet(ShippingSettingsEvent, frozen=True, kw_only=True):
     cards: list[RateCard]
 
 
+class BoxCatalogueCleared(ShippingSettingsEvent, frozen=True, kw_only=True):
+    """Back to the deployment's catalogue."""
+
+
+class RateCardsCleared(ShippingSettingsEvent, frozen=True, kw_only=True):
+    """Back to the deployment's rate cards."""
+
+
 class ShippingSettings(msgspec.Struct, frozen=True, kw_only=True):
     boxes: list[Box] | None = None
     box_version: str | None = None
@@ -64,6 +72,24 @@ def _(event: BoxCatalogueSet, state: ShippingSettings) -> ShippingSettings:
 @evolve.register
 def _(event: RateCardsSet, state: ShippingSettings) -> ShippingSettings:
     return msgspec.structs.replace(state, cards=list(event.cards), card_version=event.version)
+
+
+@evolve.register
+def _(event: BoxCatalogueCleared, state: ShippingSettings) -> ShippingSettings:
+    return msgspec.structs.replace(state, boxes=None, box_version=None)
+
+
+@evolve.register
+def _(event: RateCardsCleared, state: ShippingSettings) -> ShippingSettings:
+    return msgspec.structs.replace(state, cards=None, card_version=None)
+
+
+def clear_boxes(state: ShippingSettings) -> list[ShippingSettingsEvent]:
+    return [] if state.boxes is None else [BoxCatalogueCleared()]
+
+
+def clear_cards(state: ShippingSettings) -> list[ShippingSettingsEvent]:
+    return [] if state.cards is None else [RateCardsCleared()]
 
 
 def set_boxes(

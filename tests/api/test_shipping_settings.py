@@ -80,6 +80,23 @@ def test_a_tenants_rate_cards_drive_rates_and_labels(seeded: Tenant) -> None:
     assert_problem(seeded.post(f"/v1/shipments/{picked(seeded)}/label", refused), 409)
 
 
+def test_deleting_a_tenants_settings_brings_the_defaults_back(seeded: Tenant) -> None:
+    put(seeded, "/v1/settings/boxes", ONE_BOX)
+    put(seeded, "/v1/settings/carriers", {"version": "own-1", "cards": [CARD]})
+    boxes = seeded.client.delete("/v1/settings/boxes", headers=seeded.headers)
+    assert boxes.status_code == 200, boxes.text
+    assert (boxes.json()["source"], boxes.headers["etag"]) == ("default", '"3"')
+    assert seeded.get("/v1/settings/carriers").json()["source"] == "tenant"
+    stale = seeded.client.delete(
+        "/v1/settings/carriers", headers=seeded.headers | {"If-Match": '"2"'}
+    )
+    assert_problem(stale, 412)
+    cards = seeded.client.delete("/v1/settings/carriers", headers=seeded.headers)
+    assert cards.json()["source"] == "default"
+    again = seeded.client.delete("/v1/settings/carriers", headers=seeded.headers)
+    assert again.headers["etag"] == '"4"'  # nothing left to clear: nothing written
+
+
 def test_putting_the_same_settings_again_changes_nothing(seeded: Tenant) -> None:
     assert put(seeded, "/v1/settings/boxes", ONE_BOX).headers["etag"] == '"1"'
     before = seeded.event_count()

@@ -8,9 +8,12 @@ from decimal import Decimal
 from domain.shipment.packing import Box
 from domain.shipment.rates import RateCard, WeightBreak, ZoneRule
 from domain.shipment.settings import (
+    BoxCatalogueCleared,
     BoxCatalogueSet,
     InvalidSettings,
+    RateCardsCleared,
     RateCardsSet,
+    clear_boxes,
     fold,
     set_boxes,
     set_cards,
@@ -46,6 +49,16 @@ def test_rate_cards_are_set_next_to_the_boxes() -> None:
         [BoxCatalogueSet(version="v1", boxes=[BOX]), RateCardsSet(version="c1", cards=[CARD])]
     )
     assert (state.boxes, state.cards, state.card_version) == ([BOX], [CARD], "c1")
+
+
+def test_clearing_goes_back_to_the_defaults_once() -> None:
+    given([BoxCatalogueSet(version="v1", boxes=[BOX])], fold).when(clear_boxes).then(
+        [BoxCatalogueCleared()]
+    )
+    given([BoxCatalogueSet(version="v1", boxes=[BOX]), BoxCatalogueCleared()], fold).when(
+        clear_boxes
+    ).then([])
+    assert fold([RateCardsSet(version="c1", cards=[CARD]), RateCardsCleared()]).cards is None
 
 
 def test_every_problem_of_a_card_is_named() -> None:

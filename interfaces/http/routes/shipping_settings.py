@@ -1,8 +1,8 @@
 """A tenant's box catalogue and carrier rate cards: read what applies, replace either whole.
 
-Without a tenant's own, the deployment's files apply (`source: default`). The ETag is the
-settings' version; PUT honours If-Match and Idempotency-Key. Bad catalogues and cards are a 422
-listing every field at fault, and nothing is stored.
+Without a tenant's own, the deployment's files apply (`source: default`); DELETE goes back to
+them. The ETag is the settings' version; PUT and DELETE honour If-Match and Idempotency-Key.
+Bad catalogues and cards are a 422 listing every field at fault, and nothing is stored.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, put
+from litestar import Controller, Request, Response, delete, get, put
 from msgspec import Meta
 
 from application.shipping_settings import Effective
@@ -129,6 +129,21 @@ class ShippingSettingsController(Controller):
             _boxes,
         )
 
+    @delete("/boxes", sync_to_thread=True, status_code=200)
+    def clear_boxes(
+        self, request: Request[Any, Any, Any], container: Container, principal: Principal
+    ) -> Response[bytes]:
+        """Drops the tenant's box catalogue: the deployment's applies again."""
+        expected = if_match(request)
+        return run_command(
+            request,
+            container,
+            principal,
+            {"clear": "boxes"},
+            lambda ctx: container.shipping_settings.clear_boxes(ctx, if_version=expected),
+            _boxes,
+        )
+
     @get("/carriers", sync_to_thread=True)
     def carriers(self, container: Container, principal: Principal) -> Response[bytes]:
         """The rate cards (one per carrier service) rates and labels use for this tenant."""
@@ -153,5 +168,20 @@ class ShippingSettingsController(Controller):
             lambda ctx: container.shipping_settings.set_cards(
                 ctx, version=data.version, cards=cards, if_version=expected
             ),
+            _carriers,
+        )
+
+    @delete("/carriers", sync_to_thread=True, status_code=200)
+    def clear_carriers(
+        self, request: Request[Any, Any, Any], container: Container, principal: Principal
+    ) -> Response[bytes]:
+        """Drops the tenant's rate cards: the deployment's apply again."""
+        expected = if_match(request)
+        return run_command(
+            request,
+            container,
+            principal,
+            {"clear": "carriers"},
+            lambda ctx: container.shipping_settings.clear_cards(ctx, if_version=expected),
             _carriers,
         )
