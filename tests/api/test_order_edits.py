@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import Tenant, assert_problem
+from tests.api.test_shipments import pick_all
 
 MUG = {"sku": "MUG", "unit_price": "9.90"}
 TEE = {"sku": "TEE", "unit_price": "19.00"}
@@ -91,3 +92,16 @@ def test_bad_edits_are_refused_and_write_nothing(
 ) -> None:
     order = mugs_and_a_tee(seeded)
     refused(seeded, order, body, status, code)
+
+
+def test_an_added_line_ships_like_any_other(seeded: Tenant) -> None:
+    order = mugs_and_a_tee(seeded)
+    body = {"add": [{"sku": "MUG", "quantity": 1, "unit_price": "9.90"}]}
+    assert edit(seeded, order, body).status_code == 200
+    sent = seeded.ok(f"/v1/orders/{order['id']}/shipments", {"location": "BER"})
+    assert [(x["line_no"], x["quantity"]) for x in sent["lines"]] == [(1, 3), (2, 1), (3, 1)]
+    pick_all(seeded, sent)
+    seeded.ok(f"/v1/shipments/{sent['id']}/pack", {}, 200)
+    seeded.ok(f"/v1/shipments/{sent['id']}/ship", None, 200)
+    assert seeded.get(f"/v1/orders/{order['id']}").json()["status"] == "shipped"
+    refused(seeded, order, {"lines": [{"line_no": 3, "quantity": 2}]}, 409, "order_closed")
