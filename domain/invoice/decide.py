@@ -17,6 +17,7 @@ from domain.invoice.errors import (
     CurrencyMismatch,
     InvoiceHasPayments,
     InvoiceNotFound,
+    InvoiceNotVoid,
     InvoiceVoid,
     NothingToInvoice,
     NotInvoiceable,
@@ -24,10 +25,14 @@ from domain.invoice.errors import (
 )
 from domain.invoice.events import (
     Conversion,
+    CreditApplied,
     CreditNoteIssued,
+    CreditReceived,
+    CreditRefunded,
     InvoiceIssued,
     InvoiceLine,
     InvoiceRecorded,
+    InvoiceReleased,
     InvoiceVoided,
     Jurisdiction,
     NumberAssigned,
@@ -61,9 +66,9 @@ class IssueInvoice(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Issued(msgspec.Struct, frozen=True):
-    invoice: list[InvoiceIssued]
+    invoice: list[InvoiceIssued | PaymentApplied]
     series: list[NumberAssigned]
-    account: list[InvoiceRecorded]
+    account: list[InvoiceRecorded | CreditApplied]
 
 
 def next_numbers(series: Series, name: str, document_ids: Sequence[UUID]) -> list[NumberAssigned]:
@@ -91,6 +96,45 @@ def _quantities(order: Order, account: Account, wanted: dict[int, int] | None) -
                 line_no=no,
             )
     return {no: qty for no, qty in wanted.items() if qty > 0}
+
+
+def _left_to_invoice(order: Order, account: Account, billing: dict[int, int]) -> int:
+    """Units of the order no invoice has billed, once `billing` is billed too."""
+    return sum(
+        max(line.open_quantity - account.invoiced.get(no, 0) - billing.get(no, 0), 0)
+        for no, line in order.lines.items()
+    )
+
+
+def _use_credit(
+    account: Account, invoice_id: UUID, amount: Decimal, currency: str
+) -> tuple[list[PaymentApplied], list[CreditApplied]]:
+    """Takes up to `amount` of the held credit, oldest payment first."""
+    applied: list[PaymentApplied] = []
+    used: list[CreditApplied] = []
+    left = amount
+    for held in account.credits:
+        take = min(left, held.amount)
+        if take <= 0:
+            break
+        applied.append(
+            PaymentApplied(
+                payment_id=held.payment_id,
+                amount=Money(take, currency),
+                method=held.method,
+                gateway=held.gateway,
+                gateway_reference=held.gateway_reference,
+                received_at=held.received_at,
+                from_credit=True,
+            )
+        )
+        used.append(
+            CreditApplied(
+                payment_id=held.payment_id, invoice_id=invoice_id, amount=Money(take, currency)
+            )
+        )
+        left -= take
+    return applied, used
 
 
 def issue(
@@ -198,7 +242,23 @@ def issue(
         if order.discount is not None and order.discount.kind == "fixed"
         else Decimal(0),
     )
-    return Issued([issued], [number], [recorded])
+    # Held credit pays the new invoice; the invoice that bills the last units takes all of it,
+    # so an overpaid order shows as an overpaid invoice rather than as credit nobody will use.
+    wanted = account.credit
+    if _left_to_invoice(order, account, quantities) > 0:
+        wanted = min(wanted, priced.total)
+    applied, used = _use_credit(account, command.invoice_id, wanted, currency)
+    return Issued([issued, *applied], [number], [recorded, *used])
+
+
+def reissue_quantities(invoice: Invoice) -> dict[int, int]:
+    """What a voided invoice billed, to bill it again on a new invoice."""
+    document = _issued(invoice)
+    if invoice.voided is None:
+        raise InvoiceNotVoid(
+            f"invoice {document.number} is not void; void it before issuing it again"
+        )
+    return {line.line_no: line.quantity for line in document.lines}
 
 
 class RecordPayment(msgspec.Struct, frozen=True, kw_only=True):
@@ -256,6 +316,82 @@ def record_payment(invoice: Invoice, receipt: Receipt, command: RecordPayment) -
     )
 
 
+class PaidOrder(msgspec.Struct, frozen=True):
+    payment: list[PaymentRecorded]
+    invoices: dict[UUID, list[PaymentApplied]]
+    account: list[CreditReceived]
+
+
+def pay_order(
+    order: Order,
+    account: Account,
+    invoices: Sequence[Invoice],
+    receipt: Receipt,
+    command: RecordPayment,
+) -> PaidOrder:
+    """A payment naming only the order pays its invoices still owing, oldest first. The rest is
+    held as the order's credit for the invoices still to come (prepayment); when nothing is left
+    to invoice, the newest invoice takes it and shows overpaid."""
+    if receipt.exists:
+        return PaidOrder([], {}, [])
+    if order.id is None:
+        raise OrderNotFound("the order to pay does not exist")
+    if command.amount.currency != order.currency:
+        raise CurrencyMismatch(
+            f"the order is in {order.currency}, the payment in {command.amount.currency}",
+            field="currency",
+        )
+    if command.amount.amount <= 0:
+        raise InvalidCommand("a payment amount must be positive", field="amount")
+    live = [i for i in invoices if i.issued is not None and i.voided is None]
+    shares: dict[UUID, Decimal] = {}
+    left = command.amount.amount
+    for invoice in live:
+        take = min(left, invoice.balance)
+        if take > 0:
+            shares[_issued(invoice).invoice_id] = take
+            left -= take
+    held: list[CreditReceived] = []
+    if left > 0 and live and _left_to_invoice(order, account, {}) == 0:
+        newest = _issued(live[-1]).invoice_id
+        shares[newest] = shares.get(newest, Decimal(0)) + left
+    elif left > 0:
+        held.append(
+            CreditReceived(
+                payment_id=command.payment_id,
+                amount=Money(left, order.currency),
+                method=command.method,
+                gateway=command.gateway,
+                gateway_reference=command.gateway_reference,
+                received_at=command.received_at,
+            )
+        )
+    recorded = PaymentRecorded(
+        payment_id=command.payment_id,
+        invoice_id=next(iter(shares), None),
+        order_id=order.id,
+        amount=command.amount,
+        method=command.method,
+        gateway=command.gateway,
+        gateway_reference=command.gateway_reference,
+        received_at=command.received_at,
+    )
+    applied = {
+        invoice_id: [
+            PaymentApplied(
+                payment_id=command.payment_id,
+                amount=Money(amount, order.currency),
+                method=command.method,
+                gateway=command.gateway,
+                gateway_reference=command.gateway_reference,
+                received_at=command.received_at,
+            )
+        ]
+        for invoice_id, amount in shares.items()
+    }
+    return PaidOrder([recorded], applied, held)
+
+
 class Refund(msgspec.Struct, frozen=True, kw_only=True):
     refund_id: UUID
     order_id: UUID
@@ -270,6 +406,7 @@ class Refunded(msgspec.Struct, frozen=True):
     refund: list[RefundRecorded]
     invoices: dict[UUID, list[CreditNoteIssued]]
     series: list[NumberAssigned]
+    account: list[CreditRefunded] = msgspec.field(default_factory=list)
 
 
 def refund_for_lines(invoices: Sequence[Invoice], lines: dict[int, int], currency: str) -> Money:
@@ -293,10 +430,15 @@ def refund_for_lines(invoices: Sequence[Invoice], lines: dict[int, int], currenc
 
 
 def refund(
-    invoices: Sequence[Invoice], receipt: Receipt, series: Series, series_name: str, command: Refund
+    invoices: Sequence[Invoice],
+    receipt: Receipt,
+    series: Series,
+    series_name: str,
+    command: Refund,
+    account: Account = Account(),  # noqa: B008 - immutable
 ) -> Refunded:
-    """Refunds against paid invoices, newest first, one credit note each; never more than was
-    paid and not yet refunded."""
+    """Refunds the order's held credit first (money no invoice took), then paid invoices,
+    newest first, one credit note each; never more than was paid and not yet refunded."""
     if receipt.exists:
         return Refunded([], {}, [])
     if command.amount.amount <= 0:
@@ -309,7 +451,7 @@ def refund(
             raise CurrencyMismatch(
                 f"the order was billed in {_issued(invoice).currency}", field="currency"
             )
-    refundable = sum((i.refundable for i in paid), Decimal(0))
+    refundable = account.credit + sum((i.refundable for i in paid), Decimal(0))
     if command.amount.amount > refundable:
         raise RefundExceedsPayments(
             f"cannot refund {command.amount.amount} {command.amount.currency}: "
@@ -317,6 +459,19 @@ def refund(
             refundable=str(refundable),
         )
     left = command.amount.amount
+    from_credit: list[CreditRefunded] = []
+    for held in account.credits:
+        take = min(left, held.amount)
+        if take <= 0:
+            break
+        from_credit.append(
+            CreditRefunded(
+                payment_id=held.payment_id,
+                refund_id=command.refund_id,
+                amount=Money(take, command.amount.currency),
+            )
+        )
+        left -= take
     shares: list[tuple[InvoiceIssued, Decimal]] = []
     for invoice in sorted(paid, key=lambda i: _issued(i).issued_at, reverse=True):
         take = min(left, invoice.refundable)
@@ -350,8 +505,13 @@ def refund(
             for (document, amount), note_id in zip(shares, ids, strict=True)
         ],
         refunded_at=command.refunded_at,
+        from_credit=Money(
+            sum((c.amount.amount for c in from_credit), Decimal(0)), command.amount.currency
+        )
+        if from_credit
+        else None,
     )
-    return Refunded([recorded], notes, numbers)
+    return Refunded([recorded], notes, numbers, from_credit)
 
 
 def credit(
@@ -394,7 +554,14 @@ def credit(
     return [note], [number]
 
 
-def void(invoice: Invoice, *, reason: str, now: datetime) -> list[InvoiceVoided]:
+class Voided(msgspec.Struct, frozen=True):
+    invoice: list[InvoiceVoided]
+    account: list[InvoiceReleased]
+
+
+def void(invoice: Invoice, account: Account, *, reason: str, now: datetime) -> Voided:
+    """Voids an unpaid invoice; what it billed goes back to the order's account, so it can be
+    invoiced again (see `reissue_quantities`)."""
     document = _issued(invoice)
     if invoice.voided is not None:
         raise InvoiceVoid(f"invoice {document.number} is already void")
@@ -404,7 +571,20 @@ def void(invoice: Invoice, *, reason: str, now: datetime) -> list[InvoiceVoided]
         )
     if not reason.strip():
         raise InvalidCommand("voiding needs a reason", field="reason")
-    return [InvoiceVoided(reason=reason, voided_at=now)]
+    billed = account.billed.get(document.invoice_id)
+    released = (
+        [
+            InvoiceReleased(
+                invoice_id=document.invoice_id,
+                quantities=billed.quantities,
+                shipping_billed=billed.shipping_billed,
+                fixed_discount_used=billed.fixed_discount_used,
+            )
+        ]
+        if billed is not None
+        else []
+    )
+    return Voided([InvoiceVoided(reason=reason, voided_at=now)], released)
 
 
 def _issued(invoice: Invoice) -> InvoiceIssued:

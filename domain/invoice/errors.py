@@ -33,3 +33,7 @@ class RefundExceedsPayments(DomainError):
 
 class CreditExceedsInvoice(DomainError):
     code = "credit_exceeds_invoice"
+
+
+class InvoiceNotVoid(DomainError):
+    code = "invoice_not_void"

@@ -17,8 +17,11 @@ class PaymentEvent(DomainEvent, frozen=True, kw_only=True):
 
 
 class PaymentRecorded(PaymentEvent, frozen=True, kw_only=True):
+    """`invoice_id`: the (first) invoice it paid; None when all of it was held as the order's
+    credit (a prepayment)."""
+
     payment_id: UUID
-    invoice_id: UUID
+    invoice_id: UUID | None
     order_id: UUID
     amount: Money
     method: str
@@ -42,3 +45,4 @@ class RefundRecorded(PaymentEvent, frozen=True, kw_only=True):
     gateway_reference: str | None
     shares: list[RefundShare]
     refunded_at: datetime
+    from_credit: Money | None = None  # of the order's held credit, besides the shares

@@ -18,9 +18,9 @@ from interfaces.http.routes.health import HealthController
 from interfaces.http.routes.money import (
     BillingController,
     InvoiceController,
+    OrderMoneyController,
     PaymentController,
     ReconciliationController,
-    RefundController,
     WebhookController,
 )
 from interfaces.http.routes.orders import OrderController
@@ -46,7 +46,7 @@ def create_app(container: Container) -> Litestar:
             OrderController,
             InvoiceController,
             PaymentController,
-            RefundController,
+            OrderMoneyController,
             WebhookController,
             BillingController,
             ReconciliationController,

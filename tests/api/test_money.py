@@ -218,23 +218,38 @@ def test_webhooks_verify_the_signature_and_deduplicate_replays(tenant: Tenant) -
     malformed = webhook(tenant, {"id": "evt_3", "type": "payment_intent.succeeded"})
     assert_problem(malformed, 422, "malformed_event")
 
-    refunded = webhook(
-        tenant,
-        {
-            "id": "evt_4",
-            "type": "charge.refunded",
-            "data": {
-                "object": {
-                    "id": "ch_1",
-                    "payment_intent": "pi_1",
-                    "amount_refunded": 1000,
-                    "currency": "eur",
-                }
-            },
+    first_refund = webhook(tenant, charge_refunded("evt_4", {"re_1": 1000}))
+    assert first_refund.json()["status"] == "recorded", first_refund.text
+    # Stripe's amount_refunded is cumulative: the second partial refund reports 15.00 in all.
+    second_refund = webhook(tenant, charge_refunded("evt_5", {"re_2": 500, "re_1": 1000}))
+    assert second_refund.json()["status"] == "recorded", second_refund.text
+    assert webhook(tenant, charge_refunded("evt_5", {"re_2": 500, "re_1": 1000})).json() == {
+        "status": "duplicate",
+        "event_id": "evt_5",
+    }
+    after = tenant.get(f"/v1/invoices/{invoice['id']}").json()
+    assert after["refunded"]["amount"] == "15.00"
+    assert [n["amount"]["amount"] for n in after["credit_notes"]] == ["10.00", "5.00"]
+    without_list = charge_refunded("evt_6", {})
+    del without_list["data"]["object"]["refunds"]
+    assert_problem(webhook(tenant, without_list), 422, "malformed_event")
+
+
+def charge_refunded(event_id: str, refunds: dict[str, int]) -> dict[str, Any]:
+    """Stripe's charge.refunded: the charge with every refund of it so far, newest first."""
+    return {
+        "id": event_id,
+        "type": "charge.refunded",
+        "data": {
+            "object": {
+                "id": "ch_1",
+                "payment_intent": "pi_1",
+                "amount_refunded": sum(refunds.values()),
+                "currency": "eur",
+                "refunds": {"data": [{"id": k, "amount": v} for k, v in refunds.items()]},
+            }
         },
-    )
-    assert refunded.json()["status"] == "recorded", refunded.text
-    assert tenant.get(f"/v1/invoices/{invoice['id']}").json()["refunded"]["amount"] == "10.00"
+    }
 
 
 def test_reconciliation_finds_every_injected_mismatch(tenant: Tenant, caught_up: Any) -> None:

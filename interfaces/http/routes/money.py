@@ -35,6 +35,7 @@ from interfaces.http.money_schemas import (
     FxRatesIn,
     InvoiceOut,
     InvoiceSummaryOut,
+    OrderBillingOut,
     PaymentIn,
     PaymentOut,
     RefundIn,
@@ -220,6 +221,25 @@ class InvoiceController(Controller):
             _invoice,
         )
 
+    @post("/{invoice_id:uuid}/reissue", sync_to_thread=True)
+    def reissue(
+        self,
+        invoice_id: UUID,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+    ) -> Response[bytes]:
+        """Issues what a voided invoice billed again, with the next number (same shipment).
+        Retrying returns the same new invoice."""
+        return run_command(
+            request,
+            container,
+            principal,
+            {"reissue": str(invoice_id)},
+            lambda ctx: container.invoices.reissue(ctx, invoice_id),
+            lambda loaded: (201, _invoice(loaded)[1], loaded.version),
+        )
+
     @post("/{invoice_id:uuid}/credit-notes", sync_to_thread=True)
     def credit(
         self,
@@ -267,9 +287,17 @@ class PaymentController(Controller):
             gateway_reference=data.gateway_reference,
         )
 
-        def render(result: PaymentResult) -> tuple[int, PaymentOut, int]:
-            body = PaymentOut(result.payment_id, _invoice(result.invoice)[1])
-            return (201 if result.created else 200), body, result.invoice.version
+        def render(result: PaymentResult) -> tuple[int, PaymentOut, int | None]:
+            invoices = [_invoice(i)[1] for i in result.invoices]
+            account = result.account
+            credit = None
+            if account is not None:
+                credit = Money(account.state.credit, data.currency)
+            body = PaymentOut(
+                result.payment_id, invoices[0] if invoices else None, invoices, credit
+            )
+            version = result.invoices[0].version if len(result.invoices) == 1 else None
+            return (201 if result.created else 200), body, version
 
         return run_command(
             request,
@@ -286,9 +314,17 @@ def _refund_out(result: RefundResult) -> tuple[int, RefundOut, None]:
     return (201 if result.created else 200), body, None
 
 
-class RefundController(Controller):
+class OrderMoneyController(Controller):
     path = "/v1/orders"
     tags = ["money"]
+
+    @get("/{order_id:uuid}/billing", sync_to_thread=True)
+    def billing(
+        self, order_id: UUID, container: Container, principal: Principal
+    ) -> OrderBillingOut:
+        """The order's invoices, payments, refunds, held credit (prepayments not yet taken by
+        an invoice), outstanding and overpaid amounts, from the event store."""
+        return OrderBillingOut.of(container.invoices.billing(principal.tenant_id, order_id), _now())
 
     @post("/{order_id:uuid}/refunds", sync_to_thread=True)
     def refund(
@@ -372,15 +408,18 @@ def _ingest(
         status = "recorded" if paid.created else "duplicate"
     elif event.kind == "refund":
         order_id = event.order_id or _order_of_payment(container, tenant, adapter.name, event)
-        refunded = container.invoices.refund(
-            ctx,
-            order_id,
-            reason=f"{adapter.name} refund",
-            amount=event.amount,
-            gateway=adapter.name,
-            gateway_reference=event.id,
-        )
-        status = "recorded" if refunded.created else "duplicate"
+        created = [
+            container.invoices.refund(
+                ctx,
+                order_id,
+                reason=f"{adapter.name} refund",
+                amount=refund.amount,
+                gateway=adapter.name,
+                gateway_reference=refund.reference,
+            ).created
+            for refund in event.refunds
+        ]
+        status = "recorded" if any(created) else "duplicate"
     return json_response(200, msgspec.json.encode(WebhookOut(status, event.id)))
 
 
