@@ -65,6 +65,16 @@ BILLING_TABLES: tuple[str, ...] = (
         currency text NOT NULL,
         imported_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (tenant_id, import_id, row_no))""",
+    "CREATE INDEX IF NOT EXISTS payout_lines_reference ON payout_lines (tenant_id, reference)",
+    """CREATE TABLE IF NOT EXISTS payout_imports (
+        tenant_id uuid NOT NULL,
+        import_id uuid NOT NULL,
+        gateway text NOT NULL,
+        lines int NOT NULL,
+        imported_at timestamptz NOT NULL,
+        PRIMARY KEY (tenant_id, import_id))""",
+    "CREATE INDEX IF NOT EXISTS payout_imports_recent "
+    "ON payout_imports (tenant_id, imported_at DESC, import_id DESC)",
 )
 
 _REMEMBER = (
@@ -271,6 +281,7 @@ class PostgresBillingConfig:
         self,
         tenant_id: UUID,
         import_id: UUID,
+        gateway: str,
         lines: Sequence[tuple[str, str, Decimal, str]],
         idem: IdempotentWrite | None = None,
     ) -> None:
@@ -278,11 +289,18 @@ class PostgresBillingConfig:
         self._write(
             [
                 (
-                    "INSERT INTO payout_lines (tenant_id, import_id, row_no, kind, reference, "
-                    "amount, currency) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    (tenant_id, import_id, row_no, kind, reference, amount, currency),
-                )
-                for row_no, (kind, reference, amount, currency) in enumerate(lines, start=1)
+                    "INSERT INTO payout_imports (tenant_id, import_id, gateway, lines, "
+                    "imported_at) VALUES (%s, %s, %s, %s, now())",
+                    (tenant_id, import_id, gateway, len(lines)),
+                ),
+                *(
+                    (
+                        "INSERT INTO payout_lines (tenant_id, import_id, row_no, kind, "
+                        "reference, amount, currency) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                        (tenant_id, import_id, row_no, kind, reference, amount, currency),
+                    )
+                    for row_no, (kind, reference, amount, currency) in enumerate(lines, start=1)
+                ),
             ],
             idem,
         )

@@ -36,6 +36,7 @@ from domain.invoice.events import (
     InvoiceVoided,
     Jurisdiction,
     NumberAssigned,
+    OverpaymentRefunded,
     PaymentApplied,
 )
 from domain.invoice.pricing import LineCharge, TaxPolicy, price, round_to
@@ -404,7 +405,7 @@ class Refund(msgspec.Struct, frozen=True, kw_only=True):
 
 class Refunded(msgspec.Struct, frozen=True):
     refund: list[RefundRecorded]
-    invoices: dict[UUID, list[CreditNoteIssued]]
+    invoices: dict[UUID, list[CreditNoteIssued | OverpaymentRefunded]]
     series: list[NumberAssigned]
     account: list[CreditRefunded] = msgspec.field(default_factory=list)
 
@@ -437,8 +438,9 @@ def refund(
     command: Refund,
     account: Account = Account(),  # noqa: B008 - immutable
 ) -> Refunded:
-    """Refunds the order's held credit first (money no invoice took), then paid invoices,
-    newest first, one credit note each; never more than was paid and not yet refunded."""
+    """Refunds the order's held credit first (money no invoice took), then what invoices were
+    overpaid, then paid invoices newest first with a credit note each; never more than was
+    paid and not yet refunded."""
     if receipt.exists:
         return Refunded([], {}, [])
     if command.amount.amount <= 0:
@@ -472,17 +474,36 @@ def refund(
             )
         )
         left -= take
-    shares: list[tuple[InvoiceIssued, Decimal]] = []
-    for invoice in sorted(paid, key=lambda i: _issued(i).issued_at, reverse=True):
-        take = min(left, invoice.refundable)
+    newest_first = sorted(paid, key=lambda i: _issued(i).issued_at, reverse=True)
+    # Money paid beyond an invoice's amount goes back without a credit note: nothing billed
+    # is taken back. Only then do refunds credit what was billed.
+    returned: list[tuple[InvoiceIssued, Decimal]] = []
+    for invoice in newest_first:
+        take = min(left, max(-invoice.balance, Decimal(0)), invoice.refundable)
         if take > 0:
-            shares.append((_issued(invoice), take))
+            returned.append((_issued(invoice), take))
+            left -= take
+    excess = {document.invoice_id: amount for document, amount in returned}
+    shares: list[tuple[InvoiceIssued, Decimal]] = []
+    for invoice in newest_first:
+        document = _issued(invoice)
+        take = min(left, invoice.refundable - excess.get(document.invoice_id, Decimal(0)))
+        if take > 0:
+            shares.append((document, take))
             left -= take
     ids = [uuid5(command.refund_id, str(document.invoice_id)) for document, _ in shares]
     numbers = next_numbers(series, series_name, ids)
-    notes: dict[UUID, list[CreditNoteIssued]] = {}
+    events: dict[UUID, list[CreditNoteIssued | OverpaymentRefunded]] = {}
+    for document, amount in returned:
+        events[document.invoice_id] = [
+            OverpaymentRefunded(
+                refund_id=command.refund_id,
+                amount=Money(amount, document.currency),
+                refunded_at=command.refunded_at,
+            )
+        ]
     for (document, amount), note_id, number in zip(shares, ids, numbers, strict=True):
-        notes[document.invoice_id] = [
+        events.setdefault(document.invoice_id, []).append(
             CreditNoteIssued(
                 credit_note_id=note_id,
                 number=number.number,
@@ -492,7 +513,8 @@ def refund(
                 refund_id=command.refund_id,
                 issued_at=command.refunded_at,
             )
-        ]
+        )
+    credit_total = sum((c.amount.amount for c in from_credit), Decimal(0))
     recorded = RefundRecorded(
         refund_id=command.refund_id,
         order_id=command.order_id,
@@ -501,17 +523,19 @@ def refund(
         gateway=command.gateway,
         gateway_reference=command.gateway_reference,
         shares=[
-            RefundShare(document.invoice_id, note_id, Money(amount, document.currency))
-            for (document, amount), note_id in zip(shares, ids, strict=True)
+            *(
+                RefundShare(document.invoice_id, None, Money(amount, document.currency))
+                for document, amount in returned
+            ),
+            *(
+                RefundShare(document.invoice_id, note_id, Money(amount, document.currency))
+                for (document, amount), note_id in zip(shares, ids, strict=True)
+            ),
         ],
         refunded_at=command.refunded_at,
-        from_credit=Money(
-            sum((c.amount.amount for c in from_credit), Decimal(0)), command.amount.currency
-        )
-        if from_credit
-        else None,
+        from_credit=Money(credit_total, command.amount.currency) if from_credit else None,
     )
-    return Refunded([recorded], notes, numbers, from_credit)
+    return Refunded([recorded], events, numbers, from_credit)
 
 
 def credit(

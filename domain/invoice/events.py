@@ -95,6 +95,14 @@ class CreditNoteIssued(InvoiceEvent, frozen=True, kw_only=True):
     issued_at: datetime
 
 
+class OverpaymentRefunded(InvoiceEvent, frozen=True, kw_only=True):
+    """Money paid beyond the invoice's amount went back; what was billed stands."""
+
+    refund_id: UUID
+    amount: Money
+    refunded_at: datetime
+
+
 class InvoiceVoided(InvoiceEvent, frozen=True, kw_only=True):
     reason: str
     voided_at: datetime

@@ -22,6 +22,7 @@ from domain.invoice.events import (
     InvoiceReleased,
     InvoiceVoided,
     NumberAssigned,
+    OverpaymentRefunded,
     PaymentApplied,
 )
 
@@ -109,6 +110,11 @@ def _(event: CreditNoteIssued, state: Invoice) -> Invoice:
         refunded=refunded,
         credit_notes=[*state.credit_notes, event],
     )
+
+
+@evolve.register
+def _(event: OverpaymentRefunded, state: Invoice) -> Invoice:
+    return msgspec.structs.replace(state, refunded=state.refunded + event.amount.amount)
 
 
 @evolve.register

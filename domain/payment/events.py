@@ -31,8 +31,10 @@ class PaymentRecorded(PaymentEvent, frozen=True, kw_only=True):
 
 
 class RefundShare(msgspec.Struct, frozen=True):
+    """No credit note when the share returns what the invoice was overpaid."""
+
     invoice_id: UUID
-    credit_note_id: UUID
+    credit_note_id: UUID | None
     amount: Money
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -16,6 +17,7 @@ from domain.invoice.events import InvoiceLine
 from domain.invoice.state import Invoice
 from domain.shared.money import Money
 from interfaces.http.schemas import Amount, Code, Country, Currency, Email, Reason
+from projections.finance import PayoutImport, PayoutMatch
 
 Gateway = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9_\-]+$")]
 
@@ -218,14 +220,14 @@ class OrderBillingOut(msgspec.Struct):
         account = billing.account
 
         def total(values: Iterable[Decimal]) -> Money:
-            return Money(sum(values, Decimal(0)), cur)
+            return Money.of(sum(values, Decimal(0)), cur)
 
         return cls(
             order_id=billing.order_id,
             invoiced=total(i.document.total.amount for i in live),
             paid=total([account.credit, account.credit_refunded, *(i.paid for i in live)]),
             refunded=total([account.credit_refunded, *(i.refunded for i in live)]),
-            credit=Money(account.credit, cur),
+            credit=Money.of(account.credit, cur),
             outstanding=total(max(i.balance, Decimal(0)) for i in live),
             overpaid=total(max(-i.balance, Decimal(0)) for i in live),
             invoices=[InvoiceSummaryOut.of(i.state, now) for i in billing.invoices],
@@ -236,6 +238,33 @@ class RefundOut(msgspec.Struct):
     refund_id: UUID
     amount: Money
     invoices: list[InvoiceOut]
+
+
+class PayoutImportOut(msgspec.Struct):
+    import_id: UUID
+    gateway: str
+    imported_at: datetime
+    lines: int
+    matched: int
+    amount_differs: int
+    missing_in_kontor: int
+    missing_at_gateway: int
+    mismatches: list[PayoutMatch]
+
+    @classmethod
+    def of(cls, payout: PayoutImport, matches: list[PayoutMatch]) -> PayoutImportOut:
+        counts = Counter(match.status for match in matches)
+        return cls(
+            payout.import_id,
+            payout.gateway,
+            payout.imported_at,
+            payout.lines,
+            counts["matched"],
+            counts["amount_differs"],
+            counts["missing_in_kontor"],
+            counts["missing_at_gateway"],
+            [match for match in matches if match.status != "matched"],
+        )
 
 
 class WebhookOut(msgspec.Struct):

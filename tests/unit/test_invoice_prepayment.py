@@ -22,6 +22,7 @@ from domain.invoice.events import (
     CreditRefunded,
     InvoiceIssued,
     InvoiceReleased,
+    OverpaymentRefunded,
     PaymentApplied,
 )
 from domain.invoice.state import Account, Invoice, InvoiceStatus, Series, evolve_account
@@ -272,3 +273,24 @@ def test_money_held_or_applied_always_adds_up_to_what_was_paid(
     assert fold_account(events).credit == 0  # everything is invoiced: nothing stays held
     for invoice in invoices[:-1]:
         assert invoice.balance >= 0
+
+
+def test_refunding_an_overpayment_returns_money_without_a_credit_note() -> None:
+    _, held = prepaid("50.00")
+    issued = issue_on(fold_account(held), None, INVOICE)
+    wanted = refund("5.00")
+    done = given(issued.invoice, fold_invoice).when(
+        lambda invoice: decide.refund([invoice], Receipt(), Series(), "CN", wanted)
+    )
+    refunded = done.decided()
+    assert [(s.credit_note_id is None, s.amount) for s in refunded.refund[0].shares] == [
+        (True, eur("2.40")),
+        (False, eur("2.60")),
+    ]
+    returned, note = refunded.invoices[INVOICE]
+    assert returned == OverpaymentRefunded(
+        refund_id=wanted.refund_id, amount=eur("2.40"), refunded_at=NOW
+    )
+    assert note.amount == eur("2.60")
+    after = fold_invoice([*issued.invoice, returned, note])
+    assert (after.balance, after.refunded, after.credited) == (0, Decimal("5.00"), Decimal("2.60"))

@@ -17,6 +17,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
+from msgspec.structs import astuple
 
 from adapters.payments.stripe import StripeGateway
 from application.billing import InvoiceOn, StorePolicy, TenantBilling
@@ -38,6 +39,7 @@ from interfaces.http.money_schemas import (
     OrderBillingOut,
     PaymentIn,
     PaymentOut,
+    PayoutImportOut,
     RefundIn,
     RefundOut,
     Saved,
@@ -51,6 +53,7 @@ from interfaces.http.problems import ApiProblem
 from interfaces.http.schemas import Page
 from interfaces.http.support import Cursor, if_match, json_response, run_command
 from projections import finance
+from projections.finance import PayoutMatch
 
 Limit = Annotated[int, Parameter(ge=1, le=200)]
 GATEWAYS: dict[str, PaymentGateway] = {"stripe": StripeGateway()}
@@ -134,15 +137,7 @@ class InvoiceController(Controller):
         if status is not None and status not in finance.STATUS_SQL:
             choices = ", ".join(finance.STATUS_SQL)
             raise ApiProblem(400, "invalid_status", f"status must be one of {choices}")
-        after = Cursor.decode(cursor)
-        position = None
-        if after is not None:
-            try:
-                position = (datetime.fromisoformat(after[0]), UUID(after[1]))
-            except (ValueError, IndexError, TypeError) as error:
-                raise ApiProblem(
-                    400, "invalid_cursor", "the cursor is not one this API issued"
-                ) from error
+        position = _position(cursor)
         now = _now()
         with container.datastore.transaction() as curs:
             rows = finance.list_invoices(
@@ -614,36 +609,19 @@ class ReconciliationController(Controller):
                 store=store,
             )
         if format == "csv":
+            money = list(finance.MONEY_FIELDS)
             return _csv(
                 (
                     [
                         o.order_id,
                         o.store,
                         o.currency,
-                        o.ordered,
-                        o.shipped_value,
-                        o.invoiced,
-                        o.tax,
-                        o.paid,
-                        o.refunded,
-                        o.outstanding,
+                        *(getattr(o, field) for field in money),
                         "; ".join(f"{m.kind}: {m.detail}" for m in o.mismatches),
                     ]
                     for o in report.orders
                 ),
-                [
-                    "order_id",
-                    "store",
-                    "currency",
-                    "ordered",
-                    "shipped_value",
-                    "invoiced",
-                    "tax",
-                    "paid",
-                    "refunded",
-                    "outstanding",
-                    "mismatches",
-                ],
+                ["order_id", "store", "currency", *money, "mismatches"],
                 "reconciliation",
             )
         return json_response(200, msgspec.json.encode(report))
@@ -699,10 +677,61 @@ class ReconciliationController(Controller):
         if upload is None:
             raise ApiProblem(422, "validation_failed", "upload the CSV as the form field 'file'")
         lines = _payout_lines(upload.file.read())
-        container.billing.save_payout_lines(principal.tenant_id, uuid4(), lines)
+        import_id = uuid4()
+        container.billing.save_payout_lines(principal.tenant_id, import_id, gateway, lines)
         with container.datastore.transaction() as curs:
-            matches = finance.match_payouts(curs, principal.tenant_id, gateway, lines)
-        return json_response(201, msgspec.json.encode({"items": matches}))
+            payout = finance.payout_import(curs, principal.tenant_id, import_id)
+            matches = finance.payout_matches(curs, principal.tenant_id, payout)
+        body = {"import_id": import_id, "items": matches}
+        return json_response(201, msgspec.json.encode(body))
+
+    @get("/reconciliation/payouts", sync_to_thread=True)
+    def payouts(
+        self,
+        container: Container,
+        principal: Principal,
+        limit: Annotated[int, Parameter(ge=1, le=50)] = 20,
+        cursor: str | None = None,
+        format: str = "json",
+    ) -> Response[bytes]:
+        """Payout imports, newest first, each with its match results: counts per status and
+        the lines that did not match (amount_differs, missing_in_kontor, missing_at_gateway).
+        `format=csv` exports every match line of every import."""
+        with container.datastore.transaction() as curs:
+            if format == "csv":
+                imports = finance.payout_imports(curs, principal.tenant_id, limit=1_000_000)
+                rows = [
+                    [payout.import_id, payout.gateway, payout.imported_at, *astuple(match)]
+                    for payout in imports
+                    for match in finance.payout_matches(curs, principal.tenant_id, payout)
+                ]
+                header = ["import_id", "gateway", "imported_at", *PayoutMatch.__struct_fields__]
+                return _csv(rows, header, "payouts")
+            imports = finance.payout_imports(
+                curs, principal.tenant_id, after=_position(cursor), limit=limit + 1
+            )
+            page = [
+                PayoutImportOut.of(
+                    payout, finance.payout_matches(curs, principal.tenant_id, payout)
+                )
+                for payout in imports[:limit]
+            ]
+        last = imports[limit - 1] if len(imports) > limit else None
+        next_cursor = (
+            Cursor.encode([last.imported_at.isoformat(), str(last.import_id)]) if last else None
+        )
+        return json_response(200, msgspec.json.encode(Page(page, next_cursor)))
+
+
+def _position(cursor: str | None) -> tuple[datetime, UUID] | None:
+    """A (timestamp, id) keyset position from a cursor this API issued."""
+    after = Cursor.decode(cursor)
+    if after is None:
+        return None
+    try:
+        return datetime.fromisoformat(after[0]), UUID(after[1])
+    except (ValueError, IndexError, TypeError) as error:
+        raise ApiProblem(400, "invalid_cursor", "the cursor is not one this API issued") from error
 
 
 def _payout_lines(raw: bytes) -> list[tuple[str, str, Decimal, str]]:
