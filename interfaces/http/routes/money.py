@@ -483,20 +483,27 @@ class BillingController(Controller):
             ),
         )
 
-    @get("/{table:str}", sync_to_thread=True)
-    def listing(
-        self, table: str, container: Container, principal: Principal
-    ) -> list[dict[str, Any]]:
-        """Configured `tax-rates`, `fx-rates`, `stores` or `tax-exemptions`."""
-        tables = {
-            "tax-rates": "tax_rates",
-            "fx-rates": "fx_rates",
-            "stores": "store_billing",
-            "tax-exemptions": "tax_exemptions",
-        }
-        if table not in tables:
-            raise ApiProblem(404, "not_found", f"no billing list {table!r}")
-        return container.billing.listing(tables[table], principal.tenant_id)
+    # One GET per list, next to its POST: a static path with only a POST would answer a GET on
+    # it with 405 before a `/{table}` route is tried.
+    @get("/tax-rates", sync_to_thread=True)
+    def tax_rates(self, container: Container, principal: Principal) -> list[dict[str, Any]]:
+        """Configured tax rates per country and region."""
+        return container.billing.listing("tax_rates", principal.tenant_id)
+
+    @get("/fx-rates", sync_to_thread=True)
+    def fx_rate_list(self, container: Container, principal: Principal) -> list[dict[str, Any]]:
+        """Loaded exchange rates."""
+        return container.billing.listing("fx_rates", principal.tenant_id)
+
+    @get("/stores", sync_to_thread=True)
+    def stores(self, container: Container, principal: Principal) -> list[dict[str, Any]]:
+        """Stores' invoicing policies."""
+        return container.billing.listing("store_billing", principal.tenant_id)
+
+    @get("/tax-exemptions", sync_to_thread=True)
+    def exemptions(self, container: Container, principal: Principal) -> list[dict[str, Any]]:
+        """Tax-exempt customers with their reasons."""
+        return container.billing.listing("tax_exemptions", principal.tenant_id)
 
     @post("/tax-rates", sync_to_thread=True)
     def tax_rate(
