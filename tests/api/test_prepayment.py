@@ -8,7 +8,7 @@ from typing import Any
 from uuid import uuid4
 
 from tests.api.conftest import Tenant, assert_problem
-from tests.api.test_money import billed, configured, invoice_all, ship
+from tests.api.test_money import billed, configured, invoice_all, ship, webhook
 
 
 def prepay(tenant: Tenant, order: dict[str, Any], amount: str, reference: str, **kw: Any) -> Any:
@@ -154,3 +154,26 @@ def test_a_voided_invoice_is_issued_again_for_the_same_shipment(tenant: Tenant) 
     assert [i["number"] for i in billed(tenant, order)] == ["WEB-000001", "WEB-000002"]
     account = billing(tenant, order)
     assert account["invoiced"] == again["total"]
+
+
+def test_a_checkout_webhook_before_shipping_is_held_as_credit(tenant: Tenant) -> None:
+    configured(tenant)
+    order = tenant.place()
+    event = {
+        "id": "evt_checkout",
+        "type": "payment_intent.succeeded",
+        "data": {
+            "object": {
+                "id": "pi_checkout",
+                "amount": 2356,
+                "currency": "eur",
+                "metadata": {"order_id": order["id"]},
+            }
+        },
+    }
+    assert webhook(tenant, event).json()["status"] == "recorded"
+    assert webhook(tenant, event).json()["status"] == "duplicate"
+    assert billing(tenant, order)["credit"]["amount"] == "23.56"
+    ship(tenant, order)
+    invoice_all(tenant)
+    assert billed(tenant, order)[0]["status"] == "paid"
