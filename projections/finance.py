@@ -109,7 +109,7 @@ i AS (SELECT order_id,
         sum(units) FILTER (WHERE NOT voided) AS units,
         sum(greatest(balance, 0)) FILTER (WHERE NOT voided) AS outstanding,
         sum(greatest(-balance, 0)) FILTER (WHERE NOT voided) AS overpaid,
-        sum(paid - refunded) AS applied,
+        sum(paid - refunded) FILTER (WHERE NOT voided) AS applied,
         array_agg(number) FILTER (WHERE NOT voided AND total <> lines_total + shipping
             + CASE WHEN prices_include_tax THEN 0 ELSE tax END) AS bad_totals,
         array_agg(number) FILTER (WHERE NOT voided AND payments > 1

@@ -580,18 +580,20 @@ def credit(
 
 class Voided(msgspec.Struct, frozen=True):
     invoice: list[InvoiceVoided]
-    account: list[InvoiceReleased]
+    account: list[InvoiceReleased | CreditReceived]
 
 
 def void(invoice: Invoice, account: Account, *, reason: str, now: datetime) -> Voided:
-    """Voids an unpaid invoice; what it billed goes back to the order's account, so it can be
-    invoiced again (see `reissue_quantities`)."""
+    """Voids an invoice nobody paid directly: what it billed goes back to the order's account,
+    so it can be invoiced again (see `reissue_quantities`), and what it took of the order's
+    held credit is held again."""
     document = _issued(invoice)
     if invoice.voided is not None:
         raise InvoiceVoid(f"invoice {document.number} is already void")
-    if invoice.paid > 0:
+    if any(not p.from_credit for p in invoice.payments) or invoice.credited or invoice.refunded:
         raise InvoiceHasPayments(
-            f"invoice {document.number} has payments; refund and credit it instead of voiding"
+            f"invoice {document.number} has payments or credit notes; refund and credit it "
+            "instead of voiding"
         )
     if not reason.strip():
         raise InvalidCommand("voiding needs a reason", field="reason")
@@ -608,7 +610,18 @@ def void(invoice: Invoice, account: Account, *, reason: str, now: datetime) -> V
         if billed is not None
         else []
     )
-    return Voided([InvoiceVoided(reason=reason, voided_at=now)], released)
+    returned = [
+        CreditReceived(
+            payment_id=p.payment_id,
+            amount=p.amount,
+            method=p.method,
+            gateway=p.gateway,
+            gateway_reference=p.gateway_reference,
+            received_at=p.received_at,
+        )
+        for p in invoice.payments
+    ]
+    return Voided([InvoiceVoided(reason=reason, voided_at=now)], [*released, *returned])
 
 
 def _issued(invoice: Invoice) -> InvoiceIssued:

@@ -142,7 +142,8 @@ class InvoiceReleased(AccountEvent, frozen=True, kw_only=True):
 
 
 class CreditReceived(AccountEvent, frozen=True, kw_only=True):
-    """A payment for the order that no invoice asks for yet (prepayment): held as credit."""
+    """A payment for the order that no invoice asks for yet (prepayment), or what a voided
+    invoice had taken of the held credit: held as credit."""
 
     payment_id: UUID
     amount: Money

@@ -69,7 +69,8 @@ class Invoice(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def refundable(self) -> Decimal:
-        return self.paid - self.refunded
+        """Paid and not refunded; nothing on a void invoice (its credit went back)."""
+        return ZERO if self.voided is not None else self.paid - self.refunded
 
     def status(self, now: datetime) -> InvoiceStatus:
         if self.voided is not None:
@@ -138,7 +139,8 @@ def evolve_series(event: NumberAssigned, state: Series) -> Series:
 
 
 class Credit(msgspec.Struct, frozen=True, kw_only=True):
-    """What is still held of one payment that no invoice has taken yet."""
+    """What is still held of one payment that no invoice has taken yet (one entry per
+    payment)."""
 
     payment_id: UUID
     amount: Decimal
@@ -222,6 +224,14 @@ def _(event: CreditReceived, state: Account) -> Account:
         gateway_reference=event.gateway_reference,
         received_at=event.received_at,
     )
+    if any(c.payment_id == event.payment_id for c in state.credits):
+        credits = [
+            msgspec.structs.replace(c, amount=c.amount + held.amount)
+            if c.payment_id == event.payment_id
+            else c
+            for c in state.credits
+        ]
+        return msgspec.structs.replace(state, credits=credits)
     return msgspec.structs.replace(state, credits=[*state.credits, held])
 
 

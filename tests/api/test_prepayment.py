@@ -177,3 +177,27 @@ def test_a_checkout_webhook_before_shipping_is_held_as_credit(tenant: Tenant) ->
     ship(tenant, order)
     invoice_all(tenant)
     assert billed(tenant, order)[0]["status"] == "paid"
+
+
+def test_a_prepaid_invoice_is_voided_and_reissued_paid(tenant: Tenant, caught_up: Any) -> None:
+    configured(tenant)
+    order = tenant.place()
+    assert prepay(tenant, order, "23.56", "pi_void").status_code == 201
+    ship(tenant, order)
+    invoice_all(tenant)
+    (first,) = billed(tenant, order)
+    assert first["status"] == "paid"
+
+    voided = tenant.ok(f"/v1/invoices/{first['id']}/void", {"reason": "wrong address"}, 200)
+    assert voided["status"] == "void"
+    assert billing(tenant, order)["credit"]["amount"] == "23.56"
+    again = tenant.ok(f"/v1/invoices/{first['id']}/reissue", None)
+    assert (again["status"], again["paid"]["amount"]) == ("paid", "23.56")
+    caught_up()
+    row = reconciled(tenant, order)
+    assert (row["paid"], row["invoiced"], row["credit"], row["mismatches"]) == (
+        Decimal("23.56"),
+        Decimal("23.56"),
+        0,
+        [],
+    )

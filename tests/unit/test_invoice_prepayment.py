@@ -14,7 +14,12 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from domain.invoice import decide
-from domain.invoice.errors import CurrencyMismatch, InvoiceNotVoid, RefundExceedsPayments
+from domain.invoice.errors import (
+    CurrencyMismatch,
+    InvoiceHasPayments,
+    InvoiceNotVoid,
+    RefundExceedsPayments,
+)
 from domain.invoice.events import (
     AccountEvent,
     CreditApplied,
@@ -294,3 +299,36 @@ def test_refunding_an_overpayment_returns_money_without_a_credit_note() -> None:
     assert note.amount == eur("2.60")
     after = fold_invoice([*issued.invoice, returned, note])
     assert (after.balance, after.refunded, after.credited) == (0, Decimal("5.00"), Decimal("2.60"))
+
+
+def test_voiding_an_invoice_paid_from_credit_holds_the_credit_again() -> None:
+    payment, held = prepaid("47.60")
+    issued = issue_on(fold_account(held), None, INVOICE)
+    account = [*held, *issued.account]
+    voided = given(issued.invoice, fold_invoice).when(
+        lambda invoice: decide.void(invoice, fold_account(account), reason="typo", now=NOW)
+    )
+    returned = voided.decided().account[1]
+    assert returned == CreditReceived(
+        payment_id=payment.payment_id,
+        amount=eur("47.60"),
+        method="card",
+        gateway="stripe",
+        gateway_reference="pi_1",
+        received_at=NOW,
+    )
+    after = fold_account([*account, *voided.decided().account])
+    assert (after.credit, after.invoiced) == (Decimal("47.60"), {1: 0, 2: 0})
+    void_invoice = fold_invoice([*issued.invoice, *voided.decided().invoice])
+    assert void_invoice.refundable == 0  # the money is the account's again, not the invoice's
+
+    again = issue_on(after, decide.reissue_quantities(void_invoice), SECOND_ID)
+    assert fold_invoice(again.invoice).status(NOW) is InvoiceStatus.PAID
+
+
+def test_an_invoice_paid_directly_or_refunded_cannot_be_voided() -> None:
+    issued = issue_on(Account(), None, INVOICE)
+    paid = decide.record_payment(fold_invoice(issued.invoice), Receipt(), pay("1.00"))
+    given([*issued.invoice, *paid.invoice], fold_invoice).when(
+        lambda invoice: decide.void(invoice, fold_account(issued.account), reason="x", now=NOW)
+    ).then_refused(InvoiceHasPayments, code="invoice_paid")
