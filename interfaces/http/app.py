@@ -13,17 +13,17 @@ from litestar.openapi import OpenAPIConfig
 from interfaces.bootstrap import Container, build_container
 from interfaces.config import load_settings
 from interfaces.http.problems import EXCEPTION_HANDLERS
+from interfaces.http.routes.billing import BillingController
 from interfaces.http.routes.catalog import CatalogController
 from interfaces.http.routes.health import HealthController
-from interfaces.http.routes.money import (
-    BillingController,
-    InvoiceController,
+from interfaces.http.routes.invoices import InvoiceController
+from interfaces.http.routes.orders import OrderController
+from interfaces.http.routes.payments import (
     OrderMoneyController,
     PaymentController,
-    ReconciliationController,
     WebhookController,
 )
-from interfaces.http.routes.orders import OrderController
+from interfaces.http.routes.reconciliation import ReconciliationController
 from interfaces.http.routes.stock import StockController
 from interfaces.http.support import authenticate, container_of
 
