@@ -350,8 +350,12 @@ class InvoiceCommands:
         lines: dict[int, int] | None = None,
         gateway: str | None = None,
         gateway_reference: str | None = None,
+        reported: tuple[str, Decimal] | None = None,
         now: datetime | None = None,
     ) -> RefundResult:
+        """Refunds `amount`, or what `lines` were billed, or, when a gateway `reported` the
+        cumulative amount refunded of one of its payments (reference, total), what is new in
+        that total. Never more than was paid."""
         tenant = ctx.tenant_id
         order = self._order(tenant, order_id)
         currency = order.currency
@@ -362,16 +366,28 @@ class InvoiceCommands:
         )
         series = series_id(tenant, credit_note_series(order.store))
         at = now or datetime.now(UTC)
+        more: dict[UUID, Kind[Any]] = {rid: PAYMENT, series: INVOICE_SERIES}
+        paid_by = None
+        if reported is not None:
+            paid_by = payment_id(tenant, gateway or "", reported[0])
+            more[paid_by] = PAYMENT
 
         def decide_refund(
             loaded: Mapping[UUID, Loaded[Any]], invoice_ids: list[UUID], account: UUID
         ) -> Outcome[RefundResult]:
             invoices = [loaded[i].state for i in invoice_ids]
-            value = (
-                decide.refund_for_lines(invoices, lines, currency)
-                if lines
-                else Money.of(amount if amount is not None else Decimal(0), currency)
-            )
+            events: dict[UUID, list[DomainEvent]] = {}
+            if paid_by is not None and reported is not None:
+                value, noted = decide.reported_refund(
+                    loaded[paid_by].state, Money.of(reported[1], currency)
+                )
+                if not noted:
+                    return Outcome({}, lambda after: RefundResult(rid, value, [], False))
+                events[paid_by] = list(noted)
+            elif lines:
+                value = decide.refund_for_lines(invoices, lines, currency)
+            else:
+                value = Money.of(amount if amount is not None else Decimal(0), currency)
             refunded = decide.refund(
                 invoices,
                 loaded[rid].state,
@@ -388,11 +404,9 @@ class InvoiceCommands:
                 ),
                 loaded[account].state,
             )
-            events: dict[UUID, list[DomainEvent]] = {
-                rid: list(refunded.refund),
-                series: list(refunded.series),
-                account: list(refunded.account),
-            }
+            events[rid] = list(refunded.refund)
+            events[series] = list(refunded.series)
+            events[account] = list(refunded.account)
             for invoice_id, notes in refunded.invoices.items():
                 events[invoice_id] = list(notes)
             created = bool(refunded.refund)
@@ -408,9 +422,7 @@ class InvoiceCommands:
 
             return Outcome(events, result)
 
-        return self._over_account(
-            ctx, order_id, {rid: PAYMENT, series: INVOICE_SERIES}, decide_refund
-        )
+        return self._over_account(ctx, order_id, more, decide_refund)
 
     def credit(
         self, ctx: CommandContext, invoice_id: UUID, *, amount: Decimal, reason: str

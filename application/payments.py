@@ -28,8 +28,9 @@ class GatewayRefund(msgspec.Struct, frozen=True):
 
 class GatewayEvent(msgspec.Struct, frozen=True, kw_only=True):
     """`kind` is payment, refund or ignored; `reference` the gateway's id of the payment (or
-    charge); a refund names the payment it returns in `payment_reference` and lists every
-    refund of it so far in `refunds`."""
+    charge). A refund names the payment it returns in `payment_reference`, carries the
+    cumulative amount refunded of it in `amount`, and lists each refund so far in `refunds`
+    when the gateway sends them."""
 
     id: str
     kind: str

@@ -106,17 +106,14 @@ class StripeGateway:
                 currency=currency, invoice_id=invoice_id, order_id=order_id,
             )  # fmt: skip
         if event.type == "charge.refunded":
-            # `amount_refunded` is cumulative over the charge's refunds: each refund object is
-            # recorded once under its own id instead, so partial refunds never add up twice.
-            if obj.refunds is None:
-                raise MalformedEvent(
-                    "charge.refunded carries no refunds list; use an API version that "
-                    "includes charge.refunds in webhooks"
-                )
+            # `amount_refunded` is cumulative over the charge's refunds. Where the event lists
+            # them, each refund is recorded once under its own id; else (API versions that do
+            # not expand `refunds`) what is new in the cumulative amount is.
+            listed = obj.refunds.data if obj.refunds is not None else []
             return GatewayEvent(
                 id=event.id, kind="refund", reference=obj.id,
                 amount=money(obj.amount_refunded), currency=currency,
                 invoice_id=invoice_id, order_id=order_id, payment_reference=obj.payment_intent,
-                refunds=[GatewayRefund(r.id, money(r.amount)) for r in obj.refunds.data],
+                refunds=[GatewayRefund(r.id, money(r.amount)) for r in listed],
             )  # fmt: skip
         return GatewayEvent(id=event.id, kind="ignored", reference=obj.id, currency=currency)

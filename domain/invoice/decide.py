@@ -21,6 +21,7 @@ from domain.invoice.errors import (
     InvoiceVoid,
     NothingToInvoice,
     NotInvoiceable,
+    PaymentNotFound,
     RefundExceedsPayments,
 )
 from domain.invoice.events import (
@@ -43,7 +44,7 @@ from domain.invoice.pricing import LineCharge, TaxPolicy, price, round_to
 from domain.invoice.state import Account, Invoice, Series
 from domain.order.errors import OrderNotFound
 from domain.order.state import Order
-from domain.payment.events import PaymentRecorded, RefundRecorded, RefundShare
+from domain.payment.events import PaymentRecorded, RefundRecorded, RefundShare, RefundsReported
 from domain.payment.state import Receipt
 from domain.shared.errors import InvalidCommand
 from domain.shared.money import Money
@@ -408,6 +409,21 @@ class Refunded(msgspec.Struct, frozen=True):
     invoices: dict[UUID, list[CreditNoteIssued | OverpaymentRefunded]]
     series: list[NumberAssigned]
     account: list[CreditRefunded] = msgspec.field(default_factory=list)
+
+
+def reported_refund(receipt: Receipt, total: Money) -> tuple[Money, list[RefundsReported]]:
+    """A gateway reports how much of a payment it has refunded so far: what is new since the
+    last report is the refund to record (zero for a replayed or out-of-order report)."""
+    if receipt.payment is None:
+        raise PaymentNotFound("no such payment to refund")
+    if total.currency != receipt.payment.amount.currency:
+        raise CurrencyMismatch(
+            f"the payment is in {receipt.payment.amount.currency}", field="currency"
+        )
+    new = total.amount - receipt.refunds_reported
+    if new <= 0:
+        return Money.zero(total.currency), []
+    return Money(new, total.currency), [RefundsReported(total=total)]
 
 
 def refund_for_lines(invoices: Sequence[Invoice], lines: dict[int, int], currency: str) -> Money:

@@ -37,3 +37,7 @@ class CreditExceedsInvoice(DomainError):
 
 class InvoiceNotVoid(DomainError):
     code = "invoice_not_void"
+
+
+class PaymentNotFound(NotFound):
+    code = "payment_not_found"

@@ -48,3 +48,9 @@ class RefundRecorded(PaymentEvent, frozen=True, kw_only=True):
     shares: list[RefundShare]
     refunded_at: datetime
     from_credit: Money | None = None  # of the order's held credit, besides the shares
+
+
+class RefundsReported(PaymentEvent, frozen=True, kw_only=True):
+    """The gateway reported `total` refunded of this payment so far (cumulative)."""
+
+    total: Money

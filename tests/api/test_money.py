@@ -228,9 +228,29 @@ def test_webhooks_verify_the_signature_and_deduplicate_replays(tenant: Tenant) -
     after = tenant.get(f"/v1/invoices/{invoice['id']}").json()
     assert after["refunded"]["amount"] == "15.00"
     assert [n["amount"]["amount"] for n in after["credit_notes"]] == ["10.00", "5.00"]
-    without_list = charge_refunded("evt_6", {})
-    del without_list["data"]["object"]["refunds"]
-    assert_problem(webhook(tenant, without_list), 422, "malformed_event")
+
+
+def test_refund_webhooks_without_the_refunds_list_record_what_is_new(tenant: Tenant) -> None:
+    """API versions that do not expand `charge.refunds` send only the cumulative amount."""
+    configured(tenant)
+    order = tenant.place()
+    ship(tenant, order)
+    invoice_all(tenant)
+    (invoice,) = billed(tenant, order)
+    assert webhook(tenant, intent(invoice["id"])).json()["status"] == "recorded"
+
+    def cumulative(event_id: str, cents: int) -> dict[str, Any]:
+        event = charge_refunded(event_id, {"re_unlisted": cents})
+        del event["data"]["object"]["refunds"]
+        return event
+
+    assert webhook(tenant, cumulative("evt_a", 1000)).json()["status"] == "recorded"
+    assert webhook(tenant, cumulative("evt_b", 1500)).json()["status"] == "recorded"
+    assert webhook(tenant, cumulative("evt_b", 1500)).json()["status"] == "duplicate"
+    assert webhook(tenant, cumulative("evt_a", 1000)).json()["status"] == "duplicate"  # late
+    after = tenant.get(f"/v1/invoices/{invoice['id']}").json()
+    assert after["refunded"]["amount"] == "15.00"
+    assert [n["amount"]["amount"] for n in after["credit_notes"]] == ["10.00", "5.00"]
 
 
 def charge_refunded(event_id: str, refunds: dict[str, int]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from domain.invoice.errors import (
     CurrencyMismatch,
     InvoiceHasPayments,
     InvoiceNotVoid,
+    PaymentNotFound,
     RefundExceedsPayments,
 )
 from domain.invoice.events import (
@@ -35,7 +36,9 @@ from domain.invoice.state import fold as fold_invoice
 from domain.order.errors import OrderNotFound
 from domain.order.state import Order
 from domain.order.state import fold as fold_order
+from domain.payment.events import RefundsReported
 from domain.payment.state import Receipt
+from domain.payment.state import evolve as payment_evolve
 from domain.shared.errors import InvalidCommand
 from domain.shared.money import Money
 from tests.support.gwt import given
@@ -332,3 +335,25 @@ def test_an_invoice_paid_directly_or_refunded_cannot_be_voided() -> None:
     given([*issued.invoice, *paid.invoice], fold_invoice).when(
         lambda invoice: decide.void(invoice, fold_account(issued.account), reason="x", now=NOW)
     ).then_refused(InvoiceHasPayments, code="invoice_paid")
+
+
+def test_a_cumulative_refund_report_refunds_only_what_is_new() -> None:
+    recorded = decide.pay_order(order(), Account(), [], Receipt(), pay("47.60")).payment
+
+    def fold_receipt(events: list[Any]) -> Receipt:
+        return reduce(lambda state, event: payment_evolve(event, state), events, Receipt())
+
+    first = given(recorded, fold_receipt).when(
+        lambda receipt: decide.reported_refund(receipt, eur("10.00"))
+    )
+    _, noted = first.then((eur("10.00"), [RefundsReported(total=eur("10.00"))]))
+    later = [*recorded, *noted]
+    given(later, fold_receipt).when(
+        lambda receipt: decide.reported_refund(receipt, eur("15.00"))
+    ).then((eur("5.00"), [RefundsReported(total=eur("15.00"))]))
+    given(later, fold_receipt).when(
+        lambda receipt: decide.reported_refund(receipt, eur("10.00"))
+    ).then((eur("0.00"), []))
+    given([], fold_receipt).when(
+        lambda receipt: decide.reported_refund(receipt, eur("1.00"))
+    ).then_refused(PaymentNotFound)

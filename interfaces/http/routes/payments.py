@@ -182,17 +182,31 @@ def _ingest(
         status = "recorded" if paid.created else "duplicate"
     elif event.kind == "refund":
         order_id = event.order_id or _order_of_payment(container, tenant, adapter.name, event)
-        created = [
-            container.invoices.refund(
-                ctx,
-                order_id,
-                reason=f"{adapter.name} refund",
-                amount=refund.amount,
-                gateway=adapter.name,
-                gateway_reference=refund.reference,
-            ).created
-            for refund in event.refunds
-        ]
+        if event.refunds:
+            created = [
+                container.invoices.refund(
+                    ctx,
+                    order_id,
+                    reason=f"{adapter.name} refund",
+                    amount=refund.amount,
+                    gateway=adapter.name,
+                    gateway_reference=refund.reference,
+                ).created
+                for refund in event.refunds
+            ]
+        elif event.payment_reference is not None:
+            created = [
+                container.invoices.refund(
+                    ctx,
+                    order_id,
+                    reason=f"{adapter.name} refund",
+                    gateway=adapter.name,
+                    gateway_reference=event.id,
+                    reported=(event.payment_reference, event.amount),
+                ).created
+            ]
+        else:
+            raise ApiProblem(422, "unknown_payment", "the refund lists no refunds and no payment")
         status = "recorded" if any(created) else "duplicate"
     return json_response(200, msgspec.json.encode(WebhookOut(status, event.id)))
 
