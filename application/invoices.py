@@ -194,25 +194,32 @@ class InvoiceCommands:
                 else invoice_id_for_order(tenant, order_id)
             )
         issued_at = now or datetime.now(UTC)
-        policy = self.config.store_policy(tenant, state.store)
-        settings = self.config.tenant(tenant)
         address = state.shipping_address
+        terms = self.config.issue_terms(
+            tenant,
+            store=state.store,
+            country=address.country,
+            region=address.region,
+            customer_email=state.customer.email,
+            currency=state.currency,
+            at=issued_at,
+        )
         command = decide.IssueInvoice(
             invoice_id=invoice_id,
             shipment_id=shipment_id,
             quantities=quantities,
             series=invoice_series(state.store),
-            merchant=settings.merchant_name,
+            merchant=terms.tenant.merchant_name,
             tax=TaxPolicy(
-                rate=self.config.tax_rate(tenant, address.country, address.region),
-                prices_include_tax=policy.prices_include_tax,
-                rounding=policy.tax_rounding,
+                rate=terms.tax_rate,
+                prices_include_tax=terms.policy.prices_include_tax,
+                rounding=terms.policy.tax_rounding,
             ),
             jurisdiction=Jurisdiction(address.country, address.region),
-            exempt_reason=self.config.exemption(tenant, state.customer.email),
-            base_currency=settings.base_currency,
-            fx_rate=self.config.fx_rate(tenant, state.currency, settings.base_currency, issued_at),
-            payment_terms_days=policy.payment_terms_days,
+            exempt_reason=terms.exemption,
+            base_currency=terms.tenant.base_currency,
+            fx_rate=terms.fx_rate,
+            payment_terms_days=terms.policy.payment_terms_days,
             issued_at=issued_at,
         )
         series = series_id(tenant, command.series)

@@ -268,3 +268,20 @@ def charge_refunded(event_id: str, refunds: dict[str, int]) -> dict[str, Any]:
             }
         },
     }
+
+
+def test_configured_store_policies_decide_when_orders_are_invoiced(tenant: Tenant) -> None:
+    configured(tenant)
+    tenant.ok("/v1/billing/stores/web", {"invoice_on": "shipment", "payment_terms_days": 7}, 200)
+    tenant.ok("/v1/billing/stores/b2b", {"invoice_on": "order", "tax_rounding": "invoice"}, 200)
+    on_shipment, on_order = tenant.place(), tenant.place(store="b2b")
+    invoice_all(tenant)
+    assert billed(tenant, on_shipment) == []
+    (placed,) = billed(tenant, on_order)
+    assert (placed["number"], placed["tax_rounding"]) == ("B2B-000001", "invoice")
+
+    ship(tenant, on_shipment)
+    invoice_all(tenant)
+    (shipped,) = billed(tenant, on_shipment)
+    issued, due = (datetime.fromisoformat(shipped[k]) for k in ("issued_at", "due_at"))
+    assert (shipped["number"], (due - issued).days) == ("WEB-000001", 7)
