@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import os
 import platform
 import statistics
@@ -33,10 +34,12 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+import structlog
 from rich.console import Console
 from rich.table import Table
 
 from application.context import CommandContext
+from application.executor import Conflict
 from application.orders import NewOrder
 from application.ports import Append, Recorded
 from application.stock import ReceiptLine
@@ -134,12 +137,18 @@ def issue(settings: Settings, name: str, issuers: int, series: int, orders: int)
         shipped_orders(containers[0], tenant.tenant_id, orders, series)
         shipments = shipments_of(containers[0], tenant.tenant_id)
         latencies: list[list[float]] = [[] for _ in range(issuers)]
+        gave_up = [0] * issuers
 
         def work(index: int) -> None:
             process = containers[index].invoicing
             for recorded in shipments[index::issuers]:
                 started = time.perf_counter()
-                process.handle(recorded)
+                while True:  # what the worker loop does after a conflict: handle it again
+                    try:
+                        process.handle(recorded)
+                        break
+                    except Conflict:
+                        gave_up[index] += 1
                 latencies[index].append(time.perf_counter() - started)
 
         threads = [threading.Thread(target=work, args=(i,)) for i in range(issuers)]
@@ -164,6 +173,7 @@ def issue(settings: Settings, name: str, issuers: int, series: int, orders: int)
             "shipments": len(shipments),
             "invoices": len(numbers),
             "gapless": gapless,
+            "conflicts_given_up": sum(gave_up),
             "seconds": round(elapsed, 3),
             "invoices_per_second": round(len(numbers) / elapsed, 1),
             "p50_ms": round(percentile(every, 0.50) * 1000, 2),
@@ -205,6 +215,8 @@ def reconciliation_latency(settings: Settings, result: dict[str, Any], requests:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
     with tempfile.TemporaryDirectory(prefix="kontor-bench-") as tmp, database(Path(tmp)) as url:
         settings = Settings(
             database_url=url, clickhouse_url=None, nats_url=None, redis_url=None,
