@@ -77,6 +77,9 @@ def serve(
             from interfaces.invoicing_worker import start_invoicing
 
             stop_projectors = _both(stop_projectors, start_invoicing(resolved))
+        from interfaces.expiry_worker import start_expiry
+
+        stop_expiry = start_expiry(resolved) if projectors else None
         try:
             server = Granian(
                 APP_FACTORY,
@@ -92,6 +95,8 @@ def serve(
             print(banner(resolved, tenant_id, api_key), flush=True)
             server.serve()
         finally:
+            if stop_expiry is not None:
+                stop_expiry()
             if stop_projectors is not None:
                 stop_projectors()
 

@@ -24,6 +24,8 @@ from interfaces.http.routes.payments import (
     WebhookController,
 )
 from interfaces.http.routes.reconciliation import ReconciliationController
+from interfaces.http.routes.returns import ReturnController
+from interfaces.http.routes.shipments import ShipmentController
 from interfaces.http.routes.stock import StockController
 from interfaces.http.support import authenticate, container_of
 
@@ -44,6 +46,8 @@ def create_app(container: Container) -> Litestar:
             CatalogController,
             StockController,
             OrderController,
+            ShipmentController,
+            ReturnController,
             InvoiceController,
             PaymentController,
             OrderMoneyController,

@@ -56,6 +56,7 @@ class StoreIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
     currency: Currency
     allow_backorders: bool = False
+    reservation_ttl_minutes: Annotated[int, Meta(gt=0, le=525_600)] | None = None
 
 
 class StoreOut(msgspec.Struct):
@@ -63,10 +64,17 @@ class StoreOut(msgspec.Struct):
     name: str
     currency: str
     allow_backorders: bool
+    reservation_ttl_minutes: int | None = None
 
     @classmethod
     def of(cls, store: Store) -> StoreOut:
-        return cls(store.code, store.name, store.currency, store.allow_backorders)
+        return cls(
+            store.code,
+            store.name,
+            store.currency,
+            store.allow_backorders,
+            store.reservation_ttl_minutes,
+        )
 
 
 class LocationIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -276,6 +284,17 @@ class OrderLineOut(msgspec.Struct):
     allocations: list[AllocationOut]
     backordered: int
     discount: DiscountOut | None
+    shipped: int = 0
+    returned: int = 0
+
+
+class OrderShipmentOut(msgspec.Struct):
+    id: UUID
+    location: str
+    stage: str
+    lines: dict[int, int]
+    shipped_at: datetime | None
+    delivered_at: datetime | None
 
 
 class Totals(msgspec.Struct):
@@ -302,6 +321,8 @@ class OrderOut(msgspec.Struct):
     cancel_reason: str | None
     discount: DiscountOut | None
     shipping_charge: Money | None
+    shipments: list[OrderShipmentOut] = msgspec.field(default_factory=list)
+    confirmed_at: datetime | None = None
 
     @classmethod
     def of(cls, order: Order, version: int) -> OrderOut:
@@ -320,6 +341,8 @@ class OrderOut(msgspec.Struct):
                 allocations=[AllocationOut(loc, qty) for loc, qty in line.allocations.items()],
                 backordered=line.backordered,
                 discount=DiscountOut.of(line.discount),
+                shipped=line.shipped,
+                returned=line.returned,
             )
             for line in sorted(order.lines.values(), key=lambda line: line.line_no)
         ]
@@ -345,6 +368,13 @@ class OrderOut(msgspec.Struct):
             cancel_reason=order.cancel_reason,
             discount=DiscountOut.of(order.discount),
             shipping_charge=order.shipping_charge,
+            shipments=[
+                OrderShipmentOut(
+                    sid, ref.location, str(ref.stage), ref.lines, ref.shipped_at, ref.delivered_at
+                )
+                for sid, ref in order.shipments.items()
+            ],
+            confirmed_at=order.confirmed_at,
         )
 
 
@@ -392,6 +422,11 @@ class InventoryOut(msgspec.Struct):
     available: int
     average_cost: Money | None
     version: int
+    bin: str | None = None
+    safety_stock: int = 0
+    reorder_point: int = 0
+    shipped: int = 0
+    restocked: int = 0
 
     @classmethod
     def from_row(cls, row: InventoryRow) -> InventoryOut:
