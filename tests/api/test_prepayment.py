@@ -8,6 +8,7 @@ from typing import Any
 from uuid import uuid4
 
 from tests.api.conftest import Tenant, assert_problem
+from tests.api.test_fulfilment_flow import ship_everything
 from tests.api.test_money import billed, configured, invoice_all, ship, webhook
 
 
@@ -201,3 +202,32 @@ def test_a_prepaid_invoice_is_voided_and_reissued_paid(tenant: Tenant, caught_up
         0,
         [],
     )
+
+
+def test_paid_at_checkout_and_shipped_from_two_locations_end_to_end(
+    tenant: Tenant, caught_up: Any
+) -> None:
+    """Through the fulfilment API: each shipment's invoice is paid from the checkout payment."""
+    configured(tenant)
+    order = tenant.place(lines=[{"sku": "MUG", "quantity": 12, "unit_price": "9.90"}])
+    total = "141.37"  # 12 x 9.90 = 118.80 + 19 % tax
+    assert prepay(tenant, order, total, "pi_split").status_code == 201
+
+    ship_everything(tenant, order["id"], "BER")  # 10 units
+    invoice_all(tenant)
+    first = billed(tenant, order)
+    assert [(i["status"], i["total"]["amount"]) for i in first] == [("paid", "117.81")]
+    assert billing(tenant, order)["credit"]["amount"] == "23.56"
+
+    ship_everything(tenant, order["id"], "MUC")  # the other 2
+    invoice_all(tenant)
+    assert [i["status"] for i in billed(tenant, order)] == ["paid", "paid"]
+    caught_up()
+    row = reconciled(tenant, order)
+    assert (row["paid"], row["invoiced"], row["credit"], row["outstanding"]) == (
+        Decimal(total),
+        Decimal(total),
+        0,
+        0,
+    )
+    assert row["mismatches"] == []
