@@ -13,18 +13,18 @@ from litestar.openapi import OpenAPIConfig
 from interfaces.bootstrap import Container, build_container
 from interfaces.config import load_settings
 from interfaces.http.problems import EXCEPTION_HANDLERS
+from interfaces.http.routes.billing import BillingController
 from interfaces.http.routes.catalog import CatalogController
 from interfaces.http.routes.health import HealthController
-from interfaces.http.routes.money import (
-    BillingController,
-    InvoiceController,
-    PaymentController,
-    ReconciliationController,
-    RefundController,
-    WebhookController,
-)
+from interfaces.http.routes.invoices import InvoiceController
 from interfaces.http.routes.movements import MovementController
 from interfaces.http.routes.orders import OrderController
+from interfaces.http.routes.payments import (
+    OrderMoneyController,
+    PaymentController,
+    WebhookController,
+)
+from interfaces.http.routes.reconciliation import ReconciliationController
 from interfaces.http.routes.returns import ReturnController
 from interfaces.http.routes.shipments import ShipmentController
 from interfaces.http.routes.shipping_settings import ShippingSettingsController
@@ -54,7 +54,7 @@ def create_app(container: Container) -> Litestar:
             ShippingSettingsController,
             InvoiceController,
             PaymentController,
-            RefundController,
+            OrderMoneyController,
             WebhookController,
             BillingController,
             ReconciliationController,
