@@ -13,15 +13,14 @@ import msgspec
 from application.context import CommandContext
 from application.errors import check_version
 from application.executor import Executor, Outcome
+from application.kinds import SHIPPING_SETTINGS
 from application.shipping import Carriers
-from application.streams import Kind, Loaded, Streams
+from application.streams import Loaded, Streams
 from domain.shared.ids import stream_id
 from domain.shipment import settings
 from domain.shipment.packing import Box
 from domain.shipment.rates import RateCard
 from domain.shipment.settings import ShippingSettings
-
-SHIPPING_SETTINGS = Kind("shipping_settings", ShippingSettings(), settings.evolve, ShippingSettings)
 
 
 class ShippingDefaults(msgspec.Struct, frozen=True, kw_only=True):
