@@ -1,7 +1,9 @@
-"""Inventory levels per SKU x location: on hand, reserved, available, moving-average cost."""
+"""Inventory levels per SKU x location: on hand, reserved, available, moving-average cost; and
+every movement behind them (projections/movements.py), written in the same transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
@@ -15,6 +17,7 @@ from domain.shared.events import EVENT_TYPES
 from domain.stock import events as _stock_events  # noqa: F401 - registers every stock topic
 from domain.stock.state import Stock, evolve
 from projections.base import StreamFoldView, ViewProjection
+from projections.movements import MOVEMENTS_DDL, write_movements
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS inventory_levels (
@@ -43,6 +46,7 @@ DDL = (
     "UPDATE inventory_levels SET state = convert_to("
     "(convert_from(state, 'UTF8')::jsonb - 'reservations')::text, 'UTF8') "
     "WHERE convert_from(state, 'UTF8')::jsonb ? 'reservations'",
+    *MOVEMENTS_DDL,
 )
 
 UPSERT = """
@@ -69,6 +73,15 @@ class InventoryView(StreamFoldView[Stock]):
     initial = Stock()
     evolve = staticmethod(evolve)
     upsert = UPSERT
+
+    def write(self, curs: Cursor[DictRow], batch: Sequence[Recorded]) -> None:
+        super().write(curs, batch)
+        write_movements(curs, batch)
+
+    def reset(self) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute("TRUNCATE stock_movements")
+        super().reset()
 
     def stored(self, state: Stock) -> Stock:
         # Levels need the reserved count, not who holds it: evolve keeps the count exact

@@ -1,13 +1,15 @@
 """Stock movements: every receipt, adjustment, transfer, reservation and its ending, and
-restock of a SKU x location, one row per event, with time and reference (the history behind
-the cumulative counters of inventory_levels)."""
+restock of a SKU x location, one row per event, with time and reference: the history behind
+the cumulative counters of inventory_levels. The inventory projection writes both tables in one
+transaction (same events, one runner, one tracking position), so the movements of a SKU always
+add up to its level."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 from functools import singledispatch
-from typing import Any, ClassVar
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -15,7 +17,6 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from application.ports import Recorded
-from domain.shared.events import EVENT_TYPES
 from domain.stock.events import (
     StockAdjusted,
     StockCommitted,
@@ -28,9 +29,8 @@ from domain.stock.events import (
     StockTransferredIn,
     StockTransferredOut,
 )
-from projections.base import View, ViewProjection
 
-DDL = (
+MOVEMENTS_DDL = (
     """CREATE TABLE IF NOT EXISTS stock_movements (
         seq bigserial NOT NULL,
         tenant_id uuid NOT NULL,
@@ -186,41 +186,30 @@ def _(event: StockRestocked) -> Movement:
     )
 
 
-class MovementsView(View):
-    """Append-only: a row per (stream, version), so a replayed event is inserted once."""
-
-    ddl = DDL
-    tables = ("stock_movements",)
-
-    def write(self, curs: Cursor[DictRow], batch: Sequence[Recorded]) -> None:
-        rows = []
-        for recorded in batch:
-            event = recorded.event
-            assert isinstance(event, StockEvent)
-            moved = movement(event)
-            if moved is None:
-                continue
-            rows.append(
-                msgspec.structs.asdict(moved)
-                | {
-                    "tenant_id": recorded.metadata.tenant_id,
-                    "stream_id": recorded.originator_id,
-                    "version": recorded.originator_version,
-                    "sku": event.sku,
-                    "location": event.location,
-                    "actor": recorded.metadata.actor,
-                    "occurred_at": recorded.timestamp,
-                }
-            )
-        if rows:
-            curs.executemany(INSERT, rows)
-
-
-class MovementsProjection(ViewProjection):
-    name = "stock_movements"
-    topics: ClassVar[tuple[str, ...]] = tuple(  # type: ignore[misc]
-        topic for topic in EVENT_TYPES if topic.startswith("stock.")
-    )
+def write_movements(curs: Cursor[DictRow], batch: Sequence[Recorded]) -> None:
+    """Inserts a row per movement of the batch; a (stream, version) already there is skipped,
+    so a replayed event is inserted once."""
+    rows = []
+    for recorded in batch:
+        event = recorded.event
+        assert isinstance(event, StockEvent)
+        moved = movement(event)
+        if moved is None:
+            continue
+        rows.append(
+            msgspec.structs.asdict(moved)
+            | {
+                "tenant_id": recorded.metadata.tenant_id,
+                "stream_id": recorded.originator_id,
+                "version": recorded.originator_version,
+                "sku": event.sku,
+                "location": event.location,
+                "actor": recorded.metadata.actor,
+                "occurred_at": recorded.timestamp,
+            }
+        )
+    if rows:
+        curs.executemany(INSERT, rows)
 
 
 class MovementRow(msgspec.Struct, frozen=True):

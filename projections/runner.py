@@ -16,7 +16,6 @@ from adapters.postgres.event_store import APPLICATION_NAME, KontorEvents
 from projections.base import View, ViewProjection
 from projections.billing import InvoicesProjection, InvoicesView, LedgerProjection, LedgerView
 from projections.inventory import InventoryProjection, InventoryView
-from projections.movements import MovementsProjection, MovementsView
 from projections.orders import OrdersProjection, OrdersView
 from projections.returns import ReturnsProjection, ReturnsView
 from projections.shipments import ShipmentsProjection, ShipmentsView
@@ -26,7 +25,6 @@ PROJECTIONS: dict[str, tuple[type[ViewProjection], type[View]]] = {
     InventoryProjection.name: (InventoryProjection, InventoryView),
     ShipmentsProjection.name: (ShipmentsProjection, ShipmentsView),
     ReturnsProjection.name: (ReturnsProjection, ReturnsView),
-    MovementsProjection.name: (MovementsProjection, MovementsView),
     InvoicesProjection.name: (InvoicesProjection, InvoicesView),
     LedgerProjection.name: (LedgerProjection, LedgerView),
 }

@@ -1,5 +1,5 @@
-"""The stock_movements projection: one row per ledger movement, exactly once across restarts
-and rebuilds, and its effects add up to the levels a fold of the events gives."""
+"""Stock movements (written by the inventory projection): one row per ledger movement, exactly
+once across restarts and rebuilds, and their effects add up to the levels a fold gives."""
 
 from __future__ import annotations
 
@@ -59,5 +59,5 @@ def test_movements_add_up_and_survive_restarts_and_rebuilds(container: Container
     levels, _ = merchant.folds()
     assert sums(rows) == {key: (level[0], level[1]) for key, level in levels.items()}
 
-    assert rebuild("stock_movements", container.env | SMALL_POOL).lag == 0
+    assert rebuild("inventory_levels", container.env | SMALL_POOL).lag == 0
     assert movements(merchant) == rows
