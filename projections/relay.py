@@ -1,0 +1,253 @@
+"""The relay: every committed event, in global order, to NATS JetStream, exactly once (ADR 0021).
+
+It reads `kontor_events` after its stored position, publishes a page with many acks in flight,
+and stores the new position only once JetStream has acknowledged the whole page. Killed at any
+point, it republishes at most that page, and JetStream drops the repeats by `Nats-Msg-Id` (the
+event id). On start it also reads the position of the last message in the stream, so a restart
+later than the dedup window does not repeat the page either.
+
+Subject: `<prefix>.<tenant id>.<aggregate>.<EventName>` (prefix `kontor`); payload: the event's
+fields as JSON; metadata in headers (see `headers`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import nats
+import psycopg
+import structlog
+from nats.js import JetStreamContext
+from nats.js.api import StreamConfig
+from nats.js.errors import NotFoundError
+from psycopg.rows import dict_row
+
+from domain.shared.ids import event_id
+
+log = structlog.get_logger("kontor.relay")
+
+HEADER_POSITION = "Kontor-Position"
+
+
+@dataclass(frozen=True, slots=True)
+class RelayConfig:
+    database_url: str
+    nats_url: str
+    stream: str = "KONTOR"
+    prefix: str = "kontor"
+    name: str = "nats"  # the row in relay_positions
+    page: int = 2_000
+    ack_timeout: float = 5.0
+    dedup_window: float = 15 * 60.0
+
+
+class _Meta(msgspec.Struct, frozen=True):
+    tenant_id: UUID
+    actor: str
+    correlation_id: UUID
+    recorded_at: str
+    causation_id: UUID | None = None
+    request_id: str | None = None
+
+
+class _Envelope(msgspec.Struct, frozen=True):
+    v: int
+    meta: _Meta
+    data: msgspec.Raw
+
+
+_decode = msgspec.json.Decoder(_Envelope).decode
+
+
+class Message(msgspec.Struct, frozen=True):
+    subject: str
+    payload: bytes
+    headers: dict[str, str]
+
+
+def message(prefix: str, row: dict[str, Any]) -> Message:
+    """The JetStream message for one stored event row."""
+    envelope = _decode(row["state"])
+    meta = envelope.meta
+    stream_id: UUID = row["originator_id"]
+    version: int = row["originator_version"]
+    topic: str = row["topic"]
+    identifier = str(event_id(stream_id, version))
+    headers = {
+        "Nats-Msg-Id": identifier,
+        "Kontor-Event-Id": identifier,
+        "Kontor-Event-Type": topic,
+        "Kontor-Tenant-Id": str(meta.tenant_id),
+        "Kontor-Stream-Id": str(stream_id),
+        "Kontor-Version": str(version),
+        HEADER_POSITION: str(row["notification_id"]),
+        "Kontor-Schema-Version": str(envelope.v),
+        "Kontor-Recorded-At": meta.recorded_at,
+        "Kontor-Actor": meta.actor,
+        "Kontor-Correlation-Id": str(meta.correlation_id),
+    }
+    if meta.causation_id is not None:
+        headers["Kontor-Causation-Id"] = str(meta.causation_id)
+    if meta.request_id is not None:
+        headers["Kontor-Request-Id"] = meta.request_id
+    if row["hash"] is not None:
+        headers["Kontor-Hash"] = bytes(row["hash"]).hex()
+    return Message(f"{prefix}.{meta.tenant_id}.{topic}", bytes(envelope.data), headers)
+
+
+SELECT_PAGE = (
+    "SELECT notification_id, originator_id, originator_version, topic, state, hash "
+    "FROM kontor_events WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+)
+
+
+class Relay:
+    def __init__(self, config: RelayConfig) -> None:
+        self.config = config
+        self.published = 0
+        self.position = 0
+
+    async def ensure_stream(self, js: JetStreamContext) -> None:
+        config = StreamConfig(
+            name=self.config.stream,
+            subjects=[f"{self.config.prefix}.>"],
+            duplicate_window=self.config.dedup_window,
+        )
+        try:
+            await js.stream_info(self.config.stream)
+            await js.update_stream(config)
+        except NotFoundError:
+            await js.add_stream(config)
+
+    async def last_published(self, js: JetStreamContext) -> int:
+        """The position in the newest message of the stream (0 if empty)."""
+        info = await js.stream_info(self.config.stream)
+        if not info.state.messages:
+            return 0
+        last = await js.get_msg(self.config.stream, seq=info.state.last_seq)
+        return int((last.headers or {}).get(HEADER_POSITION, 0))
+
+    async def run(self, stop: asyncio.Event, on_page: Callable[[int], None] | None = None) -> None:
+        """Relays until `stop` is set; waits out NATS or PostgreSQL outages."""
+        while not stop.is_set():
+            try:
+                await self._run(stop, on_page)
+            except (OSError, psycopg.OperationalError, nats.errors.Error) as error:
+                log.warning("relay interrupted; retrying", error=str(error))
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 1.0)
+
+    async def _run(self, stop: asyncio.Event, on_page: Callable[[int], None] | None) -> None:
+        nc = await nats.connect(
+            self.config.nats_url,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.25,
+            connect_timeout=2,
+        )
+        listener = await psycopg.AsyncConnection.connect(self.config.database_url, autocommit=True)
+        db = await psycopg.AsyncConnection.connect(
+            self.config.database_url, autocommit=True, row_factory=dict_row
+        )
+        try:
+            js = nc.jetstream(publish_async_max_pending=self.config.page)
+            await self.ensure_stream(js)
+            await listener.execute("LISTEN kontor_events")
+            self.position = max(await self._stored(db), await self.last_published(js))
+            log.info("relay started", position=self.position, stream=self.config.stream)
+            while not stop.is_set():
+                rows = await (
+                    await db.execute(SELECT_PAGE, (self.position, self.config.page), binary=True)
+                ).fetchall()
+                if not rows:
+                    await self._wait(listener, stop)
+                    continue
+                await self._publish(js, rows)
+                self.position = rows[-1]["notification_id"]
+                await self._store(db, self.position)
+                self.published += len(rows)
+                if on_page is not None:
+                    on_page(self.position)
+        finally:
+            await listener.close()
+            await db.close()
+            with contextlib.suppress(Exception):
+                await nc.close()
+
+    async def _publish(self, js: JetStreamContext, rows: list[dict[str, Any]]) -> None:
+        """Publishes a page with every ack in flight; returns when all are acknowledged."""
+        prefix = self.config.prefix
+        futures = []
+        for row in rows:
+            m = message(prefix, row)
+            futures.append(await js.publish_async(m.subject, m.payload, headers=m.headers))
+        try:
+            await asyncio.wait_for(asyncio.gather(*futures), self.config.ack_timeout)
+        except TimeoutError:
+            for future in futures:
+                future.cancel()
+            raise nats.errors.TimeoutError from None
+
+    async def _wait(self, listener: psycopg.AsyncConnection[Any], stop: asyncio.Event) -> None:
+        """Until an append is notified (or a second passes: a NOTIFY may be missed on
+        reconnect)."""
+        async for _ in listener.notifies(timeout=1.0, stop_after=1):
+            break
+        del stop
+
+    async def _stored(self, db: psycopg.AsyncConnection[Any]) -> int:
+        row = await (
+            await db.execute(
+                "SELECT position FROM relay_positions WHERE name = %s", (self.config.name,)
+            )
+        ).fetchone()
+        return int(row["position"]) if row else 0
+
+    async def _store(self, db: psycopg.AsyncConnection[Any], position: int) -> None:
+        await db.execute(
+            "INSERT INTO relay_positions (name, position) VALUES (%s, %s) "
+            "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()",
+            (self.config.name, position),
+            prepare=True,
+        )
+
+
+def run_forever(config: RelayConfig, stop: asyncio.Event | None = None) -> None:
+    asyncio.run(Relay(config).run(stop or asyncio.Event()))
+
+
+class RelayStatus(msgspec.Struct, frozen=True):
+    name: str
+    position: int
+    lag: int
+    lag_seconds: float
+
+
+def relay_status(curs: Any, name: str = "nats") -> RelayStatus:
+    curs.execute(
+        "WITH p AS (SELECT coalesce((SELECT position FROM relay_positions WHERE name = %s), 0) "
+        "AS position) SELECT p.position, "
+        "(SELECT count(*) FROM kontor_events WHERE notification_id > p.position) AS lag, "
+        "(SELECT state FROM kontor_events WHERE notification_id > p.position "
+        " ORDER BY notification_id LIMIT 1) AS oldest FROM p",
+        (name,),
+    )
+    row = curs.fetchone()
+    return RelayStatus(
+        f"relay:{name}", int(row["position"]), int(row["lag"]), seconds_since(row["oldest"])
+    )
+
+
+def seconds_since(state: bytes | None) -> float:
+    """How long ago the event in this stored envelope was recorded (0 for none)."""
+    if state is None:
+        return 0.0
+    recorded = datetime.fromisoformat(_decode(bytes(state)).meta.recorded_at)
+    return round(max(0.0, time.time() - recorded.timestamp()), 3)
