@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import psycopg
@@ -44,6 +45,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="API worker processes")] = 1,
     demo: Annotated[bool, typer.Option(help="create and seed the demo tenant")] = True,
     projectors: Annotated[bool, typer.Option(help="run the projectors in this process")] = True,
+    relay: Annotated[bool, typer.Option(help="run the NATS relay in this process")] = True,
     host: Annotated[str | None, typer.Option(help="default KONTOR_HOST or 127.0.0.1")] = None,
     port: Annotated[int | None, typer.Option(help="default KONTOR_PORT or 8000")] = None,
 ) -> None:
@@ -54,7 +56,7 @@ def serve(
 
     settings = load_settings()
     settings = replace(settings, host=host or settings.host, port=port or settings.port)
-    run(settings, workers=workers, demo=demo, projectors=projectors)
+    run(settings, workers=workers, demo=demo, projectors=projectors, relay=relay)
 
 
 @app.command()
@@ -158,6 +160,64 @@ def projections_rebuild(name: str) -> None:
 
             final = rebuild(name, env, progress=report)
     console.print(f"[green]{name} rebuilt[/] at position {final.position}, lag {final.lag}")
+
+
+@app.command()
+def relay(
+    stream: Annotated[str, typer.Option(help="JetStream stream")] = "KONTOR",
+    prefix: Annotated[str, typer.Option(help="subject prefix")] = "kontor",
+    name: Annotated[str, typer.Option(help="the relay's position name")] = "nats",
+) -> None:
+    """Relay every committed event to NATS JetStream until Ctrl-C / SIGTERM."""
+    from interfaces.workers import run_relay
+
+    with _relay_servers() as settings:
+        run_relay(settings, stream=stream, prefix=prefix, name=name)
+
+
+@app.command()
+def tail(
+    subject: Annotated[str, typer.Option(help="subject filter")] = "kontor.>",
+    durable: Annotated[str | None, typer.Option(help="durable consumer name")] = None,
+    stream: Annotated[str, typer.Option(help="JetStream stream")] = "KONTOR",
+) -> None:
+    """Print relayed events (one JSON line each) from a durable pull consumer."""
+    import asyncio
+
+    from adapters.nats.consumer import tail as run_tail
+
+    def show(message: Any) -> None:
+        headers = message.headers or {}
+        line = {
+            "subject": message.subject,
+            "event_id": headers.get("Kontor-Event-Id"),
+            "position": int(headers.get("Kontor-Position", 0)),
+            "data": json.loads(message.data),
+        }
+        typer.echo(json.dumps(line))
+
+    settings = load_settings()
+    if settings.nats_url is None:
+        raise typer.BadParameter("set KONTOR_NATS_URL to the NATS server the relay publishes to")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_tail(settings.nats_url, subject, show, stream=stream, durable=durable))
+
+
+@contextmanager
+def _relay_servers() -> Iterator[Settings]:
+    """PostgreSQL as for every command, plus the configured NATS (the embedded one otherwise)."""
+    from adapters.embedded.services import EmbeddedServices
+
+    settings = load_settings()
+    if settings.nats_url is not None:
+        with servers() as resolved:
+            yield resolved
+        return
+    with EmbeddedServices(settings) as resolved:
+        from interfaces.bootstrap import migrate as run_migrate
+
+        run_migrate(resolved)
+        yield resolved
 
 
 def _progress() -> Progress:

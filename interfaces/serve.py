@@ -49,10 +49,15 @@ def banner(settings: Settings, tenant_id: str | None, api_key: str | None) -> st
 
 
 def serve(
-    settings: Settings, *, workers: int = 1, demo: bool = True, projectors: bool = True
+    settings: Settings,
+    *,
+    workers: int = 1,
+    demo: bool = True,
+    projectors: bool = True,
+    relay: bool = True,
 ) -> None:
-    """Run until SIGINT/SIGTERM; then stop the API, the projectors and the embedded servers,
-    in that order."""
+    """Run until SIGINT/SIGTERM; then stop the API, the workers (projectors, relay) and the
+    embedded servers, in that order."""
     from granian import Granian
     from granian.constants import Interfaces, Loops
 
@@ -69,11 +74,13 @@ def serve(
             from interfaces.demo import ensure_demo
 
             tenant_id, api_key = (str(value) for value in ensure_demo(resolved))
-        stop_projectors: Callable[[], None] | None = None
-        if projectors:
-            from interfaces.workers import start_projectors
+        from interfaces.workers import start_projectors, start_relay
 
-            stop_projectors = start_projectors(resolved)
+        stop_workers: list[Callable[[], None]] = []
+        if projectors:
+            stop_workers.append(start_projectors(resolved))
+        if relay:
+            stop_workers.append(start_relay(resolved))
         try:
             server = Granian(
                 APP_FACTORY,
@@ -89,8 +96,8 @@ def serve(
             print(banner(resolved, tenant_id, api_key), flush=True)
             server.serve()
         finally:
-            if stop_projectors is not None:
-                stop_projectors()
+            for stop in reversed(stop_workers):
+                stop()
 
 
 def _check_port_free(host: str, port: int) -> None:

@@ -20,7 +20,9 @@ from psycopg import Connection
 from psycopg.rows import DictRow
 
 
-def event_hash(previous: bytes | None, stream_id: UUID, version: int, topic: str, state: bytes) -> bytes:
+def event_hash(
+    previous: bytes | None, stream_id: UUID, version: int, topic: str, state: bytes
+) -> bytes:
     """The same bytes as the SQL function `kontor_event_hash`."""
     return hashlib.sha256(
         (previous or b"")
@@ -108,7 +110,11 @@ def verify(
     anchors = _anchors(conn, tenant_id) if stream_id is None else None
     seen_positions: set[int] = set()
     for row in _rows(conn, stream_id):
-        position, sid, version = row["notification_id"], row["originator_id"], row["originator_version"]
+        position, sid, version = (
+            row["notification_id"],
+            row["originator_id"],
+            row["originator_version"],
+        )
         state = bytes(row["state"])
         if tenant_id is not None and tenant_of(state) != tenant_id:
             continue
@@ -117,8 +123,14 @@ def verify(
         previous_version, previous_hash = last.get(sid, (0, None))
         if version != previous_version + 1:
             result.breaks.append(
-                Break(sid, version, position, f"version {previous_version + 1} is missing"
-                      if version > previous_version + 1 else f"version {version} repeats")
+                Break(
+                    sid,
+                    version,
+                    position,
+                    f"version {previous_version + 1} is missing"
+                    if version > previous_version + 1
+                    else f"version {version} repeats",
+                )
             )
         elif stored != event_hash(previous_hash, sid, version, row["topic"], state):
             result.breaks.append(
