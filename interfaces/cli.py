@@ -6,6 +6,7 @@ import contextlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -22,6 +23,12 @@ tenants = typer.Typer(help="Merchant accounts and their API keys.", no_args_is_h
 projections = typer.Typer(help="Postgres read models.", no_args_is_help=True)
 app.add_typer(tenants, name="tenants")
 app.add_typer(projections, name="projections")
+audit = typer.Typer(
+    help="Audit: export, replay and verify the event history.", no_args_is_help=True
+)
+events_cli = typer.Typer(help="The event catalog.", no_args_is_help=True)
+app.add_typer(audit, name="audit")
+app.add_typer(events_cli, name="events")
 console = Console(stderr=True)
 
 
@@ -218,6 +225,133 @@ def _relay_servers() -> Iterator[Settings]:
 
         run_migrate(resolved)
         yield resolved
+
+
+@audit.command("export")
+def audit_export(
+    tenant: Annotated[str, typer.Option(help="tenant id")],
+    from_: Annotated[
+        datetime | None, typer.Option("--from", help="recorded at or after (UTC)")
+    ] = None,
+    to: Annotated[datetime | None, typer.Option(help="recorded before (UTC)")] = None,
+) -> None:
+    """Stream every event of a tenant with its metadata as JSON lines to stdout."""
+    import sys
+
+    import msgspec
+
+    from adapters.postgres.history import all_rows, history_event, last_position
+    from interfaces.bootstrap import build_container
+
+    tenant_id = UUID(tenant)
+    since, until = (_utc(moment) for moment in (from_, to))
+    encode = msgspec.json.Encoder().encode
+    out = sys.stdout.buffer
+    written = 0
+    with servers() as settings:
+        container = build_container(settings, pool_size=1)
+        try:
+            with _progress() as progress:
+                task = progress.add_task("exporting", total=last_position(container.datastore))
+                for row in all_rows(container.datastore):
+                    event = history_event(row)
+                    progress.update(task, completed=event.position)
+                    if event.tenant_id != tenant_id:
+                        continue
+                    if (since and event.recorded_at < since) or (
+                        until and event.recorded_at >= until
+                    ):
+                        continue
+                    out.write(encode(event) + b"\n")
+                    written += 1
+        finally:
+            container.close()
+    out.flush()
+    console.print(f"[green]exported {written} events[/]")
+
+
+@audit.command("replay")
+def audit_replay() -> None:
+    """Rebuild every aggregate from its events and compare with what the application loads."""
+    from adapters.postgres.history import all_recorded, last_position
+    from adapters.postgres.snapshots import PostgresSnapshotStore
+    from application.audit import replay
+    from application.streams import Streams
+    from interfaces.bootstrap import build_container
+
+    with servers() as settings:
+        container = build_container(settings, pool_size=2)
+        try:
+            fresh = Streams(container.store, PostgresSnapshotStore(container.datastore))
+            with _progress() as progress:
+                task = progress.add_task("replaying", total=last_position(container.datastore))
+                report = replay(
+                    all_recorded(container.datastore),
+                    fresh,
+                    progress=lambda done: progress.update(task, completed=done),
+                )
+        finally:
+            container.close()
+    for mismatch in report.mismatches:
+        console.print(
+            f"[red]MISMATCH[/] {mismatch.aggregate} {mismatch.stream_id}: {mismatch.detail}"
+        )
+    for aggregate, count in report.skipped.items():
+        console.print(f"[yellow]skipped[/] {count} events of {aggregate} (no aggregate kind)")
+    console.print(
+        f"replayed {report.events} events of {report.streams} streams: "
+        + (
+            "[green]every one equals the loaded state[/]"
+            if not report.mismatches
+            else f"[red]{len(report.mismatches)} mismatches[/]"
+        )
+    )
+    if report.mismatches:
+        raise typer.Exit(1)
+
+
+@audit.command("verify")
+def audit_verify(
+    tenant: Annotated[str | None, typer.Option(help="only this tenant")] = None,
+    stream: Annotated[str | None, typer.Option(help="only this stream")] = None,
+) -> None:
+    """Walk the store and check every hash link; report every broken one (exit 1)."""
+    from adapters.postgres.chain import verify
+    from interfaces.bootstrap import build_container
+
+    with servers() as settings:
+        container = build_container(settings, pool_size=1)
+        try:
+            with _progress() as progress:
+                task = progress.add_task("verifying", total=None)
+                with container.datastore.get_connection() as conn:
+                    result = verify(
+                        conn,
+                        stream_id=UUID(stream) if stream else None,
+                        tenant_id=UUID(tenant) if tenant else None,
+                        progress=lambda done: progress.update(task, completed=done),
+                    )
+        finally:
+            container.close()
+    for broken in result.breaks:
+        where = f"{broken.stream_id} v{broken.version}" if broken.stream_id else "-"
+        console.print(f"[red]BROKEN[/] position {broken.position} {where}: {broken.problem}")
+    if result.breaks:
+        console.print(
+            f"[red]{len(result.breaks)} broken links[/]; first bad event at position "
+            f"{result.breaks[0].position}"
+        )
+        raise typer.Exit(1)
+    console.print(
+        f"[green]verified[/] {result.events} events in {result.streams} streams, "
+        f"{result.anchored} anchored: no broken link"
+    )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _progress() -> Progress:

@@ -13,13 +13,16 @@ from eventsourcing.projection import ProjectionRunner
 from eventsourcing.utils import Environment
 
 from adapters.postgres.event_store import APPLICATION_NAME, KontorEvents
+from projections.audit_log import AuditLogProjection, AuditLogView
 from projections.base import View, ViewProjection
 from projections.inventory import InventoryProjection, InventoryView
 from projections.orders import OrdersProjection, OrdersView
+from projections.relay import seconds_since
 
 PROJECTIONS: dict[str, tuple[type[ViewProjection], type[View]]] = {
     OrdersProjection.name: (OrdersProjection, OrdersView),
     InventoryProjection.name: (InventoryProjection, InventoryView),
+    AuditLogProjection.name: (AuditLogProjection, AuditLogView),
 }
 
 
@@ -27,6 +30,7 @@ class ProjectionStatus(msgspec.Struct, frozen=True):
     name: str
     position: int
     lag: int
+    lag_seconds: float = 0.0
 
 
 def construct_view(name: str, env: dict[str, str]) -> View:
@@ -51,19 +55,27 @@ def start_runners(env: dict[str, str]) -> list[ProjectionRunner[Any, Any]]:
 
 
 def status(datastore: PostgresDatastore, name: str) -> ProjectionStatus:
-    """A projection's tracked position and how many of its events lie beyond it."""
+    """A projection's tracked position, how many of its events lie beyond it, and how long
+    ago the oldest of those was recorded."""
     projection_class, _ = PROJECTIONS[name]
+    topics = list(projection_class.topics)
+    mine = "AND topic = ANY(%(topics)s)" if topics else ""
     with datastore.get_connection() as conn, conn.cursor() as curs:
         curs.execute(
-            "WITH tracked AS (SELECT coalesce(max(notification_id), 0) AS position "
-            f"FROM {name}_tracking WHERE application_name = %s) "  # names are ours, not input
+            "WITH tracked AS (SELECT coalesce(max(notification_id), 0) AS position "  # type: ignore[arg-type]
+            f"FROM {name}_tracking WHERE application_name = %(app)s) "  # names are ours
             "SELECT position, (SELECT count(*) FROM kontor_events "
-            "WHERE notification_id > position AND topic = ANY(%s)) AS lag FROM tracked",
-            (APPLICATION_NAME, list(projection_class.topics)),
+            f"WHERE notification_id > position {mine}) AS lag, "
+            "(SELECT state FROM kontor_events "
+            f"WHERE notification_id > position {mine} ORDER BY notification_id LIMIT 1) AS oldest "
+            "FROM tracked",
+            {"app": APPLICATION_NAME, "topics": topics},
         )
         row = curs.fetchone()
     assert row is not None
-    return ProjectionStatus(name, int(row["position"]), int(row["lag"]))
+    return ProjectionStatus(
+        name, int(row["position"]), int(row["lag"]), seconds_since(row["oldest"])
+    )
 
 
 def statuses(datastore: PostgresDatastore) -> list[ProjectionStatus]:

@@ -116,7 +116,12 @@ def verify(
             row["originator_version"],
         )
         state = bytes(row["state"])
-        if tenant_id is not None and tenant_of(state) != tenant_id:
+        try:
+            tenant = tenant_of(state)
+        except msgspec.DecodeError:
+            result.breaks.append(Break(sid, version, position, "stored envelope is unreadable"))
+            continue
+        if tenant_id is not None and tenant != tenant_id:
             continue
         result.events += 1
         stored = bytes(row["hash"]) if row["hash"] is not None else None
@@ -144,7 +149,7 @@ def verify(
                 result.breaks.append(
                     Break(sid, version, position, "event differs from the one its tenant anchored")
                 )
-            elif anchor is None and position <= anchors.horizon(tenant_of(state)):
+            elif anchor is None and position <= anchors.horizon(tenant):
                 result.breaks.append(
                     Break(sid, version, position, "event is not in its tenant's anchor chain")
                 )
@@ -180,13 +185,12 @@ def _anchors(conn: Connection[DictRow], tenant_id: UUID | None) -> _Anchors:
     anchors = _Anchors()
     where = "WHERE tenant_id = %s" if tenant_id else ""
     previous: dict[UUID, bytes] = {}
-    cursor = conn.cursor(name="audit_chain_walk")
-    cursor.execute(
+    rows = conn.execute(
         "SELECT tenant_id, position, event_hash, chain_hash FROM audit_chain "  # type: ignore[arg-type]
         f"{where} ORDER BY tenant_id, position",
         (tenant_id,) if tenant_id else None,
-    )
-    for row in cursor:
+    ).fetchall()
+    for row in rows:
         tenant, position = row["tenant_id"], row["position"]
         hashed, chained = bytes(row["event_hash"]), bytes(row["chain_hash"])
         if chained != chain_hash(previous.get(tenant), position, hashed):
@@ -196,5 +200,4 @@ def _anchors(conn: Connection[DictRow], tenant_id: UUID | None) -> _Anchors:
         previous[tenant] = chained
         anchors.hashes[position] = hashed
         anchors.horizons[tenant] = position
-    cursor.close()
     return anchors

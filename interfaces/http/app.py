@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from interfaces.bootstrap import Container, build_container
 from interfaces.config import load_settings
 from interfaces.http.problems import EXCEPTION_HANDLERS
+from interfaces.http.routes.audit import AuditController
 from interfaces.http.routes.catalog import CatalogController
 from interfaces.http.routes.health import HealthController
 from interfaces.http.routes.orders import OrderController
@@ -31,7 +32,13 @@ def create_app(container: Container) -> Litestar:
             container.close()
 
     return Litestar(
-        route_handlers=[HealthController, CatalogController, StockController, OrderController],
+        route_handlers=[
+            HealthController,
+            CatalogController,
+            StockController,
+            OrderController,
+            AuditController,
+        ],
         dependencies={
             "container": Provide(container_of, sync_to_thread=False),
             "principal": Provide(authenticate),
