@@ -75,9 +75,7 @@ def test_audit_refuses_bad_input_and_other_tenants(seeded: Tenant, other: Tenant
     assert_problem(other.get("/v1/audit/verify", params={"stream": order_id}), 404)
     assert_problem(seeded.get(f"/v1/audit/stock/{order_id}/state"), 404)
     assert_problem(seeded.get(f"/v1/audit/nonsense/{order_id}/state"), 422, "unknown_aggregate")
-    assert_problem(
-        seeded.get(f"/v1/audit/order/{order_id}/state", params={"at": "yesterday"}), 400
-    )
+    assert_problem(seeded.get(f"/v1/audit/order/{order_id}/state", params={"at": "yesterday"}), 400)
     assert_problem(seeded.get(f"/v1/audit/order/{order_id}/state", params={"version": 99}), 422)
     assert_problem(seeded.get("/v1/audit/log", params={"cursor": "x"}), 400, "invalid_cursor")
 
