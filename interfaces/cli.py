@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -346,6 +347,17 @@ def audit_verify(
         f"[green]verified[/] {result.events} events in {result.streams} streams, "
         f"{result.anchored} anchored: no broken link"
     )
+
+
+@events_cli.command("catalog")
+def events_catalog(
+    output: Annotated[Path | None, typer.Option(help="default docs/events/asyncapi.json")] = None,
+) -> None:
+    """Regenerate the event catalog (AsyncAPI 3 + JSON Schema) from the event Structs."""
+    from interfaces.event_catalog import DOCUMENT, write
+
+    written = write(output or DOCUMENT)
+    console.print(f"[green]wrote[/] {written}")
 
 
 def _utc(moment: datetime | None) -> datetime | None:

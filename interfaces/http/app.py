@@ -15,6 +15,7 @@ from interfaces.config import load_settings
 from interfaces.http.problems import EXCEPTION_HANDLERS
 from interfaces.http.routes.audit import AuditController
 from interfaces.http.routes.catalog import CatalogController
+from interfaces.http.routes.events import EventCatalogController
 from interfaces.http.routes.health import HealthController
 from interfaces.http.routes.orders import OrderController
 from interfaces.http.routes.stock import StockController
@@ -38,6 +39,7 @@ def create_app(container: Container) -> Litestar:
             StockController,
             OrderController,
             AuditController,
+            EventCatalogController,
         ],
         dependencies={
             "container": Provide(container_of, sync_to_thread=False),
