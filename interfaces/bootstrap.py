@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,9 @@ from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.postgres.schema import STATEMENTS
 from adapters.postgres.snapshots import PostgresSnapshotStore
 from adapters.postgres.tenants import PostgresTenantStore
+from adapters.postgres.webhooks import WebhookStore
 from adapters.security import Argon2Hasher
+from adapters.webhooks.guard import Guard
 from application.catalog import CatalogCommands
 from application.executor import Executor
 from application.orders import OrderCommands
@@ -43,6 +46,8 @@ class Container:
     tenants: Tenants
     idempotency: PostgresIdempotencyStore
     cache: Cache
+    webhooks: WebhookStore
+    webhook_guard: Guard
 
     def close(self) -> None:
         self.events.close()
@@ -100,4 +105,13 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
         tenants=Tenants(PostgresTenantStore(datastore), Argon2Hasher(), cache),
         idempotency=idempotency,
         cache=cache,
+        webhooks=WebhookStore(datastore),
+        webhook_guard=webhook_guard(settings),
     )
+
+
+def webhook_guard(settings: Settings) -> Guard:
+    """Webhooks never target this API; KONTOR_WEBHOOK_BLOCK_PRIVATE=1 (production) also refuses
+    loopback, private and link-local addresses (ADR 0023)."""
+    block = os.environ.get("KONTOR_WEBHOOK_BLOCK_PRIVATE", "").lower() in {"1", "true", "yes"}
+    return Guard(settings.host, settings.port, block_private=block)

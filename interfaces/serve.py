@@ -74,11 +74,11 @@ def serve(
             from interfaces.demo import ensure_demo
 
             tenant_id, api_key = (str(value) for value in ensure_demo(resolved))
-        from interfaces.workers import start_projectors, start_relay
+        from interfaces.workers import start_projectors, start_relay, start_webhooks
 
         stop_workers: list[Callable[[], None]] = []
         if projectors:
-            stop_workers.append(start_projectors(resolved))
+            stop_workers += [start_projectors(resolved), start_webhooks(resolved)]
         if relay:
             stop_workers.append(start_relay(resolved))
         try:

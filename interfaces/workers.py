@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import structlog
@@ -38,15 +38,16 @@ def start_projectors(settings: Settings) -> Callable[[], None]:
 
 
 def run_projectors(settings: Settings) -> None:
-    """`kontor project`: runs the projectors until SIGINT/SIGTERM."""
+    """`kontor project`: runs the projectors and the webhook deliverer until SIGINT/SIGTERM."""
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
-    stop = start_projectors(settings)
+    stops = [start_projectors(settings), start_webhooks(settings)]
     try:
         stopping.wait()
     finally:
-        stop()
+        for stop in stops:
+            stop()
 
 
 def relay_config(settings: Settings, **options: str) -> RelayConfig:
@@ -64,15 +65,22 @@ def start_relay(settings: Settings) -> Callable[[], None]:
 
 def start_relay_thread(config: RelayConfig) -> tuple[Callable[[], None], threading.Thread]:
     """The relay on a thread with its own event loop; `stop` returns once it has stopped."""
+    return start_async_worker(Relay(config).run, "kontor-relay")
+
+
+def start_async_worker(
+    run: Callable[[asyncio.Event], Coroutine[Any, Any, None]], name: str
+) -> tuple[Callable[[], None], threading.Thread]:
+    """`run(stopping)` on a thread with its own event loop; `stop` returns once it returned."""
     started = threading.Event()
     running: dict[str, Any] = {}
 
     async def main() -> None:
         running["loop"], running["stopping"] = asyncio.get_running_loop(), asyncio.Event()
         started.set()
-        await Relay(config).run(running["stopping"])
+        await run(running["stopping"])
 
-    thread = threading.Thread(target=asyncio.run, args=(main(),), name="kontor-relay", daemon=True)
+    thread = threading.Thread(target=asyncio.run, args=(main(),), name=name, daemon=True)
     thread.start()
     started.wait()
 
@@ -95,3 +103,15 @@ def run_relay(settings: Settings, **options: str) -> None:
         await Relay(config).run(stopping)
 
     asyncio.run(main())
+
+
+def start_webhooks(settings: Settings) -> Callable[[], None]:
+    """Runs the webhook deliverer on a background thread; returns `stop`."""
+    from interfaces.bootstrap import webhook_guard
+    from projections.webhooks import Deliverer, WebhookConfig
+
+    assert settings.database_url is not None
+    config = WebhookConfig(settings.database_url, guard=webhook_guard(settings))
+    stop, _ = start_async_worker(Deliverer(config).run, "kontor-webhooks")
+    log.info("webhook deliverer started")
+    return stop

@@ -19,6 +19,7 @@ from interfaces.http.routes.events import EventCatalogController
 from interfaces.http.routes.health import HealthController
 from interfaces.http.routes.orders import OrderController
 from interfaces.http.routes.stock import StockController
+from interfaces.http.routes.webhooks import WebhookController
 from interfaces.http.support import authenticate, container_of
 
 MAX_BODY_BYTES = 1_048_576
@@ -40,6 +41,7 @@ def create_app(container: Container) -> Litestar:
             OrderController,
             AuditController,
             EventCatalogController,
+            WebhookController,
         ],
         dependencies={
             "container": Provide(container_of, sync_to_thread=False),
