@@ -149,9 +149,11 @@ def projections_status() -> None:
 
 @projections.command("rebuild")
 def projections_rebuild(name: str) -> None:
-    """Empty a read model and replay every event into it, with progress."""
+    """Rebuild a read model from zero beside the live one, then swap it in (stop its projector
+    first)."""
     from adapters.postgres.event_store import library_env
-    from projections.runner import PROJECTIONS, rebuild
+    from projections.rebuild import rebuild
+    from projections.runner import PROJECTIONS
 
     if name not in PROJECTIONS:
         raise typer.BadParameter(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -80,33 +79,6 @@ def status(datastore: PostgresDatastore, name: str) -> ProjectionStatus:
 
 def statuses(datastore: PostgresDatastore) -> list[ProjectionStatus]:
     return [status(datastore, name) for name in PROJECTIONS]
-
-
-def rebuild(
-    name: str, env: dict[str, str], progress: Callable[[int, int], None] | None = None
-) -> ProjectionStatus:
-    """Empties the view, replays every event into it, and returns once it has caught up."""
-    view = construct_view(name, env)
-    try:
-        view.reset()
-        backlog = status(view.datastore, name).lag
-        projection_class, view_class = PROJECTIONS[name]
-        with ProjectionRunner(
-            application_class=KontorEvents,
-            projection_class=projection_class,
-            view_class=view_class,
-            env=env,
-        ) as runner:
-            while True:
-                current = status(view.datastore, name)
-                if progress is not None:
-                    progress(backlog - current.lag, backlog)
-                if current.lag == 0:
-                    break
-                runner.run_forever(timeout=0.2)
-        return status(view.datastore, name)
-    finally:
-        view.datastore.close()
 
 
 def wait_until_caught_up(datastore: PostgresDatastore, timeout: float = 10.0) -> None:
