@@ -131,19 +131,19 @@ def project() -> None:
 
 @projections.command("status")
 def projections_status() -> None:
-    """Position and lag of every read model."""
+    """Position and lag of every read model, the NATS relay and the webhook fan-out."""
     from interfaces.bootstrap import build_container
-    from projections.runner import statuses
+    from projections.runner import all_statuses
 
     with servers() as settings:
         container = build_container(settings, pool_size=1)
         try:
-            current = statuses(container.datastore)
+            current = all_statuses(container.datastore)
         finally:
             container.close()
-    table = Table("projection", "position", "lag (events)")
+    table = Table("follower", "position", "lag (events)", "lag (seconds)")
     for row in current:
-        table.add_row(row.name, str(row.position), str(row.lag))
+        table.add_row(row.name, str(row.position), str(row.lag), f"{row.lag_seconds:.1f}")
     Console().print(table)
 
 

@@ -223,28 +223,6 @@ def run_forever(config: RelayConfig, stop: asyncio.Event | None = None) -> None:
     asyncio.run(Relay(config).run(stop or asyncio.Event()))
 
 
-class RelayStatus(msgspec.Struct, frozen=True):
-    name: str
-    position: int
-    lag: int
-    lag_seconds: float
-
-
-def relay_status(curs: Any, name: str = "nats") -> RelayStatus:
-    curs.execute(
-        "WITH p AS (SELECT coalesce((SELECT position FROM relay_positions WHERE name = %s), 0) "
-        "AS position) SELECT p.position, "
-        "(SELECT count(*) FROM kontor_events WHERE notification_id > p.position) AS lag, "
-        "(SELECT state FROM kontor_events WHERE notification_id > p.position "
-        " ORDER BY notification_id LIMIT 1) AS oldest FROM p",
-        (name,),
-    )
-    row = curs.fetchone()
-    return RelayStatus(
-        f"relay:{name}", int(row["position"]), int(row["lag"]), seconds_since(row["oldest"])
-    )
-
-
 def seconds_since(state: bytes | None) -> float:
     """How long ago the event in this stored envelope was recorded (0 for none)."""
     if state is None:

@@ -81,6 +81,32 @@ def statuses(datastore: PostgresDatastore) -> list[ProjectionStatus]:
     return [status(datastore, name) for name in PROJECTIONS]
 
 
+# Followers of the global order that keep their position in `relay_positions`.
+FOLLOWERS = {"nats-relay": "nats", "webhooks": "webhooks"}
+
+
+def follower_status(datastore: PostgresDatastore, name: str) -> ProjectionStatus:
+    with datastore.get_connection() as conn, conn.cursor() as curs:
+        curs.execute(
+            "WITH p AS (SELECT coalesce((SELECT position FROM relay_positions WHERE name = %s), "
+            "0) AS position) SELECT p.position, "
+            "(SELECT count(*) FROM kontor_events WHERE notification_id > p.position) AS lag, "
+            "(SELECT state FROM kontor_events WHERE notification_id > p.position "
+            " ORDER BY notification_id LIMIT 1) AS oldest FROM p",
+            (FOLLOWERS[name],),
+        )
+        row = curs.fetchone()
+    assert row is not None
+    return ProjectionStatus(
+        name, int(row["position"]), int(row["lag"]), seconds_since(row["oldest"])
+    )
+
+
+def all_statuses(datastore: PostgresDatastore) -> list[ProjectionStatus]:
+    """Every read model, the NATS relay and the webhook fan-out."""
+    return statuses(datastore) + [follower_status(datastore, name) for name in FOLLOWERS]
+
+
 def wait_until_caught_up(datastore: PostgresDatastore, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

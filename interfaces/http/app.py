@@ -17,6 +17,7 @@ from interfaces.http.routes.audit import AuditController
 from interfaces.http.routes.catalog import CatalogController
 from interfaces.http.routes.events import EventCatalogController
 from interfaces.http.routes.health import HealthController
+from interfaces.http.routes.metrics import MetricsController
 from interfaces.http.routes.orders import OrderController
 from interfaces.http.routes.stock import StockController
 from interfaces.http.routes.webhooks import WebhookController
@@ -42,6 +43,7 @@ def create_app(container: Container) -> Litestar:
             AuditController,
             EventCatalogController,
             WebhookController,
+            MetricsController,
         ],
         dependencies={
             "container": Provide(container_of, sync_to_thread=False),
