@@ -140,10 +140,12 @@ class Relay:
         while not stop.is_set():
             try:
                 await self._run(stop, on_page)
-            except (OSError, psycopg.OperationalError, nats.errors.Error) as error:
+            except (OSError, psycopg.Error, nats.errors.Error) as error:
                 log.warning("relay interrupted; retrying", error=str(error))
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 1.0)
+            except Exception:  # a worker thread must not die silently: log, wait, start over
+                log.exception("relay failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
 
     async def _run(self, stop: asyncio.Event, on_page: Callable[[int], None] | None) -> None:
         nc = await nats.connect(

@@ -92,10 +92,12 @@ class Deliverer:
         while not stop.is_set():
             try:
                 await self._run(stop)
-            except (OSError, psycopg.OperationalError) as error:
+            except (OSError, psycopg.Error) as error:
                 log.warning("webhook deliverer interrupted; retrying", error=str(error))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 1.0)
+            except Exception:  # a worker thread must not die silently: log, wait, start over
+                log.exception("webhook deliverer failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
 
     async def _run(self, stop: asyncio.Event) -> None:
         url = self.config.database_url

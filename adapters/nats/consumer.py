@@ -46,7 +46,7 @@ async def tail(
         while stop is None or not stop.is_set():
             try:
                 messages = await subscription.fetch(batch, timeout=0.5)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats-py raises its own subclass, or asyncio's
                 messages = []
             now = asyncio.get_running_loop().time()
             if not messages:
