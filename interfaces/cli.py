@@ -200,7 +200,7 @@ def tail(
         headers = message.headers or {}
         line = {
             "subject": message.subject,
-            "event_id": headers.get("Kontor-Event-Id"),
+            "event_id": headers.get("Nats-Msg-Id"),
             "position": int(headers.get("Kontor-Position", 0)),
             "data": json.loads(message.data),
         }

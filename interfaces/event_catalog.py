@@ -16,24 +16,17 @@ from domain.shared.events import EVENT_TYPES, DomainEvent
 DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "events" / "asyncapi.json"
 
 HEADERS: dict[str, str] = {
-    "Nats-Msg-Id": "the event id (JetStream deduplicates on it)",
-    "Kontor-Event-Id": "the event id: uuid5(stream id, version)",
-    "Kontor-Event-Type": "the topic, <aggregate>.<EventName>",
-    "Kontor-Tenant-Id": "the tenant (merchant account)",
+    "Nats-Msg-Id": "the event id, uuid5(stream id, version); JetStream deduplicates on it",
     "Kontor-Stream-Id": "the aggregate's stream id",
     "Kontor-Version": "the event's version in its stream (1, 2, ...)",
     "Kontor-Position": "the event's position in the store's global order",
     "Kontor-Schema-Version": "the payload's schema version",
     "Kontor-Recorded-At": "when the event was recorded (RFC 3339, UTC)",
-    "Kontor-Actor": "who caused it (user or API key)",
     "Kontor-Correlation-Id": "the correlation id of the request",
     "Kontor-Causation-Id": "the command that caused it (optional)",
-    "Kontor-Request-Id": "the HTTP request id (optional)",
     "Kontor-Hash": "the event's hash in its stream's chain (hex; see ADR 0020)",
 }
-REQUIRED_HEADERS = [
-    name for name in HEADERS if name not in {"Kontor-Causation-Id", "Kontor-Request-Id"}
-]
+REQUIRED_HEADERS = [name for name in HEADERS if name not in {"Kontor-Causation-Id", "Kontor-Hash"}]
 
 
 def domain_events() -> list[type[DomainEvent]]:

@@ -107,9 +107,9 @@ def test_every_event_is_published_once_with_its_metadata(
         wait_until_relayed(settings.database_url, name)
     headers = read_stream(settings.nats_url, stream, prefix)
     assert_exactly_once_in_order(headers, writer)
-    first = next(h for h in headers if h["Kontor-Tenant-Id"] == str(writer.tenant_id))
-    assert first["Kontor-Event-Type"] == "probe.ProbeTicked"
-    assert first["Kontor-Actor"] == "test:relay"
+    first = next(h for h in headers if h["subject"].split(".")[1] == str(writer.tenant_id))
+    assert first["subject"] == f"{prefix}.{writer.tenant_id}.probe.ProbeTicked"
+    assert first["Kontor-Version"] == "1"
     assert {"Kontor-Correlation-Id", "Kontor-Recorded-At", "Kontor-Schema-Version"} <= first.keys()
     assert len(first["Kontor-Hash"]) == 64
 
