@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import msgspec
 
 from application import kinds as kinds_module
-from application.ports import EventStore, Recorded
+from application.ports import Recorded
 from application.streams import Kind, Streams
 from domain.shared.errors import InvalidCommand, NotFound
+from domain.shared.events import DomainEvent
 
 
 def kinds() -> dict[str, Kind[Any]]:
@@ -36,6 +37,7 @@ class AsOf(msgspec.Struct, frozen=True):
     version: int
     recorded_at: datetime | None
     state: Any
+    replayed_from: int  # 0, or the version of the snapshot the replay started from
 
 
 def kind_named(aggregate: str) -> Kind[Any]:
@@ -48,20 +50,37 @@ def kind_named(aggregate: str) -> Kind[Any]:
     return known[aggregate]
 
 
-def history(store: EventStore, tenant_id: UUID, aggregate: str, stream_id: UUID) -> list[Recorded]:
-    """Every event of the tenant's stream of that aggregate, or StreamNotFound."""
-    events = store.load({stream_id: 0})[stream_id]
+class Step(msgspec.Struct, frozen=True):
+    """One event of a stream, with what a fold as of a version or moment needs."""
+
+    version: int
+    event: DomainEvent
+    tenant_id: UUID
+    recorded_at: datetime
+
+
+class StreamHistory(Protocol):
+    def steps(self, stream_id: UUID, *, after: int, upto: int | None) -> list[Step]:
+        """The stream's events with versions in (after, upto], in version order."""
+        ...
+
+
+def check_owned(
+    history: StreamHistory, tenant_id: UUID, stream_id: UUID, aggregate: str | None = None
+) -> None:
+    """StreamNotFound unless the stream exists, is the tenant's and (if given) of `aggregate`."""
+    first = history.steps(stream_id, after=0, upto=1)
     if (
-        not events
-        or events[0].metadata.tenant_id != tenant_id
-        or type(events[0].event).aggregate != aggregate
+        not first
+        or first[0].tenant_id != tenant_id
+        or (aggregate is not None and type(first[0].event).aggregate != aggregate)
     ):
-        raise StreamNotFound(f"no {aggregate} {stream_id}")
-    return events
+        raise StreamNotFound(f"no {aggregate or 'stream'} {stream_id}")
 
 
 def state_as_of(
-    store: EventStore,
+    history: StreamHistory,
+    streams: Streams,
     tenant_id: UUID,
     aggregate: str,
     stream_id: UUID,
@@ -69,21 +88,44 @@ def state_as_of(
     version: int | None = None,
     at: datetime | None = None,
 ) -> AsOf:
-    """Folds the stream from its first event up to `version`, or the last event recorded at or
-    before `at` (a moment before the first event is version 0, the initial state)."""
+    """Folds the stream up to `version`, or up to the last event recorded at or before `at` (a
+    moment before the first event gives version 0, the initial state).
+
+    The fold starts from the stream's snapshot when the snapshot lies within the answer: at or
+    below `version`, and recorded at or before `at`. A snapshot is the same fold stored earlier
+    (`kontor audit replay` proves each one), so it shortens the replay, never changes it.
+    """
     kind = kind_named(aggregate)
-    events = history(store, tenant_id, aggregate, stream_id)
-    if version is not None and not 0 <= version <= len(events):
-        raise InvalidCommand(f"version must be between 0 and {len(events)}", field="version")
-    state, reached, when = kind.initial, 0, None
-    for recorded in events:
-        if version is not None and recorded.originator_version > version:
+    upto = None if version is None else max(version, 1)  # version 0: still read who owns it
+    base = streams.snapshot(kind, stream_id)
+    if base is not None and version is not None and base.version > version:
+        base = None
+    # With a snapshot, read from the event it ends with: that event tells who owns the stream
+    # and when the snapshot's last change was recorded.
+    steps = history.steps(stream_id, after=base.version - 1 if base else 0, upto=upto)
+    if base is not None and (
+        not steps
+        or steps[0].version != base.version
+        or (at is not None and steps[0].recorded_at > at)
+    ):
+        base, steps = None, history.steps(stream_id, after=0, upto=upto)
+    if not steps or steps[0].tenant_id != tenant_id or type(steps[0].event).aggregate != aggregate:
+        raise StreamNotFound(f"no {aggregate} {stream_id}")  # nor another tenant's
+    if version is not None and steps[-1].version < version:
+        raise InvalidCommand(f"version must be between 0 and {steps[-1].version}", field="version")
+    if base is not None:
+        state, reached, when = base.state, base.version, steps[0].recorded_at
+        steps = steps[1:]
+    else:
+        state, reached, when = kind.initial, 0, None
+    for step in steps:
+        if (version is not None and step.version > version) or (
+            at is not None and step.recorded_at > at
+        ):
             break
-        if at is not None and recorded.metadata.recorded_at > at:
-            break
-        state = kind.evolve(recorded.event, state)
-        reached, when = recorded.originator_version, recorded.metadata.recorded_at
-    return AsOf(aggregate, stream_id, reached, when, state)
+        state = kind.evolve(step.event, state)
+        reached, when = step.version, step.recorded_at
+    return AsOf(aggregate, stream_id, reached, when, state, base.version if base else 0)
 
 
 class Mismatch(msgspec.Struct, frozen=True):

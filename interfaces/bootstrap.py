@@ -11,6 +11,7 @@ import psycopg
 from adapters.cache import MemoryCache, RedisCache
 from adapters.postgres.catalog import PostgresCatalog
 from adapters.postgres.event_store import KontorEvents, PostgresEventStore, library_env
+from adapters.postgres.history import PostgresHistory
 from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.postgres.schema import STATEMENTS
 from adapters.postgres.snapshots import PostgresSnapshotStore
@@ -48,6 +49,7 @@ class Container:
     cache: Cache
     webhooks: WebhookStore
     webhook_guard: Guard
+    history: PostgresHistory
 
     def close(self) -> None:
         self.events.close()
@@ -107,6 +109,7 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
         cache=cache,
         webhooks=WebhookStore(datastore),
         webhook_guard=webhook_guard(settings),
+        history=PostgresHistory(datastore),
     )
 
 

@@ -8,8 +8,10 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
+from psycopg.rows import tuple_row
 
-from adapters.postgres.mapper import UnknownEventTopic, decode_event
+from adapters.postgres.mapper import UnknownEventTopic, decode_data, decode_event
+from application.audit import Step
 from application.ports import Recorded
 from domain.shared.ids import event_id
 
@@ -118,3 +120,42 @@ def last_position(datastore: Any) -> int:
     with datastore.transaction() as curs:
         curs.execute("SELECT coalesce(max(notification_id), 0) AS n FROM kontor_events")
         return int(curs.fetchone()["n"])
+
+
+class _Who(msgspec.Struct, frozen=True):
+    tenant_id: UUID
+    recorded_at: datetime
+
+
+class _Folding(msgspec.Struct, frozen=True):
+    v: int
+    meta: _Who
+    data: msgspec.Raw
+
+
+_folding = msgspec.json.Decoder(_Folding).decode
+
+
+class PostgresHistory:
+    """Implements the audit's StreamHistory port: one stream's events, decoded only as far as a
+    fold needs (no correlation ids, actors and the like)."""
+
+    def __init__(self, datastore: Any) -> None:
+        self.datastore = datastore
+
+    def steps(self, stream_id: UUID, *, after: int, upto: int | None) -> list[Step]:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(
+                "SELECT originator_version, topic, state FROM kontor_events "
+                "WHERE originator_id = %s AND originator_version > %s "
+                "AND originator_version <= %s ORDER BY originator_version",
+                (stream_id, after, upto if upto is not None else 2**62),
+                binary=True,
+            )
+            rows = curs.fetchall()
+        steps = []
+        for version, topic, state in rows:
+            stored = _folding(state)
+            event = decode_data(topic, stored.v, stored.data)
+            steps.append(Step(version, event, stored.meta.tenant_id, stored.meta.recorded_at))
+        return steps

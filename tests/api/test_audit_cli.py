@@ -11,9 +11,11 @@ from typer.testing import CliRunner
 
 from adapters.postgres.history import all_recorded
 from adapters.postgres.snapshots import PostgresSnapshotStore
-from application.audit import replay
+from application.audit import replay, state_as_of
+from application.kinds import STOCK
 from application.streams import Streams
 from domain.shared.ids import stock_stream_id
+from domain.stock.state import Stock
 from interfaces.cli import app
 from tests.api.conftest import Tenant
 
@@ -79,3 +81,29 @@ def test_cli_exports_and_verifies_a_tenant(seeded: Tenant, settings: Any) -> Non
     verified = runner.invoke(app, ["audit", "verify", "--tenant", str(seeded.tenant_id)], env=env)
     assert verified.exit_code == 0, verified.output
     assert "no broken link" in verified.output
+
+
+def test_state_as_of_is_the_same_with_or_without_the_snapshot(seeded: Tenant) -> None:
+    generate_history(seeded, seed=3, orders=10)
+    stock = stock_stream_id(seeded.tenant_id, "MUG", "BER")
+    no_snapshots = Streams(seeded.container.store)
+    latest = seeded.container.streams.load({stock: STOCK})[stock].version
+    assert latest > 100
+    path = f"/v1/audit/stock/{stock}/state"
+    for version in sorted({0, 1, 99, 100, 101, latest - 1, latest}):
+        served = seeded.get(path, params={"version": version}).json()
+        replayed = state_as_of(
+            seeded.container.history,
+            no_snapshots,
+            seeded.tenant_id,
+            "stock",
+            stock,
+            version=version,
+        )
+        assert served["version"] == replayed.version == version
+        assert msgspec.json.decode(msgspec.json.encode(served["state"]), type=Stock) == (
+            replayed.state
+        )
+        assert replayed.replayed_from == 0
+    assert seeded.get(path).json()["replayed_from"] >= 100
+    assert seeded.get(path, params={"at": "2999-01-01T00:00:00Z"}).json()["version"] == latest

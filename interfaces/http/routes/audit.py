@@ -12,7 +12,7 @@ from litestar.params import Parameter
 
 from adapters.postgres.chain import Break, verify
 from adapters.postgres.history import HistoryEvent, stream_page
-from application.audit import history, state_as_of
+from application.audit import check_owned, kind_named, state_as_of
 from application.tenants import Principal
 from interfaces.bootstrap import Container
 from interfaces.http.problems import ApiProblem
@@ -29,6 +29,7 @@ class StateOut(msgspec.Struct):
     version: int
     recorded_at: datetime | None
     state: Any
+    replayed_from: int
 
 
 class VerifyOut(msgspec.Struct):
@@ -79,7 +80,8 @@ class AuditController(Controller):
     ) -> Page[HistoryEvent]:
         """The stream's full history in version order, each event with its metadata (who,
         when, correlation, causation, request id), position and chain hash."""
-        history(container.store, principal.tenant_id, aggregate, stream_id)  # 404 if not ours
+        kind_named(aggregate)
+        check_owned(container.history, principal.tenant_id, stream_id, aggregate)
         items = stream_page(
             container.datastore, stream_id, after_version=_after(cursor), limit=limit + 1
         )
@@ -98,11 +100,13 @@ class AuditController(Controller):
         at: str | None = None,
     ) -> StateOut:
         """The aggregate's state as of `version`, or as of the moment `at` (RFC 3339), rebuilt
-        by replaying its events from the first. Without either: the current state."""
+        by replaying its events (from the stream's snapshot when that lies within the answer:
+        `replayed_from`). Without either: the current state."""
         if version is not None and at is not None:
             raise ApiProblem(400, "version_or_at", "give either version or at, not both")
         result = state_as_of(
-            container.store,
+            container.history,
+            container.streams,
             principal.tenant_id,
             aggregate,
             stream_id,
@@ -110,7 +114,12 @@ class AuditController(Controller):
             at=_moment(at, "at"),
         )
         return StateOut(
-            result.aggregate, result.stream_id, result.version, result.recorded_at, result.state
+            result.aggregate,
+            result.stream_id,
+            result.version,
+            result.recorded_at,
+            result.state,
+            result.replayed_from,
         )
 
     @get("/log", sync_to_thread=True)
@@ -149,9 +158,7 @@ class AuditController(Controller):
         """Checks the hash chain of one stream (`stream`), or of every stream of the tenant and
         its anchor chain. 200 with `ok: false` and every broken link when tampering is found."""
         if stream is not None:
-            events = container.store.load({stream: 0})[stream]
-            if not events or events[0].metadata.tenant_id != principal.tenant_id:
-                raise ApiProblem(404, "stream_not_found", f"no stream {stream}")
+            check_owned(container.history, principal.tenant_id, stream)
         with container.datastore.get_connection() as conn:
             result = verify(conn, stream_id=stream, tenant_id=principal.tenant_id)
         body = VerifyOut(
