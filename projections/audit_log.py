@@ -39,10 +39,12 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS audit_log_time ON audit_log (tenant_id, recorded_at, position)",
 )
 
+# One statement per batch: arrays in (binary: %b), rows out; executemany would send each row.
 INSERT = """
 INSERT INTO audit_log (position, tenant_id, stream_id, aggregate, version, type, actor,
     correlation_id, causation_id, request_id, recorded_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+SELECT * FROM unnest(%b::bigint[], %b::uuid[], %b::uuid[], %b::text[], %b::bigint[], %b::text[],
+    %b::text[], %b::uuid[], %b::uuid[], %b::text[], %b::timestamptz[])
 ON CONFLICT (position) DO NOTHING
 """
 
@@ -54,7 +56,8 @@ LEFT JOIN LATERAL (SELECT position, chain_hash FROM audit_chain WHERE tenant_id 
 """
 
 ANCHOR = """
-INSERT INTO audit_chain (tenant_id, position, event_hash, chain_hash) VALUES (%s, %s, %s, %s)
+INSERT INTO audit_chain (tenant_id, position, event_hash, chain_hash)
+SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::bytea[], %b::bytea[])
 ON CONFLICT DO NOTHING
 """
 
@@ -71,25 +74,25 @@ class AuditLogView(View):
 
     def write(self, curs: Cursor[DictRow], batch: Sequence[Recorded]) -> None:
         events = [r for r in batch if isinstance(r, Positioned)]
-        curs.executemany(
-            INSERT,
-            [
-                (
-                    r.position,
-                    r.metadata.tenant_id,
-                    r.originator_id,
-                    type(r.event).aggregate,
-                    r.originator_version,
-                    type(r.event).topic(),
-                    r.metadata.actor,
-                    r.metadata.correlation_id,
-                    r.metadata.causation_id,
-                    r.metadata.request_id,
-                    r.metadata.recorded_at,
-                )
-                for r in events
-            ],
-        )
+        rows = [
+            (
+                r.position,
+                r.metadata.tenant_id,
+                r.originator_id,
+                type(r.event).aggregate,
+                r.originator_version,
+                type(r.event).topic(),
+                r.metadata.actor,
+                r.metadata.correlation_id,
+                r.metadata.causation_id,
+                r.metadata.request_id,
+                r.metadata.recorded_at,
+            )
+            for r in events
+        ]
+        if rows:
+            columns = [list(column) for column in zip(*rows, strict=True)]
+            curs.execute(INSERT, columns)
         self._anchor(curs, events)
 
     def _anchor(self, curs: Cursor[DictRow], events: list[Positioned]) -> None:
@@ -116,24 +119,22 @@ class AuditLogView(View):
             anchors.append((tenant, r.position, hashed, chained))
             last[tenant] = (r.position, chained)
         if anchors:
-            curs.executemany(ANCHOR, anchors)
+            columns = [list(column) for column in zip(*anchors, strict=True)]
+            curs.execute(ANCHOR, columns)
 
 
 class AuditLogProjection(ViewProjection):
     name = "audit_log"
     topics: ClassVar[tuple[str, ...]] = ()  # type: ignore[misc]  # every event
 
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        recorded: Recorded = domain_event
-        super().process_event(
-            Positioned(
-                recorded.originator_id,
-                recorded.originator_version,
-                recorded.event,
-                recorded.metadata,
-                tracking.notification_id,
-            ),
-            tracking,
+    @staticmethod
+    def prepare(recorded: Recorded, tracking: Tracking) -> Recorded:
+        return Positioned(
+            recorded.originator_id,
+            recorded.originator_version,
+            recorded.event,
+            recorded.metadata,
+            tracking.notification_id,
         )
 
 

@@ -19,7 +19,8 @@ from psycopg import Connection
 from psycopg.sql import SQL, Identifier
 
 from adapters.postgres.event_store import APPLICATION_NAME, KontorEvents
-from projections.base import View
+from adapters.postgres.history import recorded_pages
+from projections.base import View, ViewProjection
 from projections.runner import PROJECTIONS, ProjectionStatus, status
 
 
@@ -67,11 +68,17 @@ def rebuild(
         curs.execute(SQL("CREATE SCHEMA {0}").format(Identifier(shadow)))
     view = view_class(datastore=_datastore(env, shadow), tracking_table_name=f"{name}_tracking")
     try:
+        # Secondary indexes are built once at the end, not maintained row by row while loading.
+        indexes = [st for st in view_class.ddl if _is_index(st)]
+        view.sql_create_statements = [
+            st for st in view.sql_create_statements if not _is_index(st.as_string())
+        ]
         view.create_table()
-        projection = projection_class(view)
-        projection.max_batch = page  # one transaction per page
         backlog = status(datastore, name).lag + 1  # of the live model: a fair estimate
-        done = _catch_up(events, projection, view, page, progress, backlog)
+        done = _catch_up(datastore, projection_class, view, page, progress, backlog)
+        with view.datastore.transaction(commit=True) as curs:
+            for statement in indexes:
+                curs.execute(statement)  # type: ignore[arg-type]
         with datastore.transaction(commit=True) as curs:
             live = [*view.tables, f"{name}_tracking"]
             curs.execute(
@@ -80,7 +87,7 @@ def rebuild(
                 )
             )
             # Under the lock no live writer commits: catch up the last events, then swap.
-            _catch_up(events, projection, view, page, progress, backlog, done)
+            _catch_up(datastore, projection_class, view, page, progress, backlog, done)
             for table in live:
                 curs.execute(SQL("DROP TABLE {0}").format(Identifier("public", table)))
                 curs.execute(
@@ -93,31 +100,28 @@ def rebuild(
         events.close()
 
 
+def _is_index(statement: str) -> bool:
+    return statement.lstrip().upper().startswith(("CREATE INDEX", "CREATE UNIQUE INDEX"))
+
+
 def _catch_up(
-    events: KontorEvents,
-    projection: Any,
+    datastore: Any,
+    projection_class: type[ViewProjection],
     view: View,
     page: int,
     progress: Callable[[int, int], None] | None,
     backlog: int,
     done: int = 0,
 ) -> int:
-    """Feeds every event after the view's position to the projection, a page at a time."""
-    position = view.max_tracking_id(APPLICATION_NAME) or 0
-    topics = list(projection.topics)
-    while True:
-        notifications = events.recorder.select_notifications(
-            position, page, topics=topics, inclusive_of_start=False
-        )
-        if not notifications:
-            return done
-        for notification in notifications:
-            projection.process_event(
-                events.mapper.to_domain_event(notification),
-                Tracking(APPLICATION_NAME, notification.id),
-            )
-        projection.flush()
-        position = notifications[-1].id
-        done += len(notifications)
+    """Applies every event after the view's position, one transaction per page."""
+    after = view.max_tracking_id(APPLICATION_NAME) or 0
+    topics = projection_class.topics
+    for items in recorded_pages(datastore, after=after, topics=topics, page=page):
+        batch = []
+        for position, recorded in items:
+            batch.append(projection_class.prepare(recorded, Tracking(APPLICATION_NAME, position)))
+        view.apply(batch, Tracking(APPLICATION_NAME, items[-1][0]))
+        done += len(items)
         if progress is not None:
             progress(done, max(backlog, done))
+    return done
