@@ -190,8 +190,12 @@ def tail(
     subject: Annotated[str, typer.Option(help="subject filter")] = "kontor.>",
     durable: Annotated[str | None, typer.Option(help="durable consumer name")] = None,
     stream: Annotated[str, typer.Option(help="JetStream stream")] = "KONTOR",
+    idle_exit: Annotated[
+        float | None, typer.Option(help="stop after this many seconds without a message")
+    ] = None,
 ) -> None:
-    """Print relayed events (one JSON line each) from a durable pull consumer."""
+    """Print relayed events (one JSON line each) from a durable pull consumer: run it again
+    with the same --durable and it continues after the last message it printed."""
     import asyncio
 
     from adapters.nats.consumer import tail as run_tail
@@ -210,7 +214,16 @@ def tail(
     if settings.nats_url is None:
         raise typer.BadParameter("set KONTOR_NATS_URL to the NATS server the relay publishes to")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_tail(settings.nats_url, subject, show, stream=stream, durable=durable))
+        asyncio.run(
+            run_tail(
+                settings.nats_url,
+                subject,
+                show,
+                stream=stream,
+                durable=durable,
+                idle_exit=idle_exit,
+            )
+        )
 
 
 @contextmanager

@@ -107,3 +107,12 @@ def test_state_as_of_is_the_same_with_or_without_the_snapshot(seeded: Tenant) ->
         assert replayed.replayed_from == 0
     assert seeded.get(path).json()["replayed_from"] >= 100
     assert seeded.get(path, params={"at": "2999-01-01T00:00:00Z"}).json()["version"] == latest
+
+
+def test_cli_projections_status_shows_the_relay_and_lag_in_seconds(settings: Any) -> None:
+    result = CliRunner().invoke(
+        app, ["projections", "status"], env={"KONTOR_DATABASE_URL": settings.database_url}
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("orders_view", "audit_log", "nats-relay", "webhooks", "lag (seconds)"):
+        assert name in result.stdout

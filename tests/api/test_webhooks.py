@@ -17,6 +17,8 @@ from interfaces.workers import start_async_worker
 from projections.webhooks import Deliverer, WebhookConfig, matches
 from tests.api.conftest import Tenant, assert_problem
 
+SLOW = -1  # in a script: answer 200, but only after the deliverer's timeout
+
 
 @dataclass
 class Received:
@@ -52,6 +54,9 @@ def receiver() -> Iterator[Receiver]:
             target.received.append(Received(self.path, dict(self.headers), body))
             script = target.scripts.get(self.path, [200])
             status = script.pop(0) if len(script) > 1 else script[0]
+            if status == SLOW:
+                time.sleep(2.0)
+                status = 200
             self.send_response(status)
             self.send_header("content-length", "0")
             self.end_headers()
@@ -71,7 +76,11 @@ def receiver() -> Iterator[Receiver]:
 def deliverer(container: Container) -> Iterator[None]:
     assert container.settings.database_url is not None
     config = WebhookConfig(
-        container.settings.database_url, guard=container.webhook_guard, backoff=0.05, max_attempts=4
+        container.settings.database_url,
+        guard=container.webhook_guard,
+        backoff=0.05,
+        max_attempts=4,
+        timeout=0.5,
     )
     stop, _ = start_async_worker(Deliverer(config).run, "test-webhooks")
     yield
@@ -141,6 +150,18 @@ def test_a_500_is_retried_with_backoff_and_a_400_is_not(
     assert [a["status_code"] for a in refused[0]["log"]] == [400]
     time.sleep(0.3)
     assert len(receiver.at("/refusing")) == 1
+
+
+def test_a_timeout_is_retried(seeded: Tenant, receiver: Receiver, deliverer: None) -> None:
+    slow = register(seeded, receiver.on("/slow", SLOW, 200), event_types=["order.OrderPlaced"])
+    seeded.place()
+    [done] = wait_for(
+        lambda: [
+            d for d in deliveries(seeded, endpoint_id=slow["id"]) if d["status"] == "succeeded"
+        ]
+    )
+    assert [(a["status_code"], a["error"]) for a in done["log"]] == [(None, "timeout"), (200, None)]
+    assert done["log"][0]["duration_ms"] < 1_500
 
 
 def test_gives_up_after_max_attempts_then_redelivers_on_request(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -13,9 +14,11 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from typer.testing import CliRunner
 
 from adapters.embedded.nats import start_nats
 from interfaces.bootstrap import Container, build_container, migrate
+from interfaces.cli import app
 from interfaces.config import Settings
 from interfaces.workers import start_relay_thread
 from projections.relay import RelayConfig
@@ -112,6 +115,30 @@ def test_every_event_is_published_once_with_its_metadata(
     assert first["Kontor-Version"] == "1"
     assert {"Kontor-Correlation-Id", "Kontor-Recorded-At", "Kontor-Schema-Version"} <= first.keys()
     assert len(first["Kontor-Hash"]) == 64
+
+
+def test_kontor_tail_resumes_a_durable_consumer(
+    container: Container, settings: Settings, names: tuple[str, str, str]
+) -> None:
+    stream, prefix, name = names
+    assert settings.nats_url is not None
+    assert settings.database_url is not None
+    writer = Writer(container, streams=2)
+    writer.write(10)
+    env = {"KONTOR_NATS_URL": settings.nats_url}
+    tail = ["tail", "--subject", f"{prefix}.{writer.tenant_id}.>", "--stream", stream]
+    tail += ["--durable", f"d{name}", "--idle-exit", "1"]
+    with RelayThread(RelayConfig(settings.database_url, settings.nats_url, stream, prefix, name)):
+        wait_until_relayed(settings.database_url, name)
+        first = CliRunner().invoke(app, tail, env=env)
+        writer.write(3)
+        wait_until_relayed(settings.database_url, name)
+        second = CliRunner().invoke(app, tail, env=env)
+    assert first.exit_code == 0, first.output
+    lines = [json.loads(line) for line in first.stdout.splitlines()]
+    assert len(lines) == 10
+    assert lines[0]["data"] == {"n": 0}
+    assert [json.loads(line)["data"]["n"] for line in second.stdout.splitlines()] == [5, 6, 7]
 
 
 def test_a_relay_killed_at_random_points_neither_loses_nor_repeats(
