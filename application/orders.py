@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -12,12 +13,12 @@ import msgspec
 from application.context import CommandContext
 from application.errors import check_version
 from application.executor import Executor, Outcome
-from application.kinds import ORDER, STOCK
+from application.kinds import ORDER, SHIPMENT, STOCK
 from application.ports import Catalog
 from application.streams import Kind, Loaded, Streams
 from domain.order import decide
 from domain.order.errors import OrderNotFound
-from domain.order.events import Address, Customer
+from domain.order.events import Address, Customer, Discount
 from domain.order.state import Order
 from domain.shared.events import DomainEvent
 from domain.shared.ids import imported_order_id, stock_stream_id
@@ -33,6 +34,8 @@ class NewOrder(msgspec.Struct, frozen=True, kw_only=True):
     customer: Customer
     shipping_address: Address
     lines: list[decide.RequestedLine]
+    discount: Discount | None = None
+    shipping_charge: Decimal | None = None
 
 
 class Placed(msgspec.Struct, frozen=True):
@@ -74,6 +77,8 @@ class OrderCommands:
             shipping_address=new.shipping_address,
             lines=new.lines,
             placed_at=datetime.now(UTC),
+            discount=new.discount,
+            shipping_charge=new.shipping_charge,
         )
 
         def decide_placement(loaded: Mapping[UUID, Loaded[Any]]) -> Outcome[Placed]:
@@ -105,6 +110,14 @@ class OrderCommands:
     ) -> Loaded[Order]:
         return self._on_order(ctx, order_id, if_version, decide.release)
 
+    def confirm(
+        self, ctx: CommandContext, order_id: UUID, *, if_version: int | None = None
+    ) -> Loaded[Order]:
+        """Confirmed (paid) orders keep their reservations past the store's TTL."""
+        return self._on_order(
+            ctx, order_id, if_version, lambda o: decide.confirm(o, now=datetime.now(UTC))
+        )
+
     def cancel(
         self,
         ctx: CommandContext,
@@ -120,7 +133,12 @@ class OrderCommands:
             for line in order.lines.values()
             for location in line.allocations
         }
-        kinds: dict[UUID, Kind[Any]] = {order_id: ORDER} | dict.fromkeys(stock_keys, STOCK)
+        open_shipments = [sid for sid, ref in order.shipments.items() if ref.unshipped]
+        kinds: dict[UUID, Kind[Any]] = (
+            {order_id: ORDER}
+            | dict.fromkeys(stock_keys, STOCK)
+            | dict.fromkeys(open_shipments, SHIPMENT)
+        )
 
         def decide_cancel(loaded: Mapping[UUID, Loaded[Any]]) -> Outcome[Loaded[Order]]:
             current = loaded[order_id]
@@ -128,7 +146,9 @@ class OrderCommands:
             stock: dict[tuple[str, str], Stock] = {
                 key: loaded[sid].state for sid, key in stock_keys.items()
             }
-            decision = decide.cancel(current.state, stock=stock, reason=reason, lines=lines)
+            decision = decide.cancel(
+                current.state, stock=stock, reason=reason, lines=lines, now=datetime.now(UTC)
+            )
             return Outcome(
                 _per_stream(order_id, decision, stock_keys), lambda after: after[order_id]
             )
@@ -160,4 +180,6 @@ def _per_stream(
     events: dict[UUID, list[DomainEvent]] = {order_id: list(decision.order)}
     for key, stock_events in decision.stock.items():
         events[stream_of[key]] = list(stock_events)
+    for shipment_id, shipment_events in decision.shipments.items():
+        events[shipment_id] = list(shipment_events)
     return events

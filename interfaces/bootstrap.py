@@ -9,8 +9,11 @@ from typing import Any
 import psycopg
 
 from adapters.cache import MemoryCache, RedisCache
+from adapters.carriers.ratecard import FileBoxCatalogue, RateCardCarriers
+from adapters.postgres.billing import PostgresBillingConfig, PostgresEventFeed
 from adapters.postgres.catalog import PostgresCatalog
 from adapters.postgres.event_store import KontorEvents, PostgresEventStore, library_env
+from adapters.postgres.expiry import PostgresExpiryCandidates
 from adapters.postgres.history import PostgresHistory
 from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.postgres.schema import STATEMENTS
@@ -21,12 +24,19 @@ from adapters.security import Argon2Hasher
 from adapters.webhooks.guard import Guard
 from application.catalog import CatalogCommands
 from application.executor import Executor
+from application.expiry import ReservationExpiry
+from application.fulfilment import FulfilmentCommands
+from application.invoices import InvoiceCommands
+from application.invoicing import InvoicingProcess
 from application.orders import OrderCommands
 from application.ports import Cache
+from application.returns import ReturnCommands
 from application.stock import StockCommands
+from application.stock_settings import StockSettingsCommands
 from application.streams import Streams
 from application.tenants import Tenants
 from interfaces.config import Settings
+from interfaces.fulfilment_settings import FulfilmentSettings
 from projections.runner import PROJECTIONS, construct_view
 
 MIGRATION_LOCK = 7_700_001
@@ -47,6 +57,13 @@ class Container:
     tenants: Tenants
     idempotency: PostgresIdempotencyStore
     cache: Cache
+    fulfilment: FulfilmentCommands
+    returns: ReturnCommands
+    stock_settings: StockSettingsCommands
+    expiry: ReservationExpiry
+    billing: PostgresBillingConfig
+    invoices: InvoiceCommands
+    invoicing: InvoicingProcess
     webhooks: WebhookStore
     webhook_guard: Guard
     history: PostgresHistory
@@ -93,6 +110,9 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
     executor = Executor(store, streams, idempotency)
     catalog = PostgresCatalog(datastore)
     cache: Cache = RedisCache(settings.redis_url) if settings.redis_url else MemoryCache()
+    fulfilment = FulfilmentSettings.from_env()
+    billing = PostgresBillingConfig(datastore)
+    invoices = InvoiceCommands(executor, streams, billing)
     return Container(
         settings=settings,
         env=env,
@@ -107,6 +127,19 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
         tenants=Tenants(PostgresTenantStore(datastore), Argon2Hasher(), cache),
         idempotency=idempotency,
         cache=cache,
+        fulfilment=FulfilmentCommands(
+            executor,
+            streams,
+            catalog,
+            RateCardCarriers.from_file(fulfilment.rate_cards),
+            FileBoxCatalogue(fulfilment.box_catalogue),
+        ),
+        returns=ReturnCommands(executor, streams, catalog, fulfilment.return_window),
+        stock_settings=StockSettingsCommands(executor, catalog),
+        expiry=ReservationExpiry(executor, streams, PostgresExpiryCandidates(datastore)),
+        billing=billing,
+        invoices=invoices,
+        invoicing=InvoicingProcess(PostgresEventFeed(datastore), invoices, billing),
         webhooks=WebhookStore(datastore),
         webhook_guard=webhook_guard(settings),
         history=PostgresHistory(datastore),

@@ -74,11 +74,18 @@ def serve(
             from interfaces.demo import ensure_demo
 
             tenant_id, api_key = (str(value) for value in ensure_demo(resolved))
+        from interfaces.expiry_worker import start_expiry
+        from interfaces.invoicing_worker import start_invoicing
         from interfaces.workers import start_projectors, start_relay, start_webhooks
 
-        stop_workers: list[Callable[[], None]] = []
+        stop_workers: list[Callable[[], None]] = []  # stopped in reverse order
         if projectors:
-            stop_workers += [start_projectors(resolved), start_webhooks(resolved)]
+            stop_workers += [
+                start_projectors(resolved),
+                start_invoicing(resolved),
+                start_webhooks(resolved),
+                start_expiry(resolved),
+            ]
         if relay:
             stop_workers.append(start_relay(resolved))
         try:

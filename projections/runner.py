@@ -14,13 +14,18 @@ from eventsourcing.utils import Environment
 from adapters.postgres.event_store import APPLICATION_NAME, KontorEvents
 from projections.audit_log import AuditLogProjection, AuditLogView
 from projections.base import View, ViewProjection
+from projections.billing import InvoicesProjection, InvoicesView, LedgerProjection, LedgerView
 from projections.inventory import InventoryProjection, InventoryView
 from projections.orders import OrdersProjection, OrdersView
 from projections.relay import seconds_since
+from projections.shipments import ShipmentsProjection, ShipmentsView
 
 PROJECTIONS: dict[str, tuple[type[ViewProjection], type[View]]] = {
     OrdersProjection.name: (OrdersProjection, OrdersView),
     InventoryProjection.name: (InventoryProjection, InventoryView),
+    ShipmentsProjection.name: (ShipmentsProjection, ShipmentsView),
+    InvoicesProjection.name: (InvoicesProjection, InvoicesView),
+    LedgerProjection.name: (LedgerProjection, LedgerView),
     AuditLogProjection.name: (AuditLogProjection, AuditLogView),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from adapters.postgres.billing import BILLING_TABLES
 from adapters.postgres.integration_schema import INTEGRATION_TABLES
 
 TABLES: tuple[str, ...] = (
@@ -123,6 +124,7 @@ ALTER TABLE kontor_events SET (
 
 STATEMENTS: tuple[str, ...] = (
     *TABLES,
+    *BILLING_TABLES,
     EVENTS_HASH_COLUMN,
     EVENT_HASH_FUNCTION,
     APPEND_FUNCTION,

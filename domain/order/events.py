@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
 from uuid import UUID
 
 import msgspec
@@ -26,11 +28,25 @@ class Address(msgspec.Struct, frozen=True, kw_only=True):
     region: str | None = None
 
 
+class DiscountKind(StrEnum):
+    PERCENTAGE = "percentage"
+    FIXED = "fixed"
+
+
+class Discount(msgspec.Struct, frozen=True):
+    """`value` is a percentage (0-100) or a fixed amount in the order's currency (the whole
+    line's or the whole order's, not per unit)."""
+
+    kind: DiscountKind
+    value: Decimal
+
+
 class OrderLine(msgspec.Struct, frozen=True):
     line_no: int
     sku: str
     quantity: int
     unit_price: Money
+    discount: Discount | None = None
 
 
 class Allocation(msgspec.Struct, frozen=True):
@@ -65,6 +81,8 @@ class OrderPlaced(OrderEvent, frozen=True, kw_only=True):
     shipping_address: Address
     lines: list[OrderLine]
     placed_at: datetime
+    discount: Discount | None = None
+    shipping_charge: Money | None = None
 
 
 class OrderAllocated(OrderEvent, frozen=True, kw_only=True):
@@ -86,3 +104,69 @@ class OrderLinesCancelled(OrderEvent, frozen=True, kw_only=True):
 
 class OrderCancelled(OrderEvent, frozen=True, kw_only=True):
     reason: str
+
+
+# --- fulfilment: shipments, returns, reservation expiry ----------------------------------------
+
+
+class LineQuantity(msgspec.Struct, frozen=True):
+    line_no: int
+    quantity: int
+
+
+class OrderShipmentPlanned(OrderEvent, frozen=True, kw_only=True):
+    """Allocated units at `location` were put into a shipment."""
+
+    shipment_id: UUID
+    location: str
+    lines: list[LineQuantity]
+
+
+class OrderShipmentLinesDropped(OrderEvent, frozen=True, kw_only=True):
+    """Cancelled units left a shipment whose picking had not started."""
+
+    shipment_id: UUID
+    lines: list[LineQuantity]
+
+
+class OrderPickingStarted(OrderEvent, frozen=True, kw_only=True):
+    shipment_id: UUID
+
+
+class OrderLinesShortPicked(OrderEvent, frozen=True, kw_only=True):
+    """Units not found at the shipment's location: their reservation was released and they
+    wait as backorders (unless re-routed by an OrderAllocated that follows)."""
+
+    shipment_id: UUID
+    location: str
+    lines: list[LineQuantity]
+
+
+class OrderLinesShipped(OrderEvent, frozen=True, kw_only=True):
+    shipment_id: UUID
+    location: str
+    lines: list[LineQuantity]
+    shipped_at: datetime
+
+
+class OrderShipmentDelivered(OrderEvent, frozen=True, kw_only=True):
+    shipment_id: UUID
+    delivered_at: datetime
+
+
+class OrderConfirmed(OrderEvent, frozen=True, kw_only=True):
+    """Paid or otherwise confirmed: the store's reservation TTL no longer applies."""
+
+    confirmed_at: datetime
+
+
+class OrderReservationsExpired(OrderEvent, frozen=True, kw_only=True):
+    """Not confirmed within the store's reservation TTL: every reservation was released."""
+
+    lines: list[CancelledLine]
+    expired_at: datetime
+
+
+class OrderReturnAuthorized(OrderEvent, frozen=True, kw_only=True):
+    return_id: UUID
+    lines: list[LineQuantity]

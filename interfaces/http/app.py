@@ -18,9 +18,19 @@ from interfaces.http.routes.catalog import CatalogController
 from interfaces.http.routes.events import EventCatalogController
 from interfaces.http.routes.health import HealthController
 from interfaces.http.routes.metrics import MetricsController
+from interfaces.http.routes.money import (
+    BillingController,
+    InvoiceController,
+    PaymentController,
+    ReconciliationController,
+    RefundController,
+    WebhookController,
+)
 from interfaces.http.routes.orders import OrderController
+from interfaces.http.routes.returns import ReturnController
+from interfaces.http.routes.shipments import ShipmentController
 from interfaces.http.routes.stock import StockController
-from interfaces.http.routes.webhooks import WebhookController
+from interfaces.http.routes.webhooks import WebhookEndpointController
 from interfaces.http.support import authenticate, container_of
 
 MAX_BODY_BYTES = 1_048_576
@@ -40,9 +50,17 @@ def create_app(container: Container) -> Litestar:
             CatalogController,
             StockController,
             OrderController,
+            ShipmentController,
+            ReturnController,
+            InvoiceController,
+            PaymentController,
+            RefundController,
+            WebhookController,
+            BillingController,
+            ReconciliationController,
             AuditController,
             EventCatalogController,
-            WebhookController,
+            WebhookEndpointController,
             MetricsController,
         ],
         dependencies={

@@ -14,11 +14,19 @@ from application.orders import NewOrder, Placed
 from application.streams import Loaded
 from application.tenants import Principal
 from domain.order.decide import RequestedLine
-from domain.order.events import Address, Customer
+from domain.order.events import Address, Customer, Discount, DiscountKind
 from domain.order.state import Order, OrderStatus
 from interfaces.bootstrap import Container
 from interfaces.http.problems import ApiProblem
-from interfaces.http.schemas import CancelIn, HoldIn, OrderIn, OrderOut, OrderSummaryOut, Page
+from interfaces.http.schemas import (
+    CancelIn,
+    DiscountIn,
+    HoldIn,
+    OrderIn,
+    OrderOut,
+    OrderSummaryOut,
+    Page,
+)
 from interfaces.http.support import Cursor, if_match, json_response, run_command
 from projections.orders import list_orders
 
@@ -28,6 +36,10 @@ STATUSES = {status.value for status in OrderStatus}
 
 def _order(loaded: Loaded[Order]) -> tuple[int, OrderOut, int]:
     return 200, OrderOut.of(loaded.state, loaded.version), loaded.version
+
+
+def _discount(given: DiscountIn | None) -> Discount | None:
+    return None if given is None else Discount(DiscountKind(given.kind), given.value)
 
 
 class OrderController(Controller):
@@ -55,7 +67,12 @@ class OrderController(Controller):
             currency=data.currency,
             customer=Customer(data.customer.email, data.customer.name),
             shipping_address=Address(**msgspec.structs.asdict(data.shipping_address)),
-            lines=[RequestedLine(line.sku, line.quantity, line.unit_price) for line in data.lines],
+            lines=[
+                RequestedLine(line.sku, line.quantity, line.unit_price, _discount(line.discount))
+                for line in data.lines
+            ],
+            discount=_discount(data.discount),
+            shipping_charge=data.shipping_charge,
         )
 
         def render(placed: Placed) -> tuple[int, OrderOut, int]:

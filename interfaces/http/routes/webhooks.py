@@ -83,7 +83,7 @@ def _remember(container: Container, ctx: CommandContext, result: Any) -> None:
     )
 
 
-class WebhookController(Controller):
+class WebhookEndpointController(Controller):
     path = "/v1/webhooks"
     tags = ["webhooks"]
 

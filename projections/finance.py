@@ -1,0 +1,332 @@
+"""Queries over the money read models: invoice lists, reconciliation, AR ageing, payouts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from psycopg import Cursor
+from psycopg.rows import DictRow
+
+ZERO = Decimal(0)
+
+
+class InvoiceRow(msgspec.Struct, frozen=True):
+    id: UUID
+    number: str
+    store: str
+    order_id: UUID
+    shipment_id: UUID | None
+    currency: str
+    voided: bool
+    subtotal: Decimal
+    discount: Decimal
+    shipping: Decimal
+    tax: Decimal
+    total: Decimal
+    paid: Decimal
+    refunded: Decimal
+    credited: Decimal
+    balance: Decimal
+    customer_email: str
+    issued_at: datetime
+    due_at: datetime
+
+    def status(self, now: datetime) -> str:
+        if self.voided:
+            return "void"
+        if self.balance < 0:
+            return "overpaid"
+        if self.balance == 0:
+            return "paid" if self.paid > 0 else "credited"
+        if self.due_at < now:
+            return "overdue"
+        return "partially_paid" if self.paid > 0 else "open"
+
+
+STATUS_SQL = {
+    "void": "voided",
+    "overpaid": "NOT voided AND balance < 0",
+    "paid": "NOT voided AND balance = 0 AND paid > 0",
+    "credited": "NOT voided AND balance = 0 AND paid = 0",
+    "overdue": "NOT voided AND balance > 0 AND due_at < %(now)s",
+    "partially_paid": "NOT voided AND balance > 0 AND due_at >= %(now)s AND paid > 0",
+    "open": "NOT voided AND balance > 0 AND due_at >= %(now)s AND paid = 0",
+}
+COLUMNS = ", ".join(InvoiceRow.__struct_fields__)
+
+
+def list_invoices(
+    curs: Cursor[DictRow],
+    tenant_id: UUID,
+    *,
+    now: datetime,
+    status: str | None = None,
+    store: str | None = None,
+    issued_from: datetime | None = None,
+    issued_to: datetime | None = None,
+    after: tuple[datetime, UUID] | None = None,
+    limit: int = 50,
+) -> list[InvoiceRow]:
+    where = ["tenant_id = %(tenant)s"]
+    params: dict[str, Any] = {"tenant": tenant_id, "now": now, "limit": limit}
+    if status:
+        where.append(f"({STATUS_SQL[status]})")
+    if store:
+        where.append("store = %(store)s")
+        params["store"] = store
+    if issued_from:
+        where.append("issued_at >= %(from)s")
+        params["from"] = issued_from
+    if issued_to:
+        where.append("issued_at < %(to)s")
+        params["to"] = issued_to
+    if after is not None:
+        where.append("(issued_at, id) < (%(after_at)s, %(after_id)s)")
+        params["after_at"], params["after_id"] = after
+    curs.execute(
+        f"SELECT {COLUMNS} FROM invoices_view WHERE {' AND '.join(where)} "  # type: ignore[arg-type]
+        "ORDER BY issued_at DESC, id DESC LIMIT %(limit)s",
+        params,
+    )
+    return msgspec.convert(curs.fetchall(), list[InvoiceRow])
+
+
+RECONCILE = """
+WITH o AS (
+    SELECT * FROM billing_orders WHERE tenant_id = %(tenant)s
+      AND (%(from)s::timestamptz IS NULL OR placed_at >= %(from)s)
+      AND (%(to)s::timestamptz IS NULL OR placed_at < %(to)s)
+      AND (%(store)s::text IS NULL OR store = %(store)s)),
+s AS (SELECT order_id, sum(units) AS units, sum(value) AS value FROM billing_shipments
+      WHERE tenant_id = %(tenant)s GROUP BY order_id),
+i AS (SELECT order_id,
+        sum(total) FILTER (WHERE NOT voided) AS invoiced,
+        sum(tax) FILTER (WHERE NOT voided) AS tax,
+        sum(units) FILTER (WHERE NOT voided) AS units,
+        sum(greatest(balance, 0)) FILTER (WHERE NOT voided) AS outstanding,
+        array_agg(number) FILTER (WHERE NOT voided AND total <> lines_total + shipping
+            + CASE WHEN prices_include_tax THEN 0 ELSE tax END) AS bad_totals,
+        array_agg(number) FILTER (WHERE NOT voided AND payments > 1
+            AND paid - refunded > total - credited) AS paid_twice,
+        array_agg(number) FILTER (WHERE refunded > paid) AS over_refunded,
+        array_agg(number) FILTER (WHERE fx_rate IS NULL) AS missing_fx,
+        array_agg(DISTINCT currency) AS currencies,
+        array_agg(number) FILTER (WHERE foreign_payments > 0) AS foreign_paid
+      FROM invoices_view WHERE tenant_id = %(tenant)s GROUP BY order_id),
+p AS (SELECT order_id,
+        sum(amount) FILTER (WHERE kind = 'payment') AS paid,
+        sum(amount) FILTER (WHERE kind = 'refund') AS refunded,
+        array_agg(DISTINCT currency) AS currencies
+      FROM billing_payments WHERE tenant_id = %(tenant)s GROUP BY order_id)
+SELECT o.order_id, o.store, o.currency, o.ordered, o.units AS ordered_units,
+    coalesce(s.units, 0) AS shipped_units, coalesce(s.value, 0) AS shipped_value,
+    coalesce(i.invoiced, 0) AS invoiced, coalesce(i.tax, 0) AS tax,
+    coalesce(i.units, 0) AS invoiced_units, coalesce(i.outstanding, 0) AS outstanding,
+    coalesce(p.paid, 0) AS paid, coalesce(p.refunded, 0) AS refunded,
+    i.bad_totals, i.paid_twice, i.foreign_paid, i.over_refunded, i.missing_fx,
+    i.currencies AS invoice_currencies, p.currencies AS payment_currencies
+FROM o LEFT JOIN s USING (order_id) LEFT JOIN i USING (order_id) LEFT JOIN p USING (order_id)
+ORDER BY o.placed_at, o.order_id
+"""
+
+
+class Mismatch(msgspec.Struct, frozen=True):
+    kind: str
+    detail: str
+
+
+class OrderReconciliation(msgspec.Struct, frozen=True):
+    order_id: UUID
+    store: str
+    currency: str
+    ordered: Decimal
+    shipped_value: Decimal
+    invoiced: Decimal
+    tax: Decimal
+    paid: Decimal
+    refunded: Decimal
+    outstanding: Decimal
+    mismatches: list[Mismatch]
+
+
+class Totals(msgspec.Struct):
+    currency: str
+    ordered: Decimal = ZERO
+    shipped_value: Decimal = ZERO
+    invoiced: Decimal = ZERO
+    tax: Decimal = ZERO
+    paid: Decimal = ZERO
+    refunded: Decimal = ZERO
+    outstanding: Decimal = ZERO
+    mismatches: int = 0
+
+
+class Reconciliation(msgspec.Struct, frozen=True):
+    orders: list[OrderReconciliation]
+    totals: list[Totals]
+
+
+def _mismatches(row: dict[str, Any]) -> list[Mismatch]:
+    found: list[Mismatch] = []
+    if row["shipped_units"] > row["invoiced_units"]:
+        found.append(
+            Mismatch(
+                "shipped_not_invoiced",
+                f"{row['shipped_units']} units shipped, {row['invoiced_units']} invoiced",
+            )
+        )
+    for number in row["paid_twice"] or ():
+        found.append(Mismatch("paid_twice", f"invoice {number} was paid more than once"))
+    if row["refunded"] > row["paid"] or row["over_refunded"]:
+        found.append(
+            Mismatch("refunded_more_than_paid", f"refunded {row['refunded']} of {row['paid']} paid")
+        )
+    for number in row["bad_totals"] or ():
+        found.append(Mismatch("invoice_total_mismatch", f"invoice {number}: total != lines + tax"))
+    currencies = {*(row["invoice_currencies"] or ()), *(row["payment_currencies"] or ())}
+    if currencies - {row["currency"]}:
+        others = ", ".join(sorted(currencies - {row["currency"]}))
+        found.append(
+            Mismatch("currency_mismatch", f"order in {row['currency']}, money in {others}")
+        )
+    for number in row["foreign_paid"] or ():
+        found.append(
+            Mismatch("currency_mismatch", f"invoice {number} has a payment in another currency")
+        )
+    for number in row["missing_fx"] or ():
+        found.append(Mismatch("missing_fx_rate", f"invoice {number} has no rate to base"))
+    return found
+
+
+def reconcile(
+    curs: Cursor[DictRow],
+    tenant_id: UUID,
+    *,
+    placed_from: datetime | None,
+    placed_to: datetime | None,
+    store: str | None,
+) -> Reconciliation:
+    curs.execute(
+        RECONCILE,
+        {"tenant": tenant_id, "from": placed_from, "to": placed_to, "store": store},
+    )
+    orders: list[OrderReconciliation] = []
+    totals: dict[str, Totals] = {}
+    for row in curs.fetchall():
+        item = OrderReconciliation(
+            order_id=row["order_id"],
+            store=row["store"],
+            currency=row["currency"],
+            ordered=row["ordered"],
+            shipped_value=row["shipped_value"],
+            invoiced=row["invoiced"],
+            tax=row["tax"],
+            paid=row["paid"],
+            refunded=row["refunded"],
+            outstanding=row["outstanding"],
+            mismatches=_mismatches(row),
+        )
+        orders.append(item)
+        total = totals.setdefault(item.currency, Totals(item.currency))
+        for field in ("ordered", "shipped_value", "invoiced", "tax", "paid", "refunded"):
+            setattr(total, field, getattr(total, field) + getattr(item, field))
+        total.outstanding += item.outstanding
+        total.mismatches += len(item.mismatches)
+    return Reconciliation(orders, list(totals.values()))
+
+
+BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
+
+
+class AgeingBucket(msgspec.Struct):
+    bucket: str
+    currency: str
+    invoices: int
+    outstanding: Decimal
+
+
+def ageing(curs: Cursor[DictRow], tenant_id: UUID, now: datetime) -> list[AgeingBucket]:
+    curs.execute(
+        """SELECT CASE WHEN due_at >= %(now)s THEN 'current'
+                WHEN %(now)s - due_at <= interval '30 days' THEN '1-30'
+                WHEN %(now)s - due_at <= interval '60 days' THEN '31-60'
+                WHEN %(now)s - due_at <= interval '90 days' THEN '61-90'
+                ELSE '90+' END AS bucket, currency, count(*) AS invoices,
+                sum(balance) AS outstanding
+           FROM invoices_view WHERE tenant_id = %(tenant)s AND NOT voided AND balance > 0
+           GROUP BY 1, 2""",
+        {"tenant": tenant_id, "now": now},
+    )
+    found = {(r["bucket"], r["currency"]): r for r in curs.fetchall()}
+    currencies = sorted({currency for _, currency in found}) or ["EUR"]
+    return [
+        AgeingBucket(
+            bucket,
+            currency,
+            int(found[(bucket, currency)]["invoices"]) if (bucket, currency) in found else 0,
+            found[(bucket, currency)]["outstanding"] if (bucket, currency) in found else ZERO,
+        )
+        for currency in currencies
+        for bucket in BUCKETS
+    ]
+
+
+def payments(curs: Cursor[DictRow], tenant_id: UUID) -> list[dict[str, Any]]:
+    curs.execute(
+        "SELECT id, kind, order_id, invoice_id, amount, currency, method, gateway, "
+        "gateway_reference, at FROM billing_payments WHERE tenant_id = %s ORDER BY at, id",
+        (tenant_id,),
+    )
+    return [dict(row) for row in curs.fetchall()]
+
+
+class PayoutMatch(msgspec.Struct):
+    status: str  # matched | missing_in_kontor | missing_at_gateway | amount_differs
+    kind: str
+    reference: str
+    currency: str
+    gateway_amount: Decimal | None
+    kontor_amount: Decimal | None
+
+
+def match_payouts(
+    curs: Cursor[DictRow],
+    tenant_id: UUID,
+    gateway: str,
+    lines: Sequence[tuple[str, str, Decimal, str]],
+) -> list[PayoutMatch]:
+    """Matches a payout file's (kind, reference, amount, currency) rows with the recorded
+    payments and refunds of that gateway."""
+    curs.execute(
+        "SELECT kind, gateway_reference, amount, currency FROM billing_payments "
+        "WHERE tenant_id = %s AND gateway = %s",
+        (tenant_id, gateway),
+    )
+    recorded = {(r["kind"], r["gateway_reference"]): r for r in curs.fetchall()}
+    result: list[PayoutMatch] = []
+    seen = set()
+    for kind, reference, amount, currency in lines:
+        key = (kind, reference)
+        seen.add(key)
+        ours = recorded.get(key)
+        if ours is None:
+            result.append(PayoutMatch("missing_in_kontor", kind, reference, currency, amount, None))
+        elif ours["amount"] != amount or ours["currency"] != currency:
+            result.append(
+                PayoutMatch("amount_differs", kind, reference, currency, amount, ours["amount"])
+            )
+        else:
+            result.append(PayoutMatch("matched", kind, reference, currency, amount, amount))
+    for key, ours in recorded.items():
+        if key not in seen:
+            result.append(
+                PayoutMatch(
+                    "missing_at_gateway", key[0], key[1], ours["currency"], None, ours["amount"]
+                )
+            )
+    return result
