@@ -104,6 +104,17 @@ class WebhookStore:
             )
             return msgspec.convert(curs.fetchall(), list[Endpoint])
 
+    def rotate_secret(self, tenant_id: UUID, endpoint_id: UUID, secret: str) -> bool:
+        """Signs with `secret` from now on, and with the previous one too until the next
+        rotation, so receivers can switch keys without dropping a delivery."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                "UPDATE webhook_endpoints SET secrets = ARRAY[%s] || secrets[1:1] "
+                "WHERE id = %s AND tenant_id = %s AND deleted_at IS NULL",
+                (secret, endpoint_id, tenant_id),
+            )
+            return bool(curs.rowcount == 1)
+
     def delete_endpoint(self, tenant_id: UUID, endpoint_id: UUID) -> bool:
         """Stops deliveries to it (pending ones fail); its log stays readable."""
         with self.datastore.transaction(commit=True) as curs:

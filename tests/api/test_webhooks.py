@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from standardwebhooks.webhooks import Webhook
@@ -126,6 +127,22 @@ def test_deliveries_are_signed_and_logged(
     assert logged["attempts"] == 1
     assert [a["status_code"] for a in logged["log"]] == [200]
     assert "secret" not in seeded.get("/v1/webhooks/endpoints").json()["items"][0]
+
+
+def test_after_a_rotation_both_secrets_verify(
+    seeded: Tenant, receiver: Receiver, deliverer: None
+) -> None:
+    endpoint = register(seeded, receiver.on("/rotated", 200), event_types=["order.OrderPlaced"])
+    rotated = seeded.ok(f"/v1/webhooks/endpoints/{endpoint['id']}/secrets", {})
+    assert rotated["secret"] != endpoint["secret"]
+    seeded.place()
+    [request] = wait_for(lambda: receiver.at("/rotated"))
+    assert len(request.headers["webhook-signature"].split(" ")) == 2
+    for secret in (endpoint["secret"], rotated["secret"]):
+        assert Webhook(secret).verify(request.body, request.headers)["type"] == "order.OrderPlaced"
+    assert_problem(
+        seeded.post(f"/v1/webhooks/endpoints/{uuid4()}/secrets", {}), 404, "endpoint_not_found"
+    )
 
 
 def test_a_500_is_retried_with_backoff_and_a_400_is_not(

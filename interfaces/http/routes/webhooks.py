@@ -44,6 +44,18 @@ class CreatedEndpointOut(EndpointOut):
     secret: str
 
 
+class SecretIn(msgspec.Struct, forbid_unknown_fields=True):
+    secret: str | None = None
+
+
+class RotatedSecretOut(msgspec.Struct):
+    endpoint_id: UUID
+    secret: str
+    detail: str = (
+        "deliveries are signed with this secret and the previous one until the next rotation"
+    )
+
+
 def _check_event_types(event_types: list[str]) -> None:
     topics = {cls.topic() for cls in domain_events()}
     aggregates = {topic.split(".", 1)[0] for topic in topics}
@@ -140,6 +152,32 @@ class WebhookEndpointController(Controller):
         items = [EndpointOut(**msgspec.structs.asdict(e)) for e in found[:limit]]
         more = len(found) > limit
         return Page(items, Cursor.encode([str(items[-1].id)]) if more else None)
+
+    @post("/endpoints/{endpoint_id:uuid}/secrets", sync_to_thread=True)
+    def rotate_secret(
+        self,
+        endpoint_id: UUID,
+        data: SecretIn,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+    ) -> Response[bytes]:
+        """Rotates the endpoint's signing secret (generated unless given; shown once). Until the
+        next rotation every delivery carries a signature with the new and with the previous
+        secret, so the receiver can switch keys at its own pace."""
+        secret = data.secret or new_secret()
+        _check_secret(secret)
+
+        def run(ctx: CommandContext) -> RotatedSecretOut:
+            if not container.webhooks.rotate_secret(principal.tenant_id, endpoint_id, secret):
+                raise ApiProblem(404, "endpoint_not_found", f"no webhook endpoint {endpoint_id}")
+            rotated = RotatedSecretOut(endpoint_id, secret)
+            _remember(container, ctx, rotated)
+            return rotated
+
+        return run_command(
+            request, container, principal, data, run, lambda rotated: (201, rotated, None)
+        )
 
     @delete("/endpoints/{endpoint_id:uuid}", sync_to_thread=True, status_code=204)
     def unregister(self, endpoint_id: UUID, container: Container, principal: Principal) -> None:
