@@ -105,11 +105,23 @@ def verify(
     event it anchored, each anchor chains to the previous, and every anchored stretch of the
     order holds no event the anchors do not know.
     """
-    result = Verification()
-    last: dict[UUID, tuple[int, bytes | None]] = {}
-    anchors = _anchors(conn, tenant_id) if stream_id is None else None
-    seen_positions: set[int] = set()
+    walk = _Walk(_anchors(conn, tenant_id) if stream_id is None else None, tenant_id)
     for row in _rows(conn, stream_id):
+        walk.visit(row)
+        if progress is not None and walk.result.events % 5_000 == 0:
+            progress(walk.result.events)
+    return walk.finish()
+
+
+class _Walk:
+    def __init__(self, anchors: _Anchors | None, tenant_id: UUID | None) -> None:
+        self.anchors = anchors
+        self.tenant_id = tenant_id
+        self.result = Verification()
+        self.last: dict[UUID, tuple[int, bytes | None]] = {}  # per stream: version, hash
+        self.seen: set[int] = set()
+
+    def visit(self, row: dict[str, Any]) -> None:
         position, sid, version = (
             row["notification_id"],
             row["originator_id"],
@@ -119,52 +131,56 @@ def verify(
         try:
             tenant = tenant_of(state)
         except msgspec.DecodeError:
-            result.breaks.append(Break(sid, version, position, "stored envelope is unreadable"))
-            continue
-        if tenant_id is not None and tenant != tenant_id:
-            continue
-        result.events += 1
+            self.result.breaks.append(
+                Break(sid, version, position, "stored envelope is unreadable")
+            )
+            return
+        if self.tenant_id is not None and tenant != self.tenant_id:
+            return
+        self.result.events += 1
         stored = bytes(row["hash"]) if row["hash"] is not None else None
-        previous_version, previous_hash = last.get(sid, (0, None))
-        if version != previous_version + 1:
-            result.breaks.append(
-                Break(
-                    sid,
-                    version,
-                    position,
-                    f"version {previous_version + 1} is missing"
-                    if version > previous_version + 1
-                    else f"version {version} repeats",
-                )
+        problems = [self._stream_link(sid, version, row["topic"], state, stored)]
+        if self.anchors is not None:
+            self.seen.add(position)
+            problems.append(self._anchored(self.anchors, tenant, position, stored))
+        self.result.breaks.extend(Break(sid, version, position, p) for p in problems if p)
+
+    def _stream_link(
+        self, sid: UUID, version: int, topic: str, state: bytes, stored: bytes | None
+    ) -> str | None:
+        previous_version, previous_hash = self.last.get(sid, (0, None))
+        self.last[sid] = (version, stored)
+        if version > previous_version + 1:
+            return f"version {previous_version + 1} is missing"
+        if version <= previous_version:
+            return f"version {version} repeats"
+        if stored != event_hash(previous_hash, sid, version, topic, state):
+            return "hash does not match the event and its predecessor"
+        return None
+
+    @staticmethod
+    def _anchored(
+        anchors: _Anchors, tenant: UUID, position: int, stored: bytes | None
+    ) -> str | None:
+        anchor = anchors.get(position)
+        if anchor is not None and anchor != stored:
+            return "event differs from the one its tenant anchored"
+        if anchor is None and position <= anchors.horizon(tenant):
+            return "event is not in its tenant's anchor chain"
+        return None
+
+    def finish(self) -> Verification:
+        result = self.result
+        result.streams = len(self.last)
+        if self.anchors is not None:
+            result.anchored = len(self.anchors.hashes)
+            result.breaks.extend(self.anchors.breaks)
+            result.breaks.extend(
+                Break(None, None, position, "anchored event is missing from the store")
+                for position in sorted(self.anchors.hashes.keys() - self.seen)
             )
-        elif stored != event_hash(previous_hash, sid, version, row["topic"], state):
-            result.breaks.append(
-                Break(sid, version, position, "hash does not match the event and its predecessor")
-            )
-        last[sid] = (version, stored)
-        if anchors is not None:
-            seen_positions.add(position)
-            anchor = anchors.get(position)
-            if anchor is not None and anchor != stored:
-                result.breaks.append(
-                    Break(sid, version, position, "event differs from the one its tenant anchored")
-                )
-            elif anchor is None and position <= anchors.horizon(tenant):
-                result.breaks.append(
-                    Break(sid, version, position, "event is not in its tenant's anchor chain")
-                )
-        if progress is not None and result.events % 5_000 == 0:
-            progress(result.events)
-    result.streams = len(last)
-    if anchors is not None:
-        result.anchored = len(anchors.hashes)
-        result.breaks.extend(anchors.breaks)
-        result.breaks.extend(
-            Break(None, None, position, "anchored event is missing from the store")
-            for position in sorted(anchors.hashes.keys() - seen_positions)
-        )
-    result.breaks.sort(key=lambda b: b.position)
-    return result
+        result.breaks.sort(key=lambda b: b.position)
+        return result
 
 
 class _Anchors:
