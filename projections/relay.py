@@ -111,16 +111,24 @@ class Relay:
         self.position = 0
 
     async def ensure_stream(self, js: JetStreamContext) -> None:
-        config = StreamConfig(
-            name=self.config.stream,
-            subjects=[f"{self.config.prefix}.>"],
-            duplicate_window=self.config.dedup_window,
-        )
+        """Creates the stream, or sets the subjects and dedup window of an existing one (and
+        nothing else an operator may have configured)."""
+        subjects = [f"{self.config.prefix}.>"]
         try:
-            await js.stream_info(self.config.stream)
-            await js.update_stream(config)
+            current = (await js.stream_info(self.config.stream)).config
         except NotFoundError:
-            await js.add_stream(config)
+            await js.add_stream(
+                StreamConfig(
+                    name=self.config.stream,
+                    subjects=subjects,
+                    duplicate_window=self.config.dedup_window,
+                )
+            )
+            return
+        if current.subjects != subjects or current.duplicate_window != self.config.dedup_window:
+            current.subjects = subjects
+            current.duplicate_window = self.config.dedup_window
+            await js.update_stream(current)
 
     async def last_published(self, js: JetStreamContext) -> int:
         """The position in the newest message of the stream (0 if empty)."""
