@@ -12,7 +12,7 @@ import msgspec
 
 from application import kinds as kinds_module
 from application.ports import Recorded
-from application.streams import Kind, Streams
+from application.streams import Kind, Streams, from_snapshot
 from domain.shared.errors import InvalidCommand, NotFound
 from domain.shared.events import DomainEvent
 
@@ -91,15 +91,14 @@ def state_as_of(
     """Folds the stream up to `version`, or up to the last event recorded at or before `at` (a
     moment before the first event gives version 0, the initial state).
 
-    The fold starts from the stream's snapshot when the snapshot lies within the answer: at or
-    below `version`, and recorded at or before `at`. A snapshot is the same fold stored earlier
-    (`kontor audit replay` proves each one), so it shortens the replay, never changes it.
+    The fold starts from the newest snapshot that lies within the answer: at or below
+    `version` (one is kept every 1,000 versions), and for `at` the latest one if it was
+    recorded at or before `at`. A snapshot is the same fold stored earlier (`kontor audit
+    replay` proves each one), so it shortens the replay, never changes it.
     """
     kind = kind_named(aggregate)
     upto = None if version is None else max(version, 1)  # version 0: still read who owns it
-    base = streams.snapshot(kind, stream_id)
-    if base is not None and version is not None and base.version > version:
-        base = None
+    base = streams.snapshot(kind, stream_id, at_most=version)
     # With a snapshot, read from the event it ends with: that event tells who owns the stream
     # and when the snapshot's last change was recorded.
     steps = history.steps(stream_id, after=base.version - 1 if base else 0, upto=upto)
@@ -149,8 +148,10 @@ def replay(
     progress: Callable[[int], None] | None = None,
 ) -> ReplayReport:
     """Folds every stream from its first event and compares the result with what `streams`
-    (snapshots, then newer events) loads. Aggregates without a kind are counted as skipped."""
+    (snapshots, then newer events) loads, and every kept snapshot with the fold at its version.
+    Aggregates without a kind are counted as skipped."""
     known = kinds()
+    kept = streams.kept_snapshots()
     report = ReplayReport()
     folded: dict[UUID, tuple[Kind[Any], Any, int]] = {}
     for recorded in events:
@@ -160,12 +161,16 @@ def replay(
         if kind is None:
             report.skipped[aggregate] = report.skipped.get(aggregate, 0) + 1
             continue
-        _, state, _ = folded.get(recorded.originator_id, (kind, kind.initial, 0))
-        folded[recorded.originator_id] = (
-            kind,
-            kind.evolve(recorded.event, state),
-            recorded.originator_version,
-        )
+        sid, version = recorded.originator_id, recorded.originator_version
+        _, state, _ = folded.get(sid, (kind, kind.initial, 0))
+        state = kind.evolve(recorded.event, state)
+        folded[sid] = (kind, state, version)
+        if version in kept.get(sid, {}):
+            snapshot = from_snapshot(kind, version, kept[sid][version])
+            if snapshot is None or snapshot.state != state:
+                report.mismatches.append(
+                    Mismatch(sid, kind.name, f"kept snapshot at v{version} differs from the fold")
+                )
         if progress is not None and report.events % 1_000 == 0:
             progress(report.events)
     ids = list(folded)

@@ -14,6 +14,13 @@ INTEGRATION_TABLES: tuple[str, ...] = (
         event_hash bytea NOT NULL,
         chain_hash bytea NOT NULL,
         PRIMARY KEY (tenant_id, position))""",
+    # One snapshot per 1,000 versions of a stream kept for good, so the state as of any
+    # version replays at most about 1,000 events (the `snapshots` row holds only the latest).
+    """CREATE TABLE IF NOT EXISTS snapshot_history (
+        stream_id uuid NOT NULL,
+        version bigint NOT NULL,
+        state bytea NOT NULL,
+        PRIMARY KEY (stream_id, version))""",
     """CREATE TABLE IF NOT EXISTS webhook_endpoints (
         id uuid PRIMARY KEY,
         tenant_id uuid NOT NULL,
