@@ -120,6 +120,7 @@ class Relay:
         self.config = config
         self.published = 0
         self.position = 0
+        self.waiting = False  # for another relay with the same position name to stop
 
     async def ensure_stream(self, js: JetStreamContext) -> None:
         """Creates the stream, or sets the subjects and dedup window of an existing one (and
@@ -162,17 +163,26 @@ class Relay:
                 await asyncio.wait_for(stop.wait(), 1.0)
 
     async def _run(self, stop: asyncio.Event, on_page: Callable[[int], None] | None) -> None:
-        nc = await nats.connect(
-            self.config.nats_url,
-            max_reconnect_attempts=-1,
-            reconnect_time_wait=0.25,
-            connect_timeout=2,
-        )
-        listener = await psycopg.AsyncConnection.connect(self.config.database_url, autocommit=True)
-        db = await psycopg.AsyncConnection.connect(
-            self.config.database_url, autocommit=True, row_factory=dict_row
-        )
-        try:
+        async with contextlib.AsyncExitStack() as stack:
+            url = self.config.database_url
+            db = await psycopg.AsyncConnection.connect(url, autocommit=True, row_factory=dict_row)
+            stack.push_async_callback(db.close)
+            if not await self._lead(db):
+                log.info(
+                    "another relay is running for this position; waiting", name=self.config.name
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 5.0)
+                return
+            listener = await psycopg.AsyncConnection.connect(url, autocommit=True)
+            stack.push_async_callback(listener.close)
+            nc = await nats.connect(
+                self.config.nats_url,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.25,
+                connect_timeout=2,
+            )
+            stack.push_async_callback(_close_quietly, nc)
             js = nc.jetstream(publish_async_max_pending=self.config.page)
             await self.ensure_stream(js)
             await listener.execute("LISTEN kontor_events")
@@ -199,11 +209,16 @@ class Relay:
                 if on_page is not None:
                     on_page(last)
                 rows = await following
-        finally:
-            await listener.close()
-            await db.close()
-            with contextlib.suppress(Exception):
-                await nc.close()
+
+    async def _lead(self, db: psycopg.AsyncConnection[Any]) -> bool:
+        """Takes the relay's session lock: one relay per position at a time. A killed relay's
+        lock goes with its connection."""
+        cursor = await db.execute(
+            "SELECT pg_try_advisory_lock(hashtextextended(%s, 0)) AS mine",
+            (f"kontor-relay:{self.config.name}",),
+        )
+        row = await cursor.fetchone()
+        return bool(row and row["mine"])
 
     async def _page(self, db: psycopg.AsyncConnection[Any], after: int) -> list[dict[str, Any]]:
         cursor = await db.execute(SELECT_PAGE, (after, self.config.page), binary=True)
@@ -249,6 +264,11 @@ class Relay:
             (self.config.name, position),
             prepare=True,
         )
+
+
+async def _close_quietly(nc: nats.NATS) -> None:
+    with contextlib.suppress(Exception):
+        await nc.close()
 
 
 def run_forever(config: RelayConfig, stop: asyncio.Event | None = None) -> None:

@@ -141,6 +141,26 @@ def test_kontor_tail_resumes_a_durable_consumer(
     assert [json.loads(line)["data"]["n"] for line in second.stdout.splitlines()] == [5, 6, 7]
 
 
+def test_a_second_relay_waits_and_takes_over_when_the_first_stops(
+    container: Container, settings: Settings, names: tuple[str, str, str]
+) -> None:
+    stream, prefix, name = names
+    assert settings.nats_url is not None
+    assert settings.database_url is not None
+    config = RelayConfig(settings.database_url, settings.nats_url, stream, prefix, name)
+    writer = Writer(container, streams=3)
+    first = RelayThread(config)
+    writer.write(30)
+    wait_until_relayed(settings.database_url, name)  # the first one holds the lock
+    with RelayThread(config):
+        writer.write(30)
+        wait_until_relayed(settings.database_url, name)
+        first.__exit__()
+        writer.write(30)
+        wait_until_relayed(settings.database_url, name)  # only the second one is left
+    assert_exactly_once_in_order(read_stream(settings.nats_url, stream, prefix), writer)
+
+
 def test_a_relay_killed_at_random_points_neither_loses_nor_repeats(
     container: Container, settings: Settings, names: tuple[str, str, str]
 ) -> None:
