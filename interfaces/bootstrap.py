@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,11 +14,14 @@ from adapters.postgres.billing import PostgresBillingConfig, PostgresEventFeed
 from adapters.postgres.catalog import PostgresCatalog
 from adapters.postgres.event_store import KontorEvents, PostgresEventStore, library_env
 from adapters.postgres.expiry import PostgresExpiryCandidates
+from adapters.postgres.history import PostgresHistory
 from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.postgres.schema import STATEMENTS
 from adapters.postgres.snapshots import PostgresSnapshotStore
 from adapters.postgres.tenants import PostgresTenantStore
+from adapters.postgres.webhooks import WebhookStore
 from adapters.security import Argon2Hasher
+from adapters.webhooks.guard import Guard
 from application.catalog import CatalogCommands
 from application.executor import Executor
 from application.expiry import ReservationExpiry
@@ -62,6 +66,9 @@ class Container:
     billing: PostgresBillingConfig
     invoices: InvoiceCommands
     invoicing: InvoicingProcess
+    webhooks: WebhookStore
+    webhook_guard: Guard
+    history: PostgresHistory
 
     def close(self) -> None:
         self.events.close()
@@ -142,4 +149,14 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
         billing=billing,
         invoices=invoices,
         invoicing=InvoicingProcess(PostgresEventFeed(datastore), invoices, billing),
+        webhooks=WebhookStore(datastore),
+        webhook_guard=webhook_guard(settings),
+        history=PostgresHistory(datastore),
     )
+
+
+def webhook_guard(settings: Settings) -> Guard:
+    """Webhooks never target this API; KONTOR_WEBHOOK_BLOCK_PRIVATE=1 (production) also refuses
+    loopback, private and link-local addresses (ADR 0023)."""
+    block = os.environ.get("KONTOR_WEBHOOK_BLOCK_PRIVATE", "").lower() in {"1", "true", "yes"}
+    return Guard(settings.host, settings.port, block_private=block)

@@ -69,6 +69,7 @@ WHERE inventory_levels.version < EXCLUDED.version
 class InventoryView(StreamFoldView[Stock]):
     ddl = DDL
     table = "inventory_levels"
+    tables = ("inventory_levels", "stock_movements")  # one transaction writes both
     state_type = Stock
     initial = Stock()
     evolve = staticmethod(evolve)
@@ -77,11 +78,6 @@ class InventoryView(StreamFoldView[Stock]):
     def write(self, curs: Cursor[DictRow], batch: Sequence[Recorded]) -> None:
         super().write(curs, batch)
         write_movements(curs, batch)
-
-    def reset(self) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute("TRUNCATE stock_movements")
-        super().reset()
 
     def stored(self, state: Stock) -> Stock:
         # Levels need the reserved count, not who holds it: evolve keeps the count exact

@@ -13,10 +13,13 @@ from litestar.openapi import OpenAPIConfig
 from interfaces.bootstrap import Container, build_container
 from interfaces.config import load_settings
 from interfaces.http.problems import EXCEPTION_HANDLERS
+from interfaces.http.routes.audit import AuditController
 from interfaces.http.routes.billing import BillingController
 from interfaces.http.routes.catalog import CatalogController
+from interfaces.http.routes.events import EventCatalogController
 from interfaces.http.routes.health import HealthController
 from interfaces.http.routes.invoices import InvoiceController
+from interfaces.http.routes.metrics import MetricsController
 from interfaces.http.routes.movements import MovementController
 from interfaces.http.routes.orders import OrderController
 from interfaces.http.routes.payments import (
@@ -29,6 +32,7 @@ from interfaces.http.routes.returns import ReturnController
 from interfaces.http.routes.shipments import ShipmentController
 from interfaces.http.routes.shipping_settings import ShippingSettingsController
 from interfaces.http.routes.stock import StockController
+from interfaces.http.routes.webhooks import WebhookEndpointController
 from interfaces.http.support import authenticate, container_of
 
 MAX_BODY_BYTES = 1_048_576
@@ -58,6 +62,10 @@ def create_app(container: Container) -> Litestar:
             WebhookController,
             BillingController,
             ReconciliationController,
+            AuditController,
+            EventCatalogController,
+            WebhookEndpointController,
+            MetricsController,
         ],
         dependencies={
             "container": Provide(container_of, sync_to_thread=False),

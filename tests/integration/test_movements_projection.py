@@ -10,7 +10,7 @@ import pytest
 
 from interfaces.bootstrap import Container, build_container, migrate
 from interfaces.config import Settings
-from projections.runner import rebuild
+from projections.rebuild import rebuild
 from tests.integration.test_projections import SMALL_POOL, Merchant, caught_up, running
 
 
