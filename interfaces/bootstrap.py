@@ -9,6 +9,7 @@ import psycopg
 
 from adapters.cache import MemoryCache, RedisCache
 from adapters.carriers.ratecard import FileBoxCatalogue, RateCardCarriers
+from adapters.mail import LogMailer, MailOutbox
 from adapters.postgres.billing import PostgresBillingConfig, PostgresEventFeed
 from adapters.postgres.catalog import PostgresCatalog
 from adapters.postgres.event_store import KontorEvents, PostgresEventStore, library_env
@@ -17,7 +18,8 @@ from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.postgres.schema import STATEMENTS
 from adapters.postgres.snapshots import PostgresSnapshotStore
 from adapters.postgres.tenants import PostgresTenantStore
-from adapters.security import Argon2Hasher
+from adapters.postgres.users import PostgresUserStore
+from adapters.security import Argon2Hasher, PyotpTotp, password_problems
 from application.catalog import CatalogCommands
 from application.executor import Executor
 from application.expiry import ReservationExpiry
@@ -27,10 +29,12 @@ from application.invoicing import InvoicingProcess
 from application.orders import OrderCommands
 from application.ports import Cache
 from application.returns import ReturnCommands
+from application.sessions import Sessions
 from application.stock import StockCommands
 from application.stock_settings import StockSettingsCommands
 from application.streams import Streams
 from application.tenants import Tenants
+from application.users import Users
 from interfaces.config import Settings
 from interfaces.fulfilment_settings import FulfilmentSettings
 from projections.runner import PROJECTIONS, construct_view
@@ -60,6 +64,9 @@ class Container:
     billing: PostgresBillingConfig
     invoices: InvoiceCommands
     invoicing: InvoicingProcess
+    sessions: Sessions
+    users: Users
+    outbox: MailOutbox
 
     def close(self) -> None:
         self.events.close()
@@ -106,6 +113,8 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
     fulfilment = FulfilmentSettings.from_env()
     billing = PostgresBillingConfig(datastore)
     invoices = InvoiceCommands(executor, streams, billing)
+    hasher = Argon2Hasher()
+    sessions = Sessions(cache)
     return Container(
         settings=settings,
         env=env,
@@ -117,7 +126,7 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
         catalog_commands=CatalogCommands(executor, catalog),
         stock=StockCommands(executor, catalog),
         orders=OrderCommands(executor, streams, catalog),
-        tenants=Tenants(PostgresTenantStore(datastore), Argon2Hasher(), cache),
+        tenants=Tenants(PostgresTenantStore(datastore), hasher, cache),
         idempotency=idempotency,
         cache=cache,
         fulfilment=FulfilmentCommands(
@@ -133,4 +142,15 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
         billing=billing,
         invoices=invoices,
         invoicing=InvoicingProcess(PostgresEventFeed(datastore), invoices, billing),
+        sessions=sessions,
+        users=Users(
+            PostgresUserStore(datastore),
+            hasher,
+            sessions,
+            cache,
+            password_problems,
+            PyotpTotp(),
+            base_url=f"http://{settings.host}:{settings.port}",
+        ),
+        outbox=MailOutbox(datastore, LogMailer()),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from adapters.postgres.billing import BILLING_TABLES
+from adapters.postgres.people_schema import PEOPLE_TABLES
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS tenants (
@@ -85,4 +86,10 @@ ALTER TABLE kontor_events SET (
 )
 """
 
-STATEMENTS: tuple[str, ...] = (*TABLES, *BILLING_TABLES, APPEND_FUNCTION, EVENTS_AUTOVACUUM)
+STATEMENTS: tuple[str, ...] = (
+    *TABLES,
+    *PEOPLE_TABLES,
+    *BILLING_TABLES,
+    APPEND_FUNCTION,
+    EVENTS_AUTOVACUUM,
+)

@@ -32,7 +32,9 @@ def container(settings: Settings) -> Container:
     migrate(settings)
     built = build_container(settings, pool_size=6)
     # argon2id at test-sized cost: the same code path, a fraction of the CPU per new tenant.
-    built.tenants.hasher = Argon2Hasher(PasswordHasher(time_cost=1, memory_cost=8 * 1024))
+    cheap = Argon2Hasher(PasswordHasher(time_cost=1, memory_cost=8 * 1024))
+    built.tenants.hasher = cheap
+    built.users.hasher = cheap
     return built
 
 

@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
-from application.tenants import Principal
+from application.access import Permission, Principal
 from domain.shared.money import Money
 from interfaces.bootstrap import Container
 from interfaces.http.money_schemas import CreditIn, InvoiceSummaryOut, VoidIn
@@ -30,7 +30,7 @@ class InvoiceController(Controller):
     path = "/v1/invoices"
     tags = ["money"]
 
-    @get("/", sync_to_thread=True)
+    @get("/", sync_to_thread=True, permission=Permission.FINANCE_READ)
     def list(
         self,
         container: Container,
@@ -82,7 +82,7 @@ class InvoiceController(Controller):
             items, Cursor.encode([last.issued_at.isoformat(), str(last.id)]) if last else None
         )
 
-    @get("/{ref:str}", sync_to_thread=True)
+    @get("/{ref:str}", sync_to_thread=True, permission=Permission.FINANCE_READ)
     def detail(self, ref: str, container: Container, principal: Principal) -> Response[bytes]:
         """One invoice folded from its stream (ETag = version); `{id}.pdf` renders the PDF."""
         wants_pdf = ref.endswith(".pdf")
@@ -103,7 +103,7 @@ class InvoiceController(Controller):
         status, body, version = invoice_response(loaded)
         return json_response(status, msgspec.json.encode(body), version=version)
 
-    @post("/{invoice_id:uuid}/void", sync_to_thread=True)
+    @post("/{invoice_id:uuid}/void", sync_to_thread=True, permission=Permission.FINANCE_WRITE)
     def void(
         self,
         invoice_id: UUID,
@@ -125,7 +125,7 @@ class InvoiceController(Controller):
             invoice_response,
         )
 
-    @post("/{invoice_id:uuid}/reissue", sync_to_thread=True)
+    @post("/{invoice_id:uuid}/reissue", sync_to_thread=True, permission=Permission.FINANCE_WRITE)
     def reissue(
         self,
         invoice_id: UUID,
@@ -144,7 +144,9 @@ class InvoiceController(Controller):
             lambda loaded: (201, invoice_response(loaded)[1], loaded.version),
         )
 
-    @post("/{invoice_id:uuid}/credit-notes", sync_to_thread=True)
+    @post(
+        "/{invoice_id:uuid}/credit-notes", sync_to_thread=True, permission=Permission.FINANCE_WRITE
+    )
     def credit(
         self,
         invoice_id: UUID,

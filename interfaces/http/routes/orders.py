@@ -10,9 +10,9 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
+from application.access import Permission, Principal
 from application.orders import NewOrder, Placed
 from application.streams import Loaded
-from application.tenants import Principal
 from domain.order.decide import RequestedLine
 from domain.order.events import Address, Customer, Discount, DiscountKind
 from domain.order.state import Order, OrderStatus
@@ -46,7 +46,7 @@ class OrderController(Controller):
     path = "/v1/orders"
     tags = ["orders"]
 
-    @post("/", sync_to_thread=True)
+    @post("/", sync_to_thread=True, permission=Permission.ORDERS_WRITE)
     def place(
         self,
         data: OrderIn,
@@ -92,7 +92,7 @@ class OrderController(Controller):
             render,
         )
 
-    @get("/{order_id:uuid}", sync_to_thread=True)
+    @get("/{order_id:uuid}", sync_to_thread=True, permission=Permission.ORDERS_READ)
     def detail(self, order_id: UUID, container: Container, principal: Principal) -> Response[bytes]:
         """One order, read from its event stream (always current). ETag is its version."""
         loaded = container.orders.get(principal.tenant_id, order_id)
@@ -102,7 +102,7 @@ class OrderController(Controller):
             version=loaded.version,
         )
 
-    @get("/", sync_to_thread=True)
+    @get("/", sync_to_thread=True, permission=Permission.ORDERS_READ)
     def list(
         self,
         container: Container,
@@ -146,7 +146,7 @@ class OrderController(Controller):
         )
         return Page(items, next_cursor)
 
-    @post("/{order_id:uuid}/cancel", sync_to_thread=True)
+    @post("/{order_id:uuid}/cancel", sync_to_thread=True, permission=Permission.ORDERS_WRITE)
     def cancel(
         self,
         order_id: UUID,
@@ -173,7 +173,7 @@ class OrderController(Controller):
             _order,
         )
 
-    @post("/{order_id:uuid}/hold", sync_to_thread=True)
+    @post("/{order_id:uuid}/hold", sync_to_thread=True, permission=Permission.ORDERS_WRITE)
     def hold(
         self,
         order_id: UUID,
@@ -195,7 +195,7 @@ class OrderController(Controller):
             _order,
         )
 
-    @post("/{order_id:uuid}/release", sync_to_thread=True)
+    @post("/{order_id:uuid}/release", sync_to_thread=True, permission=Permission.ORDERS_WRITE)
     def release(
         self,
         order_id: UUID,

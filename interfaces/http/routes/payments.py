@@ -11,10 +11,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
 from adapters.payments.stripe import StripeGateway
+from application.access import Permission, Principal
 from application.context import CommandContext
 from application.invoices import NewPayment, PaymentResult, RefundResult
 from application.payments import InvalidSignature, PaymentGateway
-from application.tenants import Principal
 from domain.shared.money import Money
 from interfaces.bootstrap import Container
 from interfaces.http.money_schemas import (
@@ -36,7 +36,7 @@ class PaymentController(Controller):
     path = "/v1/payments"
     tags = ["money"]
 
-    @post("/", sync_to_thread=True)
+    @post("/", sync_to_thread=True, permission=Permission.FINANCE_WRITE)
     def record(
         self,
         data: PaymentIn,
@@ -90,7 +90,7 @@ class OrderMoneyController(Controller):
     path = "/v1/orders"
     tags = ["money"]
 
-    @get("/{order_id:uuid}/billing", sync_to_thread=True)
+    @get("/{order_id:uuid}/billing", sync_to_thread=True, permission=Permission.FINANCE_READ)
     def billing(
         self, order_id: UUID, container: Container, principal: Principal
     ) -> OrderBillingOut:
@@ -100,7 +100,7 @@ class OrderMoneyController(Controller):
             container.invoices.billing(principal.tenant_id, order_id), utc_now()
         )
 
-    @post("/{order_id:uuid}/refunds", sync_to_thread=True)
+    @post("/{order_id:uuid}/refunds", sync_to_thread=True, permission=Permission.FINANCE_WRITE)
     def refund(
         self,
         order_id: UUID,
@@ -134,7 +134,7 @@ class WebhookController(Controller):
     path = "/v1/webhooks/payments"
     tags = ["money"]
 
-    @post("/{gateway:str}")
+    @post("/{gateway:str}", permission=Permission.PUBLIC)
     async def ingest(
         self,
         gateway: str,

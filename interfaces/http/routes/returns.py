@@ -8,8 +8,8 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, Response, get, post
 
+from application.access import Permission, Principal
 from application.streams import Loaded
-from application.tenants import Principal
 from domain.order.state import Order
 from domain.returns.decide import ReceivedUnits, RequestedReturn
 from domain.returns.state import Return
@@ -36,7 +36,11 @@ class ReturnController(Controller):
     path = "/v1"
     tags = ["returns"]
 
-    @post("/orders/{order_id:uuid}/returns", sync_to_thread=True)
+    @post(
+        "/orders/{order_id:uuid}/returns",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_WRITE,
+    )
     def authorize(
         self,
         order_id: UUID,
@@ -56,7 +60,7 @@ class ReturnController(Controller):
             _return(201),
         )
 
-    @get("/returns/{return_id:uuid}", sync_to_thread=True)
+    @get("/returns/{return_id:uuid}", sync_to_thread=True, permission=Permission.FULFILMENT_READ)
     def detail(
         self, return_id: UUID, container: Container, principal: Principal
     ) -> Response[bytes]:
@@ -65,7 +69,11 @@ class ReturnController(Controller):
         body = msgspec.json.encode(ReturnOut.of(loaded.state, loaded.version))
         return json_response(200, body, version=loaded.version)
 
-    @post("/returns/{return_id:uuid}/receive", sync_to_thread=True)
+    @post(
+        "/returns/{return_id:uuid}/receive",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_WRITE,
+    )
     def receive(
         self,
         return_id: UUID,
@@ -87,7 +95,9 @@ class ReturnController(Controller):
             _return(200),
         )
 
-    @post("/orders/{order_id:uuid}/confirm", sync_to_thread=True)
+    @post(
+        "/orders/{order_id:uuid}/confirm", sync_to_thread=True, permission=Permission.ORDERS_WRITE
+    )
     def confirm(
         self,
         order_id: UUID,
@@ -110,7 +120,7 @@ class ReturnController(Controller):
             render,
         )
 
-    @post("/stock/settings", sync_to_thread=True)
+    @post("/stock/settings", sync_to_thread=True, permission=Permission.STOCK_WRITE)
     def stock_settings(
         self,
         data: StockSettingsIn,

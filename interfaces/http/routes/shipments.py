@@ -10,9 +10,9 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
+from application.access import Permission, Principal
 from application.fulfilment import Rates
 from application.streams import Loaded
-from application.tenants import Principal
 from domain.shipment.decide import PickCount
 from domain.shipment.events import Parcel, ParcelLine
 from domain.shipment.state import Shipment, ShipmentStatus
@@ -64,7 +64,11 @@ class ShipmentController(Controller):
     path = "/v1"
     tags = ["shipments"]
 
-    @post("/orders/{order_id:uuid}/shipments", sync_to_thread=True)
+    @post(
+        "/orders/{order_id:uuid}/shipments",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_WRITE,
+    )
     def create(
         self,
         order_id: UUID,
@@ -91,7 +95,7 @@ class ShipmentController(Controller):
             _shipment(201),
         )
 
-    @get("/shipments", sync_to_thread=True)
+    @get("/shipments", sync_to_thread=True, permission=Permission.FULFILMENT_READ)
     def list(
         self,
         container: Container,
@@ -133,7 +137,9 @@ class ShipmentController(Controller):
         )
         return Page([ShipmentSummaryOut.from_row(row) for row in rows], next_cursor)
 
-    @get("/shipments/{shipment_id:uuid}", sync_to_thread=True)
+    @get(
+        "/shipments/{shipment_id:uuid}", sync_to_thread=True, permission=Permission.FULFILMENT_READ
+    )
     def detail(
         self, shipment_id: UUID, container: Container, principal: Principal
     ) -> Response[bytes]:
@@ -142,20 +148,32 @@ class ShipmentController(Controller):
         body = msgspec.json.encode(ShipmentOut.of(loaded.state, loaded.version))
         return json_response(200, body, version=loaded.version)
 
-    @get("/shipments/{shipment_id:uuid}/packing", sync_to_thread=True)
+    @get(
+        "/shipments/{shipment_id:uuid}/packing",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_READ,
+    )
     def packing(self, shipment_id: UUID, container: Container, principal: Principal) -> PackingOut:
         """The recommended parcels: the smallest boxes of the catalogue that hold the units."""
         parcels = container.fulfilment.recommend(principal.tenant_id, shipment_id)
         return PackingOut(shipment_id, parcels)
 
-    @get("/shipments/{shipment_id:uuid}/rates", sync_to_thread=True)
+    @get(
+        "/shipments/{shipment_id:uuid}/rates",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_READ,
+    )
     def rates(self, shipment_id: UUID, container: Container, principal: Principal) -> RatesOut:
         """Quotes from every configured carrier service, the cheapest and the fastest marked."""
         rates: Rates = container.fulfilment.rates(principal.tenant_id, shipment_id)
         quotes = [QuoteOut.of(q, rates.cheapest, rates.fastest) for q in rates.quotes]
         return RatesOut(shipment_id, rates.parcels, quotes)
 
-    @get("/shipments/{shipment_id:uuid}/label", sync_to_thread=True)
+    @get(
+        "/shipments/{shipment_id:uuid}/label",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_READ,
+    )
     def label_document(
         self, shipment_id: UUID, container: Container, principal: Principal
     ) -> Response[bytes]:
@@ -169,7 +187,11 @@ class ShipmentController(Controller):
             headers={"Content-Disposition": f'attachment; filename="{label.tracking_number}.zpl"'},
         )
 
-    @post("/shipments/{shipment_id:uuid}/pick", sync_to_thread=True)
+    @post(
+        "/shipments/{shipment_id:uuid}/pick",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_WRITE,
+    )
     def pick(
         self,
         shipment_id: UUID,
@@ -193,7 +215,11 @@ class ShipmentController(Controller):
             _shipment(200),
         )
 
-    @post("/shipments/{shipment_id:uuid}/pack", sync_to_thread=True)
+    @post(
+        "/shipments/{shipment_id:uuid}/pack",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_WRITE,
+    )
     def pack(
         self,
         shipment_id: UUID,
@@ -227,7 +253,11 @@ class ShipmentController(Controller):
             _shipment(200),
         )
 
-    @post("/shipments/{shipment_id:uuid}/label", sync_to_thread=True)
+    @post(
+        "/shipments/{shipment_id:uuid}/label",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_WRITE,
+    )
     def buy_label(
         self,
         shipment_id: UUID,
@@ -249,7 +279,11 @@ class ShipmentController(Controller):
             _shipment(200),
         )
 
-    @post("/shipments/{shipment_id:uuid}/ship", sync_to_thread=True)
+    @post(
+        "/shipments/{shipment_id:uuid}/ship",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_WRITE,
+    )
     def ship(
         self,
         shipment_id: UUID,
@@ -269,7 +303,11 @@ class ShipmentController(Controller):
             _shipment(200),
         )
 
-    @post("/shipments/{shipment_id:uuid}/deliver", sync_to_thread=True)
+    @post(
+        "/shipments/{shipment_id:uuid}/deliver",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_WRITE,
+    )
     def deliver(
         self,
         shipment_id: UUID,
@@ -292,7 +330,11 @@ class ShipmentController(Controller):
             _shipment(200),
         )
 
-    @post("/shipments/{shipment_id:uuid}/tracking-events", sync_to_thread=True)
+    @post(
+        "/shipments/{shipment_id:uuid}/tracking-events",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_WRITE,
+    )
     def tracking(
         self,
         shipment_id: UUID,
@@ -318,7 +360,7 @@ class ShipmentController(Controller):
             _shipment(201),
         )
 
-    @get("/pick-lists", sync_to_thread=True)
+    @get("/pick-lists", sync_to_thread=True, permission=Permission.FULFILMENT_READ)
     def pick_list(
         self,
         container: Container,
@@ -376,13 +418,13 @@ class ShipmentController(Controller):
             next_wave=wave + 1 if more else None,
         )
 
-    @get("/pick-work", sync_to_thread=True)
+    @get("/pick-work", sync_to_thread=True, permission=Permission.FULFILMENT_READ)
     def open_pick_work(self, container: Container, principal: Principal) -> list[PickWork]:
         """Open pick work per location: shipments not yet picked, expedited ones, units."""
         with container.datastore.transaction() as curs:
             return pick_work(curs, principal.tenant_id)
 
-    @get("/fulfilment-times", sync_to_thread=True)
+    @get("/fulfilment-times", sync_to_thread=True, permission=Permission.FULFILMENT_READ)
     def times(
         self,
         container: Container,
