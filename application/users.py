@@ -270,9 +270,16 @@ class Users:
 
     # --- owners and admins -------------------------------------------------------------------
 
-    def create_owner(self, tenant_id: UUID, email: str, password: str) -> UUID:
-        """The first user of a tenant (the CLI and the demo create it)."""
-        grant = Grant("invitation", tenant_id, email.strip().lower(), roles=frozenset({Role.OWNER}))
+    def add(
+        self,
+        tenant_id: UUID,
+        email: str,
+        password: str,
+        roles: frozenset[Role],
+        stores: frozenset[str] | None = None,
+    ) -> UUID:
+        """A user added directly, without an invitation (the CLI and the demo add the owner)."""
+        grant = Grant("invitation", tenant_id, email.strip().lower(), roles=roles, stores=stores)
         return self._add(grant, password)
 
     def invite(

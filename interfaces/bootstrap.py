@@ -109,7 +109,11 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
     idempotency = PostgresIdempotencyStore(datastore)
     executor = Executor(store, streams, idempotency)
     catalog = PostgresCatalog(datastore)
-    cache: Cache = RedisCache(settings.redis_url) if settings.redis_url else MemoryCache()
+    cache: Cache = (
+        RedisCache(settings.redis_url, settings.cache_namespace)
+        if settings.redis_url
+        else MemoryCache()
+    )
     fulfilment = FulfilmentSettings.from_env()
     billing = PostgresBillingConfig(datastore)
     invoices = InvoiceCommands(executor, streams, billing)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
@@ -256,7 +257,7 @@ class ApiKeyController(Controller):
     def list(self, container: Container, principal: Principal) -> Page[ApiKeyOut]:
         """The tenant's keys (never their secrets), with creation, last use and revocation."""
         keys = container.tenants.store.list_keys(principal.tenant_id)
-        return Page([ApiKeyOut(**key.__dict__) for key in keys], None)
+        return Page([ApiKeyOut(**msgspec.structs.asdict(key)) for key in keys], None)
 
     @post("/{key_id:uuid}/revoke", sync_to_thread=True, permission=Permission.API_KEYS)
     def revoke(self, key_id: UUID, container: Container, principal: Principal) -> dict[str, str]:
