@@ -140,6 +140,10 @@ class UserStore(Protocol):
         """Stores the token and queues its mail in the outbox, in one transaction."""
         ...
 
+    def find_token(self, token_hash: str, purpose: str, now: datetime) -> Grant | None:
+        """The grant of an unused, unexpired token."""
+        ...
+
     def take_token(self, token_hash: str, purpose: str, now: datetime) -> Grant | None:
         """The grant of an unused, unexpired token, marking it used (once, even under races)."""
         ...
@@ -312,9 +316,7 @@ class Users:
         self.store.issue_token(_sha(token), grant, by.actor, expires, mail)
 
     def accept(self, token: str, password: str) -> UUID:
-        grant = self.store.take_token(_sha(token), "invitation", datetime.now(UTC))
-        if grant is None:
-            raise InvalidToken("this invitation is unknown, used or expired", field="token")
+        grant = self._redeem(token, "invitation", password)
         return self._add(grant, password)
 
     def _add(self, grant: Grant, password: str) -> UUID:
@@ -353,12 +355,21 @@ class Users:
         self.store.issue_token(_sha(token), grant, "system:password_reset", expires, mail)
 
     def reset(self, token: str, password: str) -> None:
-        grant = self.store.take_token(_sha(token), "password_reset", datetime.now(UTC))
-        if grant is None or grant.user_id is None:
-            raise InvalidToken("this reset token is unknown, used or expired", field="token")
-        self._require_strong(password, grant.email)
+        grant = self._redeem(token, "password_reset", password)
+        assert grant.user_id is not None
         self.store.set_password(grant.user_id, self.hasher.hash(password))
         self.sessions.end_all(grant.user_id)
+
+    def _redeem(self, token: str, purpose: str, password: str) -> Grant:
+        """Uses up a token, unless the password is refused: the user can try another."""
+        token_hash, now = _sha(token), datetime.now(UTC)
+        found = self.store.find_token(token_hash, purpose, now)
+        if found is not None:
+            self._require_strong(password, found.email)
+        grant = None if found is None else self.store.take_token(token_hash, purpose, now)
+        if grant is None:
+            raise InvalidToken("this token is unknown, used or expired", field="token")
+        return grant
 
     def _require_strong(self, password: str, email: str) -> None:
         problems = self.check_password(password, [email, *email.split("@")])

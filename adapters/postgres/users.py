@@ -25,6 +25,14 @@ def _user(row: dict[str, Any] | None) -> StoredUser | None:
     )
 
 
+def _grant(row: dict[str, Any] | None) -> Grant | None:
+    if row is None:
+        return None
+    return Grant(
+        **(row | {"roles": roles_of(row["roles"] or []), "stores": stores_of(row["stores"])})
+    )
+
+
 class PostgresUserStore:
     def __init__(self, datastore: PostgresDatastore) -> None:
         self.datastore = datastore
@@ -148,6 +156,15 @@ class PostgresUserStore:
                 (mail.tenant_id, mail.recipient, mail.subject, mail.body),
             )
 
+    def find_token(self, token_hash: str, purpose: str, now: datetime) -> Grant | None:
+        with self.datastore.transaction() as curs:
+            curs.execute(
+                "SELECT purpose, tenant_id, email, user_id, roles, stores FROM one_time_tokens "
+                "WHERE token_hash = %s AND purpose = %s AND used_at IS NULL AND expires_at > %s",
+                (token_hash, purpose, now),
+            )
+            return _grant(curs.fetchone())
+
     def take_token(self, token_hash: str, purpose: str, now: datetime) -> Grant | None:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(
@@ -156,12 +173,7 @@ class PostgresUserStore:
                 "RETURNING purpose, tenant_id, email, user_id, roles, stores",
                 (now, token_hash, purpose, now),
             )
-            row = curs.fetchone()
-        if row is None:
-            return None
-        return Grant(
-            **(row | {"roles": roles_of(row["roles"] or []), "stores": stores_of(row["stores"])})
-        )
+            return _grant(curs.fetchone())
 
     def _update(self, assignment: str, value: str, user_id: UUID) -> None:
         with self.datastore.transaction(commit=True) as curs:

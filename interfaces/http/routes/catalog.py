@@ -59,9 +59,9 @@ class CatalogController(Controller):
 
     @get("/stores", sync_to_thread=True, permission=Permission.CATALOG_READ)
     def list_stores(self, container: Container, principal: Principal) -> Page[StoreOut]:
-        """Lists the tenant's stores."""
+        """Lists the tenant's stores (those in the caller's scope)."""
         stores = container.catalog.stores(principal.tenant_id)
-        return Page([StoreOut.of(store) for store in stores], None)
+        return Page([StoreOut.of(store) for store in stores if principal.sees(store.code)], None)
 
     @post("/locations", sync_to_thread=True, permission=Permission.CATALOG_WRITE)
     def create_location(

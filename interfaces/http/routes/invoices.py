@@ -22,6 +22,7 @@ from interfaces.http.routes.money_support import (
     utc_now,
 )
 from interfaces.http.schemas import Page
+from interfaces.http.scope import invoice_in_scope
 from interfaces.http.support import Cursor, if_match, json_response, run_command
 from projections import finance
 
@@ -59,6 +60,7 @@ class InvoiceController(Controller):
                 issued_to=parse_date(to, "to"),
                 after=position,
                 limit=limit + 1,
+                stores=principal.stores,
             )
         more = len(rows) > limit
         rows = rows[:limit]
@@ -91,6 +93,8 @@ class InvoiceController(Controller):
         except ValueError as error:
             raise ApiProblem(404, "invoice_not_found", f"no invoice {ref}") from error
         loaded = container.invoices.get(principal.tenant_id, invoice_id)
+        if not principal.sees(loaded.state.document.store):
+            raise ApiProblem(404, "invoice_not_found", f"no invoice {ref}")
         if wants_pdf:
             from adapters.documents.pdf import invoice_pdf
 
@@ -113,6 +117,7 @@ class InvoiceController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """Voids an unpaid invoice (If-Match honoured); a paid one needs a credit note."""
+        invoice_in_scope(container, principal, invoice_id)
         expected = if_match(request)
         return run_command(
             request,
@@ -135,6 +140,7 @@ class InvoiceController(Controller):
     ) -> Response[bytes]:
         """Issues what a voided invoice billed again, with the next number (same shipment).
         Retrying returns the same new invoice."""
+        invoice_in_scope(container, principal, invoice_id)
         return run_command(
             request,
             container,
@@ -156,6 +162,7 @@ class InvoiceController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """A correction credit note: lowers what the invoice asks for, moves no money."""
+        invoice_in_scope(container, principal, invoice_id)
         return run_command(
             request,
             container,

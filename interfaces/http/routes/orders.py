@@ -14,6 +14,7 @@ from application.access import Permission, Principal
 from application.orders import NewOrder, Placed
 from application.streams import Loaded
 from domain.order.decide import RequestedLine
+from domain.order.errors import OrderNotFound
 from domain.order.events import Address, Customer, Discount, DiscountKind
 from domain.order.state import Order, OrderStatus
 from interfaces.bootstrap import Container
@@ -27,6 +28,7 @@ from interfaces.http.schemas import (
     OrderSummaryOut,
     Page,
 )
+from interfaces.http.scope import order_in_scope, store_in_scope
 from interfaces.http.support import Cursor, if_match, json_response, run_command
 from projections.orders import list_orders
 
@@ -60,6 +62,7 @@ class OrderController(Controller):
         Without enough stock, and unless the store allows backorders, the answer is 409
         `insufficient_stock` and nothing is written.
         """
+        store_in_scope(principal, data.store)
         new = NewOrder(
             store=data.store,
             channel=data.channel,
@@ -96,6 +99,8 @@ class OrderController(Controller):
     def detail(self, order_id: UUID, container: Container, principal: Principal) -> Response[bytes]:
         """One order, read from its event stream (always current). ETag is its version."""
         loaded = container.orders.get(principal.tenant_id, order_id)
+        if not principal.sees(loaded.state.store):
+            raise OrderNotFound(f"no order {order_id}")
         return json_response(
             200,
             msgspec.json.encode(OrderOut.of(loaded.state, loaded.version)),
@@ -137,6 +142,7 @@ class OrderController(Controller):
                 search=q,
                 limit=limit + 1,
                 after=position,
+                stores=principal.stores,
             )
         more = len(rows) > limit
         rows = rows[:limit]
@@ -156,6 +162,7 @@ class OrderController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """Cancels the whole order, or some quantities of some lines; releases their stock."""
+        order_in_scope(container, principal, order_id)
         lines = None
         if data.lines is not None:
             lines = {}
@@ -183,6 +190,7 @@ class OrderController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """Puts the order on hold: it will not be picked until released."""
+        order_in_scope(container, principal, order_id)
         expected = if_match(request)
         return run_command(
             request,
@@ -204,6 +212,7 @@ class OrderController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """Releases a hold."""
+        order_in_scope(container, principal, order_id)
         expected = if_match(request)
         return run_command(
             request,

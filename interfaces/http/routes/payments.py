@@ -27,6 +27,7 @@ from interfaces.http.money_schemas import (
 )
 from interfaces.http.problems import ApiProblem
 from interfaces.http.routes.money_support import invoice_response, utc_now
+from interfaces.http.scope import order_in_scope
 from interfaces.http.support import json_response, run_command
 
 GATEWAYS: dict[str, PaymentGateway] = {"stripe": StripeGateway()}
@@ -96,6 +97,7 @@ class OrderMoneyController(Controller):
     ) -> OrderBillingOut:
         """The order's invoices, payments, refunds, held credit (prepayments not yet taken by
         an invoice), outstanding and overpaid amounts, from the event store."""
+        order_in_scope(container, principal, order_id)
         return OrderBillingOut.of(
             container.invoices.billing(principal.tenant_id, order_id), utc_now()
         )
@@ -111,6 +113,7 @@ class OrderMoneyController(Controller):
     ) -> Response[bytes]:
         """Refunds `amount`, or what the given line quantities were billed, against the order's
         paid invoices (newest first), with a credit note each. Never more than was paid."""
+        order_in_scope(container, principal, order_id)
         if (data.amount is None) == (data.lines is None):
             raise ApiProblem(422, "validation_failed", "give exactly one of amount, lines")
         lines = None

@@ -144,14 +144,14 @@ class MeController(Controller):
     path = "/v1/me"
     tags = ["people"]
 
-    @post("/mfa/totp", sync_to_thread=True, permission=Permission.SELF)
+    @post("/mfa/totp", sync_to_thread=True, permission=Permission.SELF, status_code=200)
     def start_totp(self, container: Container, principal: Principal) -> TotpStartOut:
         """Starts TOTP enrolment: add the secret (or the otpauth URI as a QR code) to an
         authenticator app, then confirm with a code from it."""
         enrolment = container.users.start_totp(principal, _user_id(principal))
         return TotpStartOut(enrolment.secret, enrolment.uri)
 
-    @post("/mfa/totp/confirm", sync_to_thread=True, permission=Permission.SELF)
+    @post("/mfa/totp/confirm", sync_to_thread=True, permission=Permission.SELF, status_code=200)
     def confirm_totp(
         self, data: TotpConfirmIn, container: Container, principal: Principal
     ) -> RecoveryCodesOut:
@@ -184,7 +184,9 @@ class UserController(Controller):
         )
         return {"status": "invited"}
 
-    @post("/{user_id:uuid}/disable", sync_to_thread=True, permission=Permission.USERS)
+    @post(
+        "/{user_id:uuid}/disable", sync_to_thread=True, permission=Permission.USERS, status_code=200
+    )
     def disable(self, user_id: UUID, container: Container, principal: Principal) -> dict[str, str]:
         """Disables a user and ends every session of theirs at once."""
         container.users.disable(principal, user_id)
@@ -222,7 +224,12 @@ class PublicAccountController(Controller):
         container.users.request_reset(data.tenant_id, data.email)
         return {"status": "if the account exists, a reset mail is on its way"}
 
-    @post("/password-reset/confirm", sync_to_thread=True, permission=Permission.PUBLIC)
+    @post(
+        "/password-reset/confirm",
+        sync_to_thread=True,
+        permission=Permission.PUBLIC,
+        status_code=200,
+    )
     def reset(self, data: ResetIn, container: Container) -> dict[str, str]:
         """Sets a new password with a reset token; every session of the user ends."""
         container.users.reset(data.token, data.password)
@@ -259,7 +266,12 @@ class ApiKeyController(Controller):
         keys = container.tenants.store.list_keys(principal.tenant_id)
         return Page([ApiKeyOut(**msgspec.structs.asdict(key)) for key in keys], None)
 
-    @post("/{key_id:uuid}/revoke", sync_to_thread=True, permission=Permission.API_KEYS)
+    @post(
+        "/{key_id:uuid}/revoke",
+        sync_to_thread=True,
+        permission=Permission.API_KEYS,
+        status_code=200,
+    )
     def revoke(self, key_id: UUID, container: Container, principal: Principal) -> dict[str, str]:
         """Revokes a key at once, in every process (its cached verification is deleted)."""
         if not container.tenants.revoke_key(principal.tenant_id, key_id, principal.actor):

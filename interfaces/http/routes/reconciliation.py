@@ -78,11 +78,13 @@ class ReconciliationController(Controller):
 
     @get("/exports/{name:str}", sync_to_thread=True, permission=Permission.EXPORTS)
     def export(self, name: str, container: Container, principal: Principal) -> Response[bytes]:
-        """CSV of `invoices` or `payments` (payments and refunds)."""
+        """CSV of `invoices` or `payments` (payments and refunds), of the caller's stores."""
         now = utc_now()
         with container.datastore.transaction() as curs:
             if name == "invoices":
-                rows = finance.list_invoices(curs, principal.tenant_id, now=now, limit=1_000_000)
+                rows = finance.list_invoices(
+                    curs, principal.tenant_id, now=now, limit=1_000_000, stores=principal.stores
+                )
                 fields = list(finance.InvoiceRow.__struct_fields__)
                 return csv_response(
                     ([*(getattr(r, f) for f in fields), r.status(now)] for r in rows),
@@ -90,7 +92,7 @@ class ReconciliationController(Controller):
                     "invoices",
                 )
             if name == "payments":
-                found = finance.payments(curs, principal.tenant_id)
+                found = finance.payments(curs, principal.tenant_id, principal.stores)
                 header = [
                     "id",
                     "kind",

@@ -22,6 +22,7 @@ from interfaces.http.fulfilment_schemas import (
     StockSettingsOut,
 )
 from interfaces.http.schemas import OrderOut
+from interfaces.http.scope import order_in_scope, return_in_scope
 from interfaces.http.support import if_match, json_response, run_command
 
 
@@ -50,6 +51,7 @@ class ReturnController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """Authorizes a return (RMA) of shipped units within the return window."""
+        order_in_scope(container, principal, order_id)
         lines = [RequestedReturn(x.sku, x.quantity, x.reason) for x in data.lines]
         return run_command(
             request,
@@ -65,6 +67,7 @@ class ReturnController(Controller):
         self, return_id: UUID, container: Container, principal: Principal
     ) -> Response[bytes]:
         """One return, read from its stream."""
+        return_in_scope(container, principal, return_id)
         loaded = container.returns.get(principal.tenant_id, return_id)
         body = msgspec.json.encode(ReturnOut.of(loaded.state, loaded.version))
         return json_response(200, body, version=loaded.version)
@@ -83,6 +86,7 @@ class ReturnController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """Receives returned units: sellable ones are restocked, damaged ones written off."""
+        return_in_scope(container, principal, return_id)
         lines = [ReceivedUnits(x.sku, x.quantity, x.condition) for x in data.lines]
         return run_command(
             request,
@@ -106,6 +110,7 @@ class ReturnController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """Confirms (e.g. paid) an order: its store's reservation TTL no longer applies."""
+        order_in_scope(container, principal, order_id)
         expected = if_match(request)
 
         def render(loaded: Loaded[Order]) -> tuple[int, OrderOut, int]:

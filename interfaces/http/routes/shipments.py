@@ -36,6 +36,7 @@ from interfaces.http.fulfilment_schemas import (
 )
 from interfaces.http.problems import ApiProblem
 from interfaces.http.schemas import Page
+from interfaces.http.scope import order_in_scope, shipment_in_scope
 from interfaces.http.support import Cursor, if_match, json_response, run_command
 from projections.shipments import (
     FulfilmentTimes,
@@ -79,6 +80,7 @@ class ShipmentController(Controller):
     ) -> Response[bytes]:
         """Creates a shipment of the order's allocated units at a location (by default all of
         them not yet in another shipment). Lines never exceed what is allocated there."""
+        order_in_scope(container, principal, order_id)
         lines = None
         if data.lines is not None:
             lines = {}
@@ -129,6 +131,7 @@ class ShipmentController(Controller):
                 order_id=order_id,
                 limit=limit + 1,
                 after=position,
+                stores=principal.stores,
             )
         more = len(rows) > limit
         rows = rows[:limit]
@@ -144,6 +147,7 @@ class ShipmentController(Controller):
         self, shipment_id: UUID, container: Container, principal: Principal
     ) -> Response[bytes]:
         """One shipment with its status timeline, read from its stream. ETag is its version."""
+        shipment_in_scope(container, principal, shipment_id)
         loaded = container.fulfilment.get(principal.tenant_id, shipment_id)
         body = msgspec.json.encode(ShipmentOut.of(loaded.state, loaded.version))
         return json_response(200, body, version=loaded.version)
@@ -155,6 +159,7 @@ class ShipmentController(Controller):
     )
     def packing(self, shipment_id: UUID, container: Container, principal: Principal) -> PackingOut:
         """The recommended parcels: the smallest boxes of the catalogue that hold the units."""
+        shipment_in_scope(container, principal, shipment_id)
         parcels = container.fulfilment.recommend(principal.tenant_id, shipment_id)
         return PackingOut(shipment_id, parcels)
 
@@ -165,6 +170,7 @@ class ShipmentController(Controller):
     )
     def rates(self, shipment_id: UUID, container: Container, principal: Principal) -> RatesOut:
         """Quotes from every configured carrier service, the cheapest and the fastest marked."""
+        shipment_in_scope(container, principal, shipment_id)
         rates: Rates = container.fulfilment.rates(principal.tenant_id, shipment_id)
         quotes = [QuoteOut.of(q, rates.cheapest, rates.fastest) for q in rates.quotes]
         return RatesOut(shipment_id, rates.parcels, quotes)
@@ -178,6 +184,7 @@ class ShipmentController(Controller):
         self, shipment_id: UUID, container: Container, principal: Principal
     ) -> Response[bytes]:
         """The bought label's document (ZPL for thermal printers)."""
+        shipment_in_scope(container, principal, shipment_id)
         label = container.fulfilment.get(principal.tenant_id, shipment_id).state.label
         if label is None:
             raise ApiProblem(404, "no_label", "no label has been bought for this shipment")
@@ -202,6 +209,7 @@ class ShipmentController(Controller):
     ) -> Response[bytes]:
         """Records picked units per line, and units explicitly reported `short` (not found).
         Short units are released, or with `reroute_short` reserved at other locations."""
+        shipment_in_scope(container, principal, shipment_id)
         counts = [PickCount(line.line_no, line.picked, line.short) for line in data.lines]
         expected = if_match(request)
         return run_command(
@@ -229,6 +237,7 @@ class ShipmentController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """Packs the picked units into parcels; without `parcels`, into the recommended boxes."""
+        shipment_in_scope(container, principal, shipment_id)
         parcels = None
         if data.parcels is not None:
             parcels = [
@@ -267,6 +276,7 @@ class ShipmentController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """Buys a label from a carrier service: tracking number, document, cost."""
+        shipment_in_scope(container, principal, shipment_id)
         expected = if_match(request)
         return run_command(
             request,
@@ -293,6 +303,7 @@ class ShipmentController(Controller):
     ) -> Response[bytes]:
         """Ships the packed parcels: commits the reservations (on hand and reserved drop) and
         marks the order's lines shipped, in one atomic append."""
+        shipment_in_scope(container, principal, shipment_id)
         expected = if_match(request)
         return run_command(
             request,
@@ -317,6 +328,7 @@ class ShipmentController(Controller):
         data: DeliverIn | None = None,
     ) -> Response[bytes]:
         """Marks a shipped shipment delivered (a repeated delivery changes nothing)."""
+        shipment_in_scope(container, principal, shipment_id)
         body = data or DeliverIn()
         expected = if_match(request)
         return run_command(
@@ -344,6 +356,7 @@ class ShipmentController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """A carrier's tracking update: in transit, out for delivery, delivered, exception."""
+        shipment_in_scope(container, principal, shipment_id)
         return run_command(
             request,
             container,
@@ -436,5 +449,10 @@ class ShipmentController(Controller):
         """Placed -> shipped and shipped -> delivered, in hours: average, median, 90th pct."""
         with container.datastore.transaction() as curs:
             return fulfilment_times(
-                curs, principal.tenant_id, store=store, location=location, since=since
+                curs,
+                principal.tenant_id,
+                store=store,
+                location=location,
+                since=since,
+                stores=principal.stores,
             )
