@@ -83,10 +83,13 @@ class Sessions:
             seen_at=now,
         )
         self._save(_key(token), session)
-        index = f"user_sessions:{user_id}"
-        known = self._index(user_id)
+        # Read-modify-write: two sign-ins of one user in the same instant may drop one entry,
+        # whose session then outlives an `end_all` until its own timeout.
+        known = [key for key in self._index(user_id) if self.cache.get(key) is not None]
         self.cache.set(
-            index, msgspec.json.encode([*known, _key(token)]), self.policy.absolute_seconds
+            f"user_sessions:{user_id}",
+            msgspec.json.encode([*known, _key(token)]),
+            self.policy.absolute_seconds,
         )
         return token, session
 

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import NoReturn, Protocol
 from uuid import UUID, uuid4
 
 import msgspec
@@ -223,7 +223,6 @@ class Users:
         if user is None:
             self.hasher.verify(self._dummy(), password)  # the same work as for a real user
             self._fail(account, address)
-        assert user is not None
         if not self.hasher.verify(user.password_hash, password) or user.disabled:
             self._fail(account, address)
         if user.totp_secret is not None:
@@ -262,7 +261,7 @@ class Users:
                     retry_after=self.throttle.window_seconds,
                 )
 
-    def _fail(self, account: str, address: str) -> None:
+    def _fail(self, account: str, address: str) -> NoReturn:
         self.cache.incr(account, self.throttle.window_seconds)
         self.cache.incr(address, self.throttle.window_seconds)
         raise LoginFailed("email or password is wrong")
