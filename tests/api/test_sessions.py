@@ -200,3 +200,13 @@ def test_a_disabled_users_sessions_end_at_once(tenant: Tenant, browser: Browser)
 def test_login_rejects_malformed_bodies_with_a_problem(browser: Browser) -> None:
     assert_problem(browser.http.post("/v1/session", json={"email": "x"}), 422)
     assert_problem(browser.http.post("/v1/session", content=b"{"), 400)
+
+
+def test_a_cross_site_form_cannot_sign_a_browser_in(tenant: Tenant, browser: Browser) -> None:
+    email = tenant.add_user("analyst")
+    body = (
+        f'{{"tenant_id": "{tenant.tenant_id}", "email": "{email}", "password": "{USER_PASSWORD}"}}'
+    )
+    forged = browser.http.post("/v1/session", content=body, headers={"Content-Type": "text/plain"})
+    assert_problem(forged, 415, "unsupported_media_type")
+    assert browser.cookie is None

@@ -75,6 +75,10 @@ class SessionController(Controller):
 
         Wrong email, wrong password and disabled account all answer the same 401; repeated
         failures per account and per address answer 429 with `Retry-After`."""
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            # A cross-site form can post text/plain that parses as JSON: that would sign the
+            # victim's browser into the attacker's account (login CSRF).
+            raise ApiProblem(415, "unsupported_media_type", "send the body as application/json")
         try:
             signed_in = container.users.login(
                 data.tenant_id,
