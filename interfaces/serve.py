@@ -93,6 +93,9 @@ def serve(
         from interfaces.expiry_worker import start_expiry
 
         stop_expiry = start_expiry(resolved) if projectors else None
+        from interfaces.mail_worker import start_mail
+
+        stop_mail = start_mail(resolved) if projectors else None
         try:
             server = Granian(
                 APP_FACTORY,
@@ -108,6 +111,8 @@ def serve(
             print(banner(resolved, demo_tenant), flush=True)
             server.serve()
         finally:
+            if stop_mail is not None:
+                stop_mail()
             if stop_expiry is not None:
                 stop_expiry()
             if stop_projectors is not None:
