@@ -32,6 +32,7 @@ from application.invoices import InvoiceCommands
 from application.invoicing import InvoicingProcess
 from application.orders import OrderCommands
 from application.ports import Cache
+from application.rate_limits import Limits, RateLimiter
 from application.returns import ReturnCommands
 from application.sessions import Sessions
 from application.shipping_settings import ShippingDefaults, ShippingSettingsCommands
@@ -76,6 +77,7 @@ class Container:
     sessions: Sessions
     users: Users
     outbox: MailOutbox
+    limiter: RateLimiter
 
     def close(self) -> None:
         self.events.close()
@@ -176,6 +178,12 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
             base_url=f"http://{settings.host}:{settings.port}",
         ),
         outbox=MailOutbox(datastore, LogMailer()),
+        limiter=RateLimiter(
+            cache,
+            Limits(
+                settings.rate_limit_per_key, settings.rate_limit_per_ip, settings.rate_limit_window
+            ),
+        ),
     )
 
 

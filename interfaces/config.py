@@ -23,6 +23,15 @@ class Settings:
     port: int = 8000
     cache_namespace: str = "kontor"
     """Prefix of every Redis key (tests use one per run)."""
+    rate_limit_per_key: int = 1200
+    """Requests per window for one API key or session (ADR 0033)."""
+    rate_limit_per_ip: int = 3000
+    """Requests per window from one client address, signed in or not."""
+    rate_limit_window: int = 60
+    cors_origins: tuple[str, ...] = ()
+    """Origins allowed to call the API from a browser; empty (the default) turns CORS off."""
+    secret_key: str | None = None
+    """KONTOR_SECRET_KEY: the keyring that encrypts secrets at rest (ADR 0034)."""
 
     def with_urls(self, **urls: str | None) -> Settings:
         return replace(self, **urls)
@@ -44,4 +53,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         data_dir=Path(env.get("KONTOR_DATA_DIR") or ".kontor").resolve(),
         host=env.get("KONTOR_HOST") or "127.0.0.1",
         port=int(env.get("KONTOR_PORT") or 8000),
+        rate_limit_per_key=int(env.get("KONTOR_RATE_LIMIT_PER_KEY") or 1200),
+        rate_limit_per_ip=int(env.get("KONTOR_RATE_LIMIT_PER_IP") or 3000),
+        rate_limit_window=int(env.get("KONTOR_RATE_LIMIT_WINDOW") or 60),
+        cors_origins=tuple(
+            origin.strip()
+            for origin in (env.get("KONTOR_CORS_ORIGINS") or "").split(",")
+            if origin.strip()
+        ),
+        secret_key=env.get("KONTOR_SECRET_KEY") or None,
     )

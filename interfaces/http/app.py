@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -15,6 +16,7 @@ from interfaces.bootstrap import Container, build_container
 from interfaces.config import load_settings
 from interfaces.http.access import guard, principal_of
 from interfaces.http.problems import EXCEPTION_HANDLERS
+from interfaces.http.protection import rate_limit, security_headers
 from interfaces.http.routes.audit import AuditController
 from interfaces.http.routes.billing import BillingController
 from interfaces.http.routes.catalog import CatalogController
@@ -88,6 +90,26 @@ def create_app(container: Container) -> Litestar:
             "principal": Provide(principal_of, sync_to_thread=False),
         },
         guards=[guard],
+        middleware=[rate_limit],
+        before_send=[security_headers],
+        cors_config=(
+            CORSConfig(
+                allow_origins=list(container.settings.cors_origins),
+                allow_credentials=True,
+                allow_headers=[
+                    "Authorization",
+                    "Content-Type",
+                    "Idempotency-Key",
+                    "If-Match",
+                    "X-CSRF-Token",
+                    "X-Request-Id",
+                    "X-Correlation-Id",
+                ],
+                expose_headers=["ETag", "Retry-After", "Idempotent-Replayed"],
+            )
+            if container.settings.cors_origins
+            else None
+        ),
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"container": container}),
         request_max_body_size=MAX_BODY_BYTES,
