@@ -10,6 +10,7 @@ import psycopg
 
 from adapters.cache import MemoryCache, RedisCache
 from adapters.carriers.ratecard import RateCardCarriers, load_boxes, load_rate_cards
+from adapters.keyring import Keyring, load_keyring
 from adapters.mail import LogMailer, MailOutbox
 from adapters.postgres.billing import PostgresBillingConfig, PostgresEventFeed
 from adapters.postgres.catalog import PostgresCatalog
@@ -78,6 +79,7 @@ class Container:
     users: Users
     outbox: MailOutbox
     limiter: RateLimiter
+    keyring: Keyring
 
     def close(self) -> None:
         self.events.close()
@@ -138,7 +140,8 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
         ),
         RateCardCarriers,
     )
-    billing = PostgresBillingConfig(datastore)
+    keyring = load_keyring(settings.secret_key, settings.data_dir)
+    billing = PostgresBillingConfig(datastore, keyring)
     invoices = InvoiceCommands(executor, streams, billing)
     hasher = Argon2Hasher()
     sessions = Sessions(cache)
@@ -164,12 +167,12 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
         billing=billing,
         invoices=invoices,
         invoicing=InvoicingProcess(PostgresEventFeed(datastore), invoices, billing),
-        webhooks=WebhookStore(datastore),
+        webhooks=WebhookStore(datastore, keyring),
         webhook_guard=webhook_guard(settings),
         history=PostgresHistory(datastore),
         sessions=sessions,
         users=Users(
-            PostgresUserStore(datastore),
+            PostgresUserStore(datastore, keyring),
             hasher,
             sessions,
             cache,
@@ -184,6 +187,7 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
                 settings.rate_limit_per_key, settings.rate_limit_per_ip, settings.rate_limit_window
             ),
         ),
+        keyring=keyring,
     )
 
 

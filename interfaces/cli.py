@@ -37,6 +37,31 @@ console = Console(stderr=True)
 from interfaces.billing_cli import billing  # noqa: E402
 
 app.add_typer(billing, name="billing")
+secrets_cli = typer.Typer(help="The keyring that encrypts secrets at rest.", no_args_is_help=True)
+app.add_typer(secrets_cli, name="secrets")
+
+
+@secrets_cli.command("new-key")
+def new_key(key_id: Annotated[str, typer.Argument(help="a new, unused key id")]) -> None:
+    """Print a new keyring entry: put it first in KONTOR_SECRET_KEY, keep the old ones after it."""
+    from adapters.keyring import new_key_entry
+
+    typer.echo(new_key_entry(key_id))
+
+
+@secrets_cli.command("reencrypt")
+def reencrypt_secrets() -> None:
+    """Re-encrypt every stored secret under the first key of KONTOR_SECRET_KEY."""
+    from adapters.postgres.secrets import reencrypt
+    from interfaces.bootstrap import build_container
+
+    with servers() as settings:
+        container = build_container(settings, pool_size=1)
+        try:
+            changed = reencrypt(container.datastore, container.keyring)
+        finally:
+            container.close()
+    console.print(f"re-encrypted {changed} rows under key {container.keyring.current!r}")
 
 
 @contextmanager

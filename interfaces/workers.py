@@ -107,11 +107,13 @@ def run_relay(settings: Settings, **options: str) -> None:
 
 def start_webhooks(settings: Settings) -> Callable[[], None]:
     """Runs the webhook deliverer on a background thread; returns `stop`."""
+    from adapters.keyring import load_keyring
     from interfaces.bootstrap import webhook_guard
     from projections.webhooks import Deliverer, WebhookConfig
 
     assert settings.database_url is not None
-    config = WebhookConfig(settings.database_url, guard=webhook_guard(settings))
+    keyring = load_keyring(settings.secret_key, settings.data_dir)
+    config = WebhookConfig(settings.database_url, keyring, guard=webhook_guard(settings))
     stop, _ = start_async_worker(Deliverer(config).run, "kontor-webhooks")
     log.info("webhook deliverer started")
     return stop

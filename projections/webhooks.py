@@ -25,6 +25,8 @@ import psycopg
 import structlog
 from psycopg.rows import dict_row
 
+from adapters.keyring import Keyring, KeyringError
+from adapters.postgres.webhooks import endpoint_secret_context
 from adapters.webhooks.guard import ForbiddenTarget, Guard
 from adapters.webhooks.signing import headers as signed_headers
 from domain.shared.ids import event_id
@@ -37,6 +39,7 @@ POSITION_NAME = "webhooks"
 @dataclass(frozen=True, slots=True)
 class WebhookConfig:
     database_url: str
+    keyring: Keyring
     guard: Guard = field(default_factory=Guard)
     page: int = 500
     batch: int = 32
@@ -187,8 +190,8 @@ class Deliverer:
                 "  WHERE status IN ('pending', 'retrying') AND next_attempt_at <= now() "
                 "  ORDER BY next_attempt_at LIMIT %s FOR UPDATE SKIP LOCKED) "
                 "AND e.id = d.endpoint_id AND k.notification_id = d.position "
-                "RETURNING d.id, d.event_id, d.attempts, e.url, e.secrets, k.notification_id, "
-                "k.originator_id, k.originator_version, k.topic, k.state",
+                "RETURNING d.id, d.event_id, d.attempts, e.url, e.secrets, e.tenant_id, "
+                "k.notification_id, k.originator_id, k.originator_version, k.topic, k.state",
                 (self.config.lease, self.config.batch),
             )
         ).fetchall()
@@ -219,13 +222,15 @@ class Deliverer:
         started = time.monotonic()
         try:
             await asyncio.to_thread(self.config.guard.check_target, delivery["url"])
-            headers = signed_headers(
-                list(delivery["secrets"]), str(delivery["event_id"]), int(time.time()), body
-            )
+            context = endpoint_secret_context(delivery["tenant_id"])
+            keys = [self.config.keyring.decrypt(sealed, context) for sealed in delivery["secrets"]]
+            headers = signed_headers(keys, str(delivery["event_id"]), int(time.time()), body)
             response = await client.post(delivery["url"], content=body, headers=headers)
             return response.status_code, None, _ms(started)
         except ForbiddenTarget as error:
             return None, f"forbidden target: {error}", _ms(started)
+        except KeyringError as error:  # retried: the key may be added to KONTOR_SECRET_KEY
+            return None, str(error), _ms(started)
         except httpx.TimeoutException:
             return None, "timeout", _ms(started)
         except httpx.HTTPError as error:

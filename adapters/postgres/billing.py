@@ -13,6 +13,7 @@ import msgspec
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import Cursor
 
+from adapters.keyring import Keyring
 from adapters.postgres.mapper import decode_event
 from application.billing import IssueTerms, StorePolicy, TenantBilling
 from application.ports import IdempotentWrite, Recorded
@@ -105,11 +106,16 @@ _REMEMBER = (
 )
 
 
+def _gateway_context(tenant_id: UUID, gateway: str) -> str:
+    return f"gateway-webhook:{tenant_id}:{gateway}"
+
+
 class PostgresBillingConfig:
     """Implements BillingConfig; its setters write the idempotency row in the same transaction."""
 
-    def __init__(self, datastore: PostgresDatastore) -> None:
+    def __init__(self, datastore: PostgresDatastore, keyring: Keyring) -> None:
         self.datastore = datastore
+        self.keyring = keyring
 
     def _one(self, sql: str, params: Sequence[Any]) -> dict[str, Any] | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -208,7 +214,9 @@ class PostgresBillingConfig:
             "SELECT secret FROM webhook_secrets WHERE tenant_id = %s AND gateway = %s",
             (tenant_id, gateway),
         )
-        return str(row["secret"]) if row else None
+        if row is None:
+            return None
+        return self.keyring.decrypt(str(row["secret"]), _gateway_context(tenant_id, gateway))
 
     def listing(self, table: str, tenant_id: UUID) -> list[dict[str, Any]]:
         columns = {
@@ -328,7 +336,11 @@ class PostgresBillingConfig:
                 (
                     "INSERT INTO webhook_secrets VALUES (%s, %s, %s) "
                     "ON CONFLICT (tenant_id, gateway) DO UPDATE SET secret = EXCLUDED.secret",
-                    (tenant_id, gateway, secret),
+                    (
+                        tenant_id,
+                        gateway,
+                        self.keyring.encrypt(secret, _gateway_context(tenant_id, gateway)),
+                    ),
                 )
             ],
             idem,

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
 
+from adapters.keyring import Keyring
 from adapters.postgres.tenants import roles_of, sorted_or_none, stores_of
 from application.users import Grant, Mail, StoredUser, UserInfo
 
@@ -17,9 +18,17 @@ _USER = (
 )
 
 
-def _user(row: dict[str, Any] | None) -> StoredUser | None:
+def _totp_context(user_id: UUID) -> str:
+    return f"totp:{user_id}"
+
+
+def _user(row: dict[str, Any] | None, keyring: Keyring) -> StoredUser | None:
     if row is None:
         return None
+    context = _totp_context(row["id"])
+    for column in ("totp_secret", "totp_pending"):
+        if row[column] is not None:
+            row[column] = keyring.decrypt(row[column], context)
     return StoredUser(
         **(row | {"roles": roles_of(row["roles"]), "stores": stores_of(row["stores"])})
     )
@@ -34,18 +43,19 @@ def _grant(row: dict[str, Any] | None) -> Grant | None:
 
 
 class PostgresUserStore:
-    def __init__(self, datastore: PostgresDatastore) -> None:
+    def __init__(self, datastore: PostgresDatastore, keyring: Keyring) -> None:
         self.datastore = datastore
+        self.keyring = keyring
 
     def by_email(self, tenant_id: UUID, email: str) -> StoredUser | None:
         with self.datastore.transaction() as curs:
             curs.execute(_USER + "WHERE tenant_id = %s AND email = %s", (tenant_id, email))
-            return _user(curs.fetchone())
+            return _user(curs.fetchone(), self.keyring)
 
     def by_id(self, tenant_id: UUID, user_id: UUID) -> StoredUser | None:
         with self.datastore.transaction() as curs:
             curs.execute(_USER + "WHERE tenant_id = %s AND id = %s", (tenant_id, user_id))
-            return _user(curs.fetchone())
+            return _user(curs.fetchone(), self.keyring)
 
     def add(self, user_id: UUID, grant: Grant, password_hash: str) -> bool:
         with self.datastore.transaction(commit=True) as curs:
@@ -87,14 +97,16 @@ class PostgresUserStore:
             return bool(curs.rowcount)
 
     def set_totp_pending(self, user_id: UUID, secret: str) -> None:
-        self._update("totp_pending = %s", secret, user_id)
+        self._update(
+            "totp_pending = %s", self.keyring.encrypt(secret, _totp_context(user_id)), user_id
+        )
 
     def enable_totp(self, user_id: UUID, secret: str, code_hashes: list[str]) -> None:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(
                 "UPDATE users SET totp_secret = %s, totp_pending = NULL, totp_last_step = NULL "
                 "WHERE id = %s",
-                (secret, user_id),
+                (self.keyring.encrypt(secret, _totp_context(user_id)), user_id),
             )
             curs.execute("DELETE FROM recovery_codes WHERE user_id = %s", (user_id,))
             curs.execute(

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 import msgspec
 from psycopg.errors import UniqueViolation
 
+from adapters.keyring import Keyring
 from application.context import Idempotency
 from application.executor import IdempotentReplay
 
@@ -52,9 +53,14 @@ DELIVERY_COLUMNS = (
 )
 
 
+def endpoint_secret_context(tenant_id: UUID) -> str:
+    return f"webhook-endpoint:{tenant_id}"
+
+
 class WebhookStore:
-    def __init__(self, datastore: Any) -> None:
+    def __init__(self, datastore: Any, keyring: Keyring) -> None:
         self.datastore = datastore
+        self.keyring = keyring
 
     def create_endpoint(
         self,
@@ -74,7 +80,7 @@ class WebhookStore:
                     "after_position) SELECT %s, %s, %s, %s, %s, "
                     "coalesce(max(notification_id), 0) FROM kontor_events "
                     f"RETURNING {ENDPOINT_COLUMNS}",
-                    (uuid4(), tenant_id, url, event_types, [secret]),
+                    (uuid4(), tenant_id, url, event_types, [self._seal(tenant_id, secret)]),
                 )
                 endpoint = msgspec.convert(curs.fetchone(), Endpoint)
                 if idempotency is not None:
@@ -111,9 +117,12 @@ class WebhookStore:
             curs.execute(
                 "UPDATE webhook_endpoints SET secrets = ARRAY[%s] || secrets[1:1] "
                 "WHERE id = %s AND tenant_id = %s AND deleted_at IS NULL",
-                (secret, endpoint_id, tenant_id),
+                (self._seal(tenant_id, secret), endpoint_id, tenant_id),
             )
             return bool(curs.rowcount == 1)
+
+    def _seal(self, tenant_id: UUID, secret: str) -> str:
+        return self.keyring.encrypt(secret, endpoint_secret_context(tenant_id))
 
     def delete_endpoint(self, tenant_id: UUID, endpoint_id: UUID) -> bool:
         """Stops deliveries to it (pending ones fail); its log stays readable."""

@@ -78,6 +78,7 @@ def deliverer(container: Container) -> Iterator[None]:
     assert container.settings.database_url is not None
     config = WebhookConfig(
         container.settings.database_url,
+        container.keyring,
         guard=container.webhook_guard,
         backoff=0.05,
         max_attempts=4,

@@ -12,6 +12,7 @@ from uuid import UUID
 import pytest
 from typer.testing import CliRunner
 
+from adapters.keyring import KEY_FILE, load_keyring
 from application.billing import InvoiceOn
 from domain.invoice.pricing import TaxRounding
 from interfaces.bootstrap import Container, build_container, migrate
@@ -25,6 +26,10 @@ def cli(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert settings.database_url is not None
     monkeypatch.setenv("KONTOR_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("KONTOR_DATA_DIR", str(tmp_path))
+    # The CLI must encrypt with the key the test's container decrypts with (ADR 0034).
+    load_keyring(settings.secret_key, settings.data_dir)
+    key = settings.secret_key or (settings.data_dir / KEY_FILE).read_text().strip()
+    monkeypatch.setenv("KONTOR_SECRET_KEY", key)
     return CliRunner()
 
 
