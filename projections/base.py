@@ -27,6 +27,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
+from adapters.postgres.isolation import isolation_ddl
 from application.ports import Recorded
 
 S = TypeVar("S")
@@ -41,6 +42,8 @@ class View(PostgresTrackingRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sql_create_statements.extend(SQL(statement) for statement in self.ddl)  # type: ignore[arg-type]
+        for table in self.tables:
+            self.sql_create_statements.extend(SQL(s) for s in isolation_ddl(table))  # type: ignore[arg-type]
 
     def apply(self, batch: Sequence[Recorded], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as curs:

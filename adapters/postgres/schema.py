@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from adapters.postgres.billing import BILLING_TABLES
 from adapters.postgres.integration_schema import INTEGRATION_TABLES
+from adapters.postgres.isolation import ROLE_STATEMENTS, isolation_ddl
 from adapters.postgres.people_schema import PEOPLE_TABLES
 
 TABLES: tuple[str, ...] = (
@@ -124,6 +125,7 @@ ALTER TABLE kontor_events SET (
 """
 
 STATEMENTS: tuple[str, ...] = (
+    *ROLE_STATEMENTS,
     *TABLES,
     *PEOPLE_TABLES,
     *BILLING_TABLES,
@@ -131,4 +133,7 @@ STATEMENTS: tuple[str, ...] = (
     EVENT_HASH_FUNCTION,
     APPEND_FUNCTION,
     EVENTS_AUTOVACUUM,
+    # Payout files are read beside the read models by reconciliation: the same isolation.
+    *isolation_ddl("payout_lines"),
+    *isolation_ddl("payout_imports"),
 )

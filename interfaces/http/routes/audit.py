@@ -12,6 +12,7 @@ from litestar.params import Parameter
 
 from adapters.postgres.chain import Break, verify
 from adapters.postgres.history import HistoryEvent, stream_page
+from adapters.postgres.isolation import tenant_reads
 from application.access import Permission, Principal
 from application.audit import check_owned, kind_named, state_as_of
 from interfaces.bootstrap import Container
@@ -140,7 +141,7 @@ class AuditController(Controller):
     ) -> Page[AuditEntry]:
         """The tenant's audit index in global order: who did what to which record when
         (a projection; see /ready for its lag). `from` inclusive, `to` exclusive."""
-        with container.datastore.transaction() as curs:
+        with tenant_reads(container.datastore, principal.tenant_id) as curs:
             entries = audit_log(
                 curs,
                 principal.tenant_id,

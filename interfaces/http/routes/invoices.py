@@ -9,6 +9,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
+from adapters.postgres.isolation import tenant_reads
 from application.access import Permission, Principal
 from domain.shared.money import Money
 from interfaces.bootstrap import Container
@@ -49,7 +50,7 @@ class InvoiceController(Controller):
             raise ApiProblem(400, "invalid_status", f"status must be one of {choices}")
         position = page_after(cursor)
         now = utc_now()
-        with container.datastore.transaction() as curs:
+        with tenant_reads(container.datastore, principal.tenant_id) as curs:
             rows = finance.list_invoices(
                 curs,
                 principal.tenant_id,

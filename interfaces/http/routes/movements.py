@@ -10,6 +10,7 @@ import msgspec
 from litestar import Controller, get
 from litestar.params import Parameter
 
+from adapters.postgres.isolation import tenant_reads
 from application.access import Permission, Principal
 from interfaces.bootstrap import Container
 from interfaces.http.problems import ApiProblem
@@ -65,7 +66,7 @@ class MovementController(Controller):
         after = Cursor.decode(cursor)
         if after is not None and (len(after) != 1 or not isinstance(after[0], int)):
             raise ApiProblem(400, "invalid_cursor", "the cursor is not one this API issued")
-        with container.datastore.transaction() as curs:
+        with tenant_reads(container.datastore, principal.tenant_id) as curs:
             rows = list_movements(
                 curs,
                 principal.tenant_id,

@@ -10,6 +10,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
+from adapters.postgres.isolation import tenant_reads
 from application.access import Permission, Principal
 from application.orders import NewOrder, Placed
 from application.streams import Loaded
@@ -134,7 +135,7 @@ class OrderController(Controller):
                 raise ApiProblem(
                     400, "invalid_cursor", "the cursor is not one this API issued"
                 ) from error
-        with container.datastore.transaction() as curs:
+        with tenant_reads(container.datastore, principal.tenant_id) as curs:
             rows = list_orders(
                 curs,
                 principal.tenant_id,

@@ -15,6 +15,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 from msgspec.structs import astuple
 
+from adapters.postgres.isolation import tenant_reads
 from application.access import Permission, Principal
 from domain.shared.money import Money
 from interfaces.bootstrap import Container
@@ -44,7 +45,7 @@ class ReconciliationController(Controller):
         """Per order (placed in [from, to)) and in total per currency: ordered, shipped value,
         invoiced, tax, paid, refunded, outstanding, and every mismatch with its reason.
         `format=csv` exports it."""
-        with container.datastore.transaction() as curs:
+        with tenant_reads(container.datastore, principal.tenant_id) as curs:
             report = finance.reconcile(
                 curs,
                 principal.tenant_id,
@@ -73,14 +74,14 @@ class ReconciliationController(Controller):
     @get("/receivables/ageing", sync_to_thread=True, permission=Permission.FINANCE_READ)
     def ageing(self, container: Container, principal: Principal) -> list[finance.AgeingBucket]:
         """Outstanding invoices by days past due: current, 1-30, 31-60, 61-90, 90+."""
-        with container.datastore.transaction() as curs:
+        with tenant_reads(container.datastore, principal.tenant_id) as curs:
             return finance.ageing(curs, principal.tenant_id, utc_now())
 
     @get("/exports/{name:str}", sync_to_thread=True, permission=Permission.EXPORTS)
     def export(self, name: str, container: Container, principal: Principal) -> Response[bytes]:
         """CSV of `invoices` or `payments` (payments and refunds), of the caller's stores."""
         now = utc_now()
-        with container.datastore.transaction() as curs:
+        with tenant_reads(container.datastore, principal.tenant_id) as curs:
             if name == "invoices":
                 rows = finance.list_invoices(
                     curs, principal.tenant_id, now=now, limit=1_000_000, stores=principal.stores
@@ -125,7 +126,7 @@ class ReconciliationController(Controller):
         lines = _payout_lines(upload.file.read())
         import_id = uuid4()
         container.billing.save_payout_lines(principal.tenant_id, import_id, gateway, lines)
-        with container.datastore.transaction() as curs:
+        with tenant_reads(container.datastore, principal.tenant_id) as curs:
             payout = finance.payout_import(curs, principal.tenant_id, import_id)
             matches = finance.payout_matches(curs, principal.tenant_id, payout)
         body = {"import_id": import_id, "items": matches}
@@ -143,7 +144,7 @@ class ReconciliationController(Controller):
         """Payout imports, newest first, each with its match results: counts per status and
         the lines that did not match (amount_differs, missing_in_kontor, missing_at_gateway).
         `format=csv` exports every match line of every import."""
-        with container.datastore.transaction() as curs:
+        with tenant_reads(container.datastore, principal.tenant_id) as curs:
             if format == "csv":
                 imports = finance.payout_imports(curs, principal.tenant_id, limit=1_000_000)
                 rows = [

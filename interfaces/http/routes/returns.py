@@ -10,6 +10,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
+from adapters.postgres.isolation import tenant_reads
 from application.access import Permission, Principal
 from application.streams import Loaded
 from domain.order.state import Order
@@ -102,7 +103,7 @@ class ReturnController(Controller):
                 raise ApiProblem(
                     400, "invalid_cursor", "the cursor is not one this API issued"
                 ) from error
-        with container.datastore.transaction() as curs:
+        with tenant_reads(container.datastore, principal.tenant_id) as curs:
             rows = list_returns(
                 curs,
                 principal.tenant_id,
@@ -135,7 +136,7 @@ class ReturnController(Controller):
                 raise ApiProblem(400, "invalid_time", f"{name} needs a UTC offset (RFC 3339)")
         if from_ is not None and to is not None and to <= from_:
             raise ApiProblem(400, "invalid_period", "to must be after from")
-        with container.datastore.transaction() as curs:
+        with tenant_reads(container.datastore, principal.tenant_id) as curs:
             counts = reason_counts(
                 curs, principal.tenant_id, since=from_, until=to, stores=principal.stores
             )

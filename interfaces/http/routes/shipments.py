@@ -11,6 +11,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
+from adapters.postgres.isolation import tenant_reads
 from application.access import Permission, Principal
 from application.fulfilment import Rates
 from application.streams import Loaded
@@ -123,7 +124,7 @@ class ShipmentController(Controller):
                 raise ApiProblem(
                     400, "invalid_cursor", "the cursor is not one this API issued"
                 ) from error
-        with container.datastore.transaction() as curs:
+        with tenant_reads(container.datastore, principal.tenant_id) as curs:
             rows = list_shipments(
                 curs,
                 principal.tenant_id,
@@ -396,7 +397,7 @@ class ShipmentController(Controller):
     ) -> PickListOut:
         """A batch (wave) of open shipments at a location, expedited first then oldest first,
         with picks in bin order (expedited first within a bin) and totals per SKU."""
-        with container.datastore.transaction() as curs:
+        with tenant_reads(container.datastore, principal.tenant_id) as curs:
             batch = open_shipments(
                 curs,
                 principal.tenant_id,
@@ -446,7 +447,7 @@ class ShipmentController(Controller):
     @get("/pick-work", sync_to_thread=True, permission=Permission.FULFILMENT_READ)
     def open_pick_work(self, container: Container, principal: Principal) -> list[PickWork]:
         """Open pick work per location: shipments not yet picked, expedited ones, units."""
-        with container.datastore.transaction() as curs:
+        with tenant_reads(container.datastore, principal.tenant_id) as curs:
             return pick_work(curs, principal.tenant_id)
 
     @get("/fulfilment-times", sync_to_thread=True, permission=Permission.FULFILMENT_READ)
@@ -459,7 +460,7 @@ class ShipmentController(Controller):
         since: datetime | None = None,
     ) -> FulfilmentTimes:
         """Placed -> shipped and shipped -> delivered, in hours: average, median, 90th pct."""
-        with container.datastore.transaction() as curs:
+        with tenant_reads(container.datastore, principal.tenant_id) as curs:
             return fulfilment_times(
                 curs,
                 principal.tenant_id,

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
+from adapters.postgres.isolation import tenant_reads
 from application.access import Permission, Principal
 from application.stock import ReceiptLine
 from interfaces.bootstrap import Container
@@ -131,7 +132,7 @@ class StockController(Controller):
     ) -> Page[InventoryOut]:
         """Inventory levels per SKU x location (read model; see /ready for its lag)."""
         after = Cursor.decode(cursor)
-        with container.datastore.transaction() as curs:
+        with tenant_reads(container.datastore, principal.tenant_id) as curs:
             rows = list_inventory(
                 curs,
                 principal.tenant_id,
