@@ -77,6 +77,9 @@ def serve(
             from interfaces.invoicing_worker import start_invoicing
 
             stop_projectors = _both(stop_projectors, start_invoicing(resolved))
+            from interfaces.analytics_worker import start_analytics_here
+
+            stop_projectors = _both(stop_projectors, start_analytics_here(resolved))
         try:
             server = Granian(
                 APP_FACTORY,

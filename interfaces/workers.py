@@ -40,7 +40,11 @@ def run_projectors(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     stop = start_projectors(settings)
+    from interfaces.analytics_worker import start_analytics_worker
+
+    stop_analytics = start_analytics_worker(settings)
     try:
         stopping.wait()
     finally:
+        stop_analytics()
         stop()

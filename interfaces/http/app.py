@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from interfaces.bootstrap import Container, build_container
 from interfaces.config import load_settings
 from interfaces.http.problems import EXCEPTION_HANDLERS
+from interfaces.http.routes.analytics import AnalyticsController, analytics_lifespan
 from interfaces.http.routes.catalog import CatalogController
 from interfaces.http.routes.health import HealthController
 from interfaces.http.routes.money import (
@@ -50,6 +51,7 @@ def create_app(container: Container) -> Litestar:
             WebhookController,
             BillingController,
             ReconciliationController,
+            AnalyticsController,
         ],
         dependencies={
             "container": Provide(container_of, sync_to_thread=False),
@@ -64,7 +66,7 @@ def create_app(container: Container) -> Litestar:
             description="Event-sourced commerce operations engine.",
             path="/schema",
         ),
-        lifespan=[lifespan],
+        lifespan=[lifespan, analytics_lifespan(container)],
     )
 
 

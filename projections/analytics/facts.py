@@ -313,44 +313,48 @@ def _shipment_created(
 def _shipment_shipped(
     facts: Facts, position: int, stream_id: UUID, event: ShipmentShipped, meta: Metadata
 ) -> None:
+    # The order's lines and the shipment are separate rows, written apart: each is checked
+    # against its own version, so a replay after a crash between them applies only what
+    # is missing.
+    order_key = (meta.tenant_id, event.order_id)
+    lines = {row["line_no"]: row for row in facts.order_lines.get(order_key)}
+    value = sum(
+        (
+            lines[ln.line_no]["unit_price"] * ln.quantity
+            for ln in event.lines
+            if ln.line_no in lines
+        ),
+        ZERO,
+    )
+    if facts.order_lines.version(order_key) < position:
+        for line in event.lines:
+            row = lines.get(line.line_no)
+            if row is not None:
+                row["shipped_quantity"] += line.quantity
+                row["shipped_at"] = event.shipped_at
+                touch(row, position)
     key = (meta.tenant_id, event.shipment_id)
     if facts.shipments.version(key) >= position:
         return
-    order_key = (meta.tenant_id, event.order_id)
-    by_no = {row["line_no"]: row for row in facts.order_lines.get(order_key)}
-    value = ZERO
-    for line in event.lines:
-        row = by_no.get(line.line_no)
-        if row is None:
-            continue
-        value += row["unit_price"] * line.quantity
-        row["shipped_quantity"] += line.quantity
-        row["shipped_at"] = event.shipped_at
-        touch(row, position)
-    shipped = sum(line.quantity for line in event.lines)
     rows = facts.shipments.get(key)
     if not rows:  # shipped without a ShipmentCreated we saw: record what we know
-        _shipment_created(
-            facts,
-            position,
-            stream_id,
-            ShipmentCreated(
-                shipment_id=event.shipment_id,
-                order_id=event.order_id,
-                store=event.store,
-                location=event.location,
-                lines=event.lines,
-                created_at=event.shipped_at,
-            ),
-            meta,
+        created = ShipmentCreated(
+            shipment_id=event.shipment_id,
+            order_id=event.order_id,
+            store=event.store,
+            location=event.location,
+            lines=event.lines,
+            created_at=event.shipped_at,
         )
+        _shipment_created(facts, position, stream_id, created, meta)
     row = rows[0]
+    shipped = sum(line.quantity for line in event.lines)
     row["short_units"] = max(row["units"] - shipped, 0)
     row["units"] = shipped
     row["value"] = value
     row["shipped_at"] = event.shipped_at
-    if row["order_placed_at"] is None and by_no:
-        row["order_placed_at"] = next(iter(by_no.values()))["placed_at"]
+    if row["order_placed_at"] is None and lines:
+        row["order_placed_at"] = next(iter(lines.values()))["placed_at"]
     touch(row, position)
 
 
@@ -411,10 +415,21 @@ def _stock_reserved(facts: Facts, position: int, _: UUID, event: Any, meta: Meta
 def _invoice_issued(
     facts: Facts, position: int, stream_id: UUID, event: InvoiceIssued, meta: Metadata
 ) -> None:
+    conversion = event.conversion
+    order_key = (meta.tenant_id, event.order_id)
+    if facts.order_lines.version(order_key) < position:
+        by_no = {r["line_no"]: r for r in facts.order_lines.get(order_key)}
+        for line in event.lines:
+            target = by_no.get(line.line_no)
+            if target is not None:
+                target["invoiced_tax"] += line.tax.amount
+                if conversion is not None:
+                    target["base_currency"] = conversion.base_currency
+                    target["fx_rate"] = conversion.rate
+                touch(target, position)
     rows = facts.invoices.get((meta.tenant_id, event.invoice_id))
     if rows:
         return
-    conversion = event.conversion
     row = {
         "tenant_id": meta.tenant_id,
         "invoice_id": event.invoice_id,
@@ -439,15 +454,6 @@ def _invoice_issued(
     }
     touch(row, position)
     rows.append(row)
-    by_no = {r["line_no"]: r for r in facts.order_lines.get((meta.tenant_id, event.order_id))}
-    for line in event.lines:
-        target = by_no.get(line.line_no)
-        if target is not None:
-            target["invoiced_tax"] += line.tax.amount
-            if conversion is not None:
-                target["base_currency"] = conversion.base_currency
-                target["fx_rate"] = conversion.rate
-            touch(target, position)
 
 
 def _invoice_changed(

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from clickhouse_connect.driver.client import Client
+from adapters.embedded.clickhouse import SharedClient
 
 Key = tuple[UUID, UUID]
 Row = dict[str, Any]
@@ -32,7 +32,7 @@ class Fold:
         self._committed: OrderedDict[Key, list[Row]] = OrderedDict()
         self._pending: dict[Key, list[Row]] = {}
 
-    def load(self, client: Client, keys: Iterable[Key]) -> None:
+    def load(self, client: SharedClient, keys: Iterable[Key]) -> None:
         """Reads the groups among `keys` that the cache does not hold."""
         missing = [k for k in dict.fromkeys(keys) if k not in self._committed]
         if not missing:
@@ -69,6 +69,11 @@ class Fold:
                 if row.pop("_dirty", False):
                     out.append(tuple(row[c] for c in self.columns))
         return out
+
+    def touched(self) -> Iterator[Row]:
+        """Every row of every group this batch read or changed (replayed events included)."""
+        for group in self._pending.values():
+            yield from group
 
     def commit(self) -> None:
         for key, rows in self._pending.items():

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 from uuid import UUID
 
 import msgspec
 import structlog
-from clickhouse_connect.driver.client import Client
 from eventsourcing.postgres import PostgresDatastore
 
+from adapters.embedded.clickhouse import SharedClient
 from adapters.postgres.mapper import Envelope, UnknownEventTopic, decode_event
 from projections.analytics import schema
 from projections.analytics.facts import PAYMENT_COLUMNS, STOCK_COLUMNS, Facts
@@ -63,7 +62,7 @@ class AnalyticsProjector:
     name = "analytics"
 
     def __init__(
-        self, datastore: PostgresDatastore, client: Client, *, batch_size: int = 5_000
+        self, datastore: PostgresDatastore, client: SharedClient, *, batch_size: int = 5_000
     ) -> None:
         self.datastore = datastore
         self.client = client
@@ -180,15 +179,13 @@ class AnalyticsProjector:
             self.client.insert("events", raw, column_names=EVENT_COLUMNS)
             for table, appended in facts.appended.items():
                 self.client.insert(table, appended, column_names=APPENDED_COLUMNS[table])
-            days: set[tuple[UUID, date]] = set()
+            # Days of every line the batch touched, replayed or not: a crash may have come
+            # between writing the lines and recomputing their days.
+            days = {(r["tenant_id"], r["placed_at"].date()) for r in facts.order_lines.touched()}
             for fold in facts.folds:
                 changed = fold.dirty()
-                if not changed:
-                    continue
-                if fold is facts.order_lines:
-                    placed = fold.columns.index("placed_at")
-                    days.update((r[0], r[placed].date()) for r in changed)
-                self.client.insert(fold.table, changed, column_names=fold.columns)
+                if changed:
+                    self.client.insert(fold.table, changed, column_names=fold.columns)
             if days:
                 listed = ",".join(f"('{t}','{d.isoformat()}')" for t, d in sorted(days))
                 self.client.command(ROLLUP.replace("{days}", listed), parameters={"position": last})

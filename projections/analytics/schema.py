@@ -8,7 +8,7 @@ position of the last event applied) and keep the newest row.
 
 from __future__ import annotations
 
-from clickhouse_connect.driver.client import Client
+from adapters.embedded.clickhouse import SharedClient
 
 MONEY = "Decimal(18, 4)"
 TOTAL = "Decimal(38, 4)"
@@ -89,7 +89,7 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
 ]
 
 
-def migrate(client: Client) -> list[int]:
+def migrate(client: SharedClient) -> list[int]:
     """Applies the migrations this database has not seen; returns their numbers."""
     client.command(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, "

@@ -1,0 +1,324 @@
+"""Analytics endpoints, read from ClickHouse: overview, time series, breakdowns and reports.
+
+Every call takes `from`/`to` (RFC 3339; default: the 30 days up to now), `compare`
+(previous_period, previous_year or none) and `store`, and answers JSON, or CSV with
+`?format=csv` or `Accept: text/csv`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.params import Parameter
+
+from adapters.embedded.clickhouse import SharedClient, shared_client
+from application.analytics.periods import COMPARISONS, INTERVALS, buckets, change_pct, comparison
+from application.tenants import Principal
+from interfaces.analytics_worker import IN_API, start_analytics
+from interfaces.bootstrap import Container
+from interfaces.http.problems import ApiProblem
+from interfaces.http.support import json_response
+from projections.analytics import queries
+from projections.analytics.queries import DIMENSIONS, METRICS, Scope
+
+From = Annotated[str | None, Parameter(query="from", description="RFC 3339; default 30 days ago")]
+To = Annotated[str | None, Parameter(description="RFC 3339, exclusive; default now")]
+Compare = Annotated[str, Parameter(description="previous_period | previous_year | none")]
+Format = Annotated[str | None, Parameter(description="json (default) or csv")]
+
+
+def analytics_client(container: Container) -> SharedClient:
+    url = container.settings.clickhouse_url
+    if url is None:
+        raise ApiProblem(503, "analytics_unavailable", "no ClickHouse is configured")
+    try:
+        return shared_client(url)
+    except Exception as error:  # another process holds the embedded engine
+        raise ApiProblem(
+            503,
+            "analytics_unavailable",
+            "the analytics engine is not reachable from this process: with the embedded "
+            "engine, run one API worker, or set KONTOR_CLICKHOUSE_URL to a ClickHouse server",
+        ) from error
+
+
+class Window(msgspec.Struct, frozen=True):
+    scope: Scope
+    previous: Scope | None
+    compare: str
+
+
+def _when(value: str | None, name: str, default: datetime) -> datetime:
+    if value is None:
+        return default
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise ApiProblem(
+            422, "invalid_parameter", f"{name} must be an RFC 3339 date or time"
+        ) from error
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _choice(value: str, name: str, allowed: Iterable[str]) -> str:
+    options = list(allowed)
+    if value not in options:
+        raise ApiProblem(422, "invalid_parameter", f"{name} must be one of {', '.join(options)}")
+    return value
+
+
+def window(
+    principal: Principal, from_: str | None, to: str | None, compare: str, store: str | None
+) -> Window:
+    end = _when(to, "to", datetime.now(UTC))
+    start = _when(from_, "from", end - timedelta(days=30))
+    if start >= end:
+        raise ApiProblem(422, "invalid_parameter", "from must lie before to")
+    if end - start > timedelta(days=3 * 366):
+        raise ApiProblem(422, "invalid_parameter", "a period spans at most three years")
+    _choice(compare, "compare", COMPARISONS)
+    scope = Scope(principal.tenant_id, start, end, store or None)
+    other = comparison(start, end, compare)
+    previous = Scope(principal.tenant_id, other[0], other[1], store or None) if other else None
+    return Window(scope, previous, compare)
+
+
+def wants_csv(request: Request[Any, Any, Any], format: str | None) -> bool:
+    if format is not None:
+        return _choice(format, "format", ("json", "csv")) == "csv"
+    return "text/csv" in request.headers.get("accept", "")
+
+
+def csv_response(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], name: str
+) -> Response[bytes]:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response(
+        out.getvalue().encode(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+def report(
+    request: Request[Any, Any, Any],
+    format: str | None,
+    name: str,
+    body: dict[str, Any],
+    items: str,
+) -> Response[bytes]:
+    """The report as JSON, or its `items` list as CSV."""
+    if wants_csv(request, format):
+        rows = body[items]
+        header = list(rows[0]) if rows else []
+        return csv_response(header, ([row[h] for h in header] for row in rows), name)
+    return json_response(200, msgspec.json.encode(body))
+
+
+def _period(window: Window) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "from": window.scope.start,
+        "to": window.scope.end,
+        "compare": window.compare,
+    }
+    if window.previous is not None:
+        body["comparison_from"] = window.previous.start
+        body["comparison_to"] = window.previous.end
+    return body
+
+
+def _money(value: Decimal | None, money: bool) -> str | None:
+    if value is None:
+        return None
+    return str(value.quantize(Decimal("0.01"))) if money else str(value.normalize())
+
+
+class AnalyticsController(Controller):
+    path = "/v1/analytics"
+    tags = ["analytics"]
+
+    @get("/overview", sync_to_thread=True)
+    def overview(
+        self,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+        from_: From = None,
+        to: To = None,
+        compare: Compare = "previous_period",
+        store: str | None = None,
+        format: Format = None,
+    ) -> Response[bytes]:
+        """Gross sales, discounts, cancellations, refunds, net sales (gross - discounts -
+        cancellations - refunds) and AOV per currency; orders, units, new and returning
+        customers; each with its comparison value and % change."""
+        w = window(principal, from_, to, compare, store)
+        client = analytics_client(container)
+        now = queries.overview_values(client, w.scope)
+        before = queries.overview_values(client, w.previous) if w.previous else {}
+        metrics = []
+        for metric, currency in [*now, *(key for key in before if key not in now)]:
+            value = now.get((metric, currency), Decimal(0))
+            previous = before.get((metric, currency), Decimal(0)) if w.previous else None
+            money = currency is not None
+            metrics.append(
+                {
+                    "metric": metric,
+                    "currency": currency,
+                    "value": _money(value, money),
+                    "previous": _money(previous, money),
+                    "change_pct": _money(change_pct(value, previous), False),
+                }
+            )
+        return report(request, format, "overview", _period(w) | {"metrics": metrics}, "metrics")
+
+    @get("/timeseries", sync_to_thread=True)
+    def timeseries(
+        self,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+        metric: str = "revenue",
+        interval: str = "day",
+        from_: From = None,
+        to: To = None,
+        compare: Compare = "previous_period",
+        store: str | None = None,
+        format: Format = None,
+    ) -> Response[bytes]:
+        """`metric` (revenue, orders, aov, units) per `interval` (hour, day, week, month), money
+        per currency. The n-th point of the comparison period stands beside the n-th point."""
+        _choice(metric, "metric", METRICS)
+        _choice(interval, "interval", INTERVALS)
+        w = window(principal, from_, to, compare, store)
+        if interval == "hour" and w.scope.end - w.scope.start > timedelta(days=92):
+            raise ApiProblem(422, "invalid_parameter", "hourly series span at most 92 days")
+        client = analytics_client(container)
+        money = metric in queries.MONEY_METRICS
+        current = _series(client, w.scope, metric, interval)
+        previous = _series(client, w.previous, metric, interval) if w.previous else None
+        currencies = sorted({c for series in (current, previous or {}) for _, c in series}) or [
+            None
+        ]
+        points = []
+        now_buckets = list(buckets(w.scope.start, w.scope.end, interval))
+        before_buckets = (
+            list(buckets(w.previous.start, w.previous.end, interval)) if w.previous else []
+        )
+        for currency in currencies:
+            for n, at in enumerate(now_buckets):
+                value = current.get((at, currency), Decimal(0))
+                prior = None
+                if previous is not None:
+                    prior = (
+                        previous.get((before_buckets[n], currency), Decimal(0))
+                        if n < len(before_buckets)
+                        else None
+                    )
+                points.append(
+                    {
+                        "bucket": at,
+                        "currency": currency,
+                        "value": _money(value, money),
+                        "previous": _money(prior, money),
+                        "change_pct": _money(change_pct(value, prior), False),
+                    }
+                )
+        body = _period(w) | {"metric": metric, "interval": interval, "points": points}
+        return report(request, format, f"timeseries-{metric}", body, "points")
+
+    @get("/breakdown", sync_to_thread=True)
+    def breakdown(
+        self,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+        metric: str = "revenue",
+        by: str = "store",
+        limit: Annotated[int, Parameter(ge=1, le=100)] = 10,
+        from_: From = None,
+        to: To = None,
+        compare: Compare = "previous_period",
+        store: str | None = None,
+        format: Format = None,
+    ) -> Response[bytes]:
+        """The top `limit` stores, channels, countries, SKUs or categories by `metric`, with
+        their share of the total (per currency for money) and their comparison value."""
+        _choice(metric, "metric", METRICS)
+        _choice(by, "by", DIMENSIONS)
+        w = window(principal, from_, to, compare, store)
+        client = analytics_client(container)
+        money = metric in queries.MONEY_METRICS
+        found = queries.breakdown(client, w.scope, metric, by)
+        totals: dict[str, Decimal] = {}
+        for row in found:
+            totals[row["currency"]] = totals.get(row["currency"], Decimal(0)) + Decimal(
+                row["value"]
+            )
+        top: list[dict[str, Any]] = []
+        taken: dict[str, int] = {}
+        for row in found:
+            if taken.get(row["currency"], 0) < limit:
+                taken[row["currency"]] = taken.get(row["currency"], 0) + 1
+                top.append(row)
+        before: dict[tuple[str, str], Decimal] = {}
+        if w.previous is not None and top:
+            keys = sorted({row["key"] for row in top})
+            for row in queries.breakdown(client, w.previous, metric, by, keys):
+                before[(row["key"], row["currency"])] = Decimal(row["value"])
+        items = []
+        for row in top:
+            value = Decimal(row["value"])
+            total = totals[row["currency"]]
+            prior = before.get((row["key"], row["currency"]), Decimal(0)) if w.previous else None
+            items.append(
+                {
+                    "key": row["key"],
+                    "currency": row["currency"] or None,
+                    "value": _money(value, money),
+                    "share_pct": _money((value * 100 / total) if total else Decimal(0), True),
+                    "previous": _money(prior, money),
+                    "change_pct": _money(change_pct(value, prior), False),
+                }
+            )
+        body = _period(w) | {"metric": metric, "by": by, "items": items}
+        return report(request, format, f"breakdown-{by}", body, "items")
+
+
+def _series(
+    client: SharedClient, scope: Scope, metric: str, interval: str
+) -> dict[tuple[datetime, str | None], Decimal]:
+    return {
+        (at.replace(tzinfo=UTC), currency): value
+        for at, currency, value in queries.timeseries(client, scope, metric, interval)
+    }
+
+
+def analytics_lifespan(container: Container) -> Any:
+    """Runs the analytics projector in this API process when `kontor serve` asks for it (the
+    embedded engine opens in one process only: this one, which serves the endpoints)."""
+
+    @asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        stop = None
+        if os.environ.get(IN_API) == "1":
+            stop = start_analytics(container.settings)
+        try:
+            yield
+        finally:
+            if stop is not None:
+                stop()
+
+    return lifespan
