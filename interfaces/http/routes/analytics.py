@@ -27,7 +27,7 @@ from interfaces.analytics_worker import IN_API, start_analytics
 from interfaces.bootstrap import Container
 from interfaces.http.problems import ApiProblem
 from interfaces.http.support import json_response
-from projections.analytics import queries
+from projections.analytics import queries, reports
 from projections.analytics.queries import DIMENSIONS, METRICS, Scope
 
 From = Annotated[str | None, Parameter(query="from", description="RFC 3339; default 30 days ago")]
@@ -295,6 +295,64 @@ class AnalyticsController(Controller):
             )
         body = _period(w) | {"metric": metric, "by": by, "items": items}
         return report(request, format, f"breakdown-{by}", body, "items")
+
+    @get("/fulfilment", sync_to_thread=True)
+    def fulfilment(
+        self,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+        sla_hours: Annotated[int, Parameter(ge=1, le=24 * 60)] = 48,
+        from_: From = None,
+        to: To = None,
+        store: str | None = None,
+        format: Format = None,
+    ) -> Response[bytes]:
+        """Shipments sent in the period per location and carrier: hours to ship and to deliver
+        (p50/p90), on-time rate (shipped within `sla_hours` of the order), shipping cost per
+        order, short-pick rate; return rate and reasons."""
+        w = window(principal, from_, to, "none", store)
+        body = reports.fulfilment(analytics_client(container), w.scope, sla_hours)
+        return report(request, format, "fulfilment", _period(w) | body, "by_location_and_carrier")
+
+    @get("/inventory", sync_to_thread=True)
+    def inventory(
+        self,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+        lead_time_days: Annotated[float, Parameter(ge=0, le=365)] = 14,
+        safety_days: Annotated[float, Parameter(ge=0, le=365)] = 7,
+        from_: From = None,
+        to: To = None,
+        store: str | None = None,
+        format: Format = None,
+    ) -> Response[bytes]:
+        """Per SKU: stock now, units sold and per day over it, days of
+        cover, turnover per year, sell-through, status (out_of_stock, low_stock: cover below
+        the lead time, ok) and a reorder quantity covering lead time plus safety days."""
+        w = window(principal, from_, to, "none", store)
+        items = reports.inventory(analytics_client(container), w.scope, lead_time_days, safety_days)
+        return report(request, format, "inventory", _period(w) | {"items": items}, "items")
+
+    @get("/customers", sync_to_thread=True)
+    def customers(
+        self,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+        churn_k: Annotated[float, Parameter(gt=0, le=100)] = 3,
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 20,
+        from_: From = None,
+        to: To = None,
+        store: str | None = None,
+        format: Format = None,
+    ) -> Response[bytes]:
+        """As at the end of the period: RFM segments, lifetime value, repeat-purchase rate, the
+        top customers, and those at churn risk (no order in `churn_k` x their usual interval)."""
+        w = window(principal, from_, to, "none", store)
+        body = reports.customers(analytics_client(container), w.scope, churn_k, limit)
+        return report(request, format, "customers", _period(w) | body, "top_customers")
 
 
 def _series(

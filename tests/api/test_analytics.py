@@ -1,0 +1,179 @@
+"""The analytics endpoints over a seeded history, projected into the embedded ClickHouse."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from adapters.embedded.clickhouse import shared_client
+from application.context import CommandContext
+from interfaces.bootstrap import Container
+from interfaces.seed_history import seed_history
+from projections.analytics.projector import AnalyticsProjector
+from tests.api.conftest import Tenant, assert_problem, new_tenant
+
+END = datetime(2026, 3, 1, tzinfo=UTC)
+PERIOD = {"from": "2026-02-01T00:00:00Z", "to": "2026-03-01T00:00:00Z"}
+
+
+@pytest.fixture(scope="module")
+def merchant(client: TestClient[Any], container: Container) -> Iterator[Tenant]:
+    """A tenant with 60 days of history up to END, projected into ClickHouse."""
+    tenant = new_tenant(client, container)
+    ctx = CommandContext(tenant_id=tenant.tenant_id, actor="system:test")
+    seed_history(container, ctx, days=60, orders=120, skus=10, end=END)
+    assert container.settings.clickhouse_url is not None
+    projector = AnalyticsProjector(
+        container.datastore, shared_client(container.settings.clickhouse_url)
+    )
+    projector.migrate()
+    projector.catch_up()
+    yield tenant
+
+
+def get(tenant: Tenant, path: str, **params: Any) -> Any:
+    response = tenant.get(f"/v1/analytics/{path}", params=PERIOD | params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_overview_has_every_metric_with_its_comparison(merchant: Tenant) -> None:
+    body = get(merchant, "overview")
+    metrics = {(m["metric"], m["currency"]): m for m in body["metrics"]}
+    assert body["comparison_from"].startswith("2026-01-04")  # 28 days before
+    for name in ("gross_sales", "discounts", "refunds", "net_sales", "aov"):
+        assert (name, "EUR") in metrics
+    for name in ("orders", "units", "new_customers", "returning_customers"):
+        assert metrics[(name, None)]["previous"] is not None
+    eur = {name: Decimal(metrics[(name, "EUR")]["value"]) for name in
+           ("gross_sales", "discounts", "cancellations", "refunds", "net_sales")}  # fmt: skip
+    assert eur["net_sales"] == (
+        eur["gross_sales"] - eur["discounts"] - eur["cancellations"] - eur["refunds"]
+    )
+    orders = metrics[("orders", None)]
+    assert int(orders["value"]) > 0
+    if int(orders["previous"]):
+        change = (Decimal(orders["value"]) / Decimal(orders["previous"]) - 1) * 100
+        assert Decimal(orders["change_pct"]) == change.quantize(Decimal("0.1"))
+
+
+def test_daily_revenue_adds_up_to_the_overview_and_has_a_point_per_day(merchant: Tenant) -> None:
+    series = get(merchant, "timeseries", metric="revenue", interval="day")
+    eur = [p for p in series["points"] if p["currency"] == "EUR"]
+    assert len(eur) == 28
+    overview = get(merchant, "overview", compare="none")
+    net = next(
+        m for m in overview["metrics"] if m["metric"] == "net_sales" and m["currency"] == "EUR"
+    )
+    refunds = next(
+        m for m in overview["metrics"] if m["metric"] == "refunds" and m["currency"] == "EUR"
+    )
+    total = sum(Decimal(p["value"]) for p in eur)
+    assert total == Decimal(net["value"]) + Decimal(refunds["value"])
+    assert net["previous"] is None
+
+
+def test_weekly_orders_compare_with_the_same_weeks_a_year_before(merchant: Tenant) -> None:
+    series = get(merchant, "timeseries", metric="orders", interval="week", compare="previous_year")
+    assert all(p["currency"] is None for p in series["points"])
+    assert all(p["previous"] == "0" for p in series["points"])  # no history a year before
+    assert sum(int(p["value"]) for p in series["points"]) > 0
+
+
+def test_breakdown_shares_add_up_to_a_hundred(merchant: Tenant) -> None:
+    body = get(merchant, "breakdown", metric="units", by="sku", limit=100)
+    shares = sum(Decimal(item["share_pct"]) for item in body["items"])
+    assert abs(shares - 100) <= Decimal("0.1")
+    top = get(merchant, "breakdown", metric="revenue", by="store", limit=1)["items"]
+    assert {item["currency"] for item in top} == {"EUR", "GBP"}  # the top one per currency
+
+
+def test_reports_export_as_csv(merchant: Tenant) -> None:
+    response = merchant.get(
+        "/v1/analytics/breakdown", params=PERIOD | {"by": "country"}, headers={"Accept": "text/csv"}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert rows and set(rows[0]) == {
+        "key",
+        "currency",
+        "value",
+        "share_pct",
+        "previous",
+        "change_pct",
+    }
+    response = merchant.get("/v1/analytics/overview", params=PERIOD | {"format": "csv"})
+    assert response.text.splitlines()[0] == "metric,currency,value,previous,change_pct"
+
+
+def test_another_tenant_sees_nothing(client: TestClient[Any], container: Container) -> None:
+    stranger = new_tenant(client, container)
+    body = get(stranger, "overview")
+    values = {m["metric"]: m["value"] for m in body["metrics"]}
+    assert values["orders"] == "0"
+
+
+@pytest.mark.parametrize(
+    "path, params",
+    [
+        ("overview", {"from": "yesterday"}),
+        ("overview", {"from": "2026-03-01", "to": "2026-02-01"}),
+        ("overview", {"compare": "last_decade"}),
+        ("timeseries", {"metric": "profit"}),
+        ("timeseries", {"interval": "minute"}),
+        ("timeseries", {"interval": "hour", "from": "2025-01-01", "to": "2026-01-01"}),
+        ("breakdown", {"by": "colour"}),
+        ("breakdown", {"format": "xml"}),
+    ],
+)
+def test_bad_parameters_are_422_problems(merchant: Tenant, path: str, params: Any) -> None:
+    response = merchant.get(f"/v1/analytics/{path}", params=params)
+    assert_problem(response, 422, "invalid_parameter")
+
+
+def test_limit_out_of_range_is_a_problem(merchant: Tenant) -> None:
+    response = merchant.get("/v1/analytics/breakdown", params={"limit": 0})
+    assert_problem(response, 422)
+
+
+def test_fulfilment_reports_times_rates_and_return_reasons(merchant: Tenant) -> None:
+    body = get(merchant, "fulfilment", sla_hours=24)
+    groups = body["by_location_and_carrier"]
+    assert groups and all(g["carrier"] == "unassigned" for g in groups)  # no labels yet
+    for group in groups:
+        assert 0 < group["hours_to_ship_p50"] <= group["hours_to_ship_p90"] <= 75
+        assert 0 <= group["on_time_rate"] <= 1
+    assert sum(g["shipments"] for g in groups) == body["orders_shipped"]
+    assert body["return_rate"] == round(body["orders_returned"] / body["orders_shipped"], 4)
+    assert sum(r["orders"] for r in body["return_reasons"]) == body["orders_returned"]
+
+
+def test_inventory_lists_cover_and_reorder_quantities(merchant: Tenant) -> None:
+    items = get(merchant, "inventory", lead_time_days=10, safety_days=5)["items"]
+    assert len({item["sku"] for item in items}) == len(items) == 10
+    for item in items:
+        assert item["available"] == item["on_hand"] - item["reserved"]
+        if item["status"] == "out_of_stock":
+            assert item["available"] <= 0
+        if item["units_per_day"]:
+            needed = item["units_per_day"] * 15 - item["available"]
+            assert item["reorder_quantity"] == max(0, -int(-needed // 1))
+
+
+def test_customers_are_segmented_with_lifetime_value_and_churn_risk(merchant: Tenant) -> None:
+    body = get(merchant, "customers", limit=5, churn_k=2)
+    assert body["customers"] == sum(s["customers"] for s in body["segments"])
+    assert 0 < body["repeat_purchase_rate"] < 1
+    values = [Decimal(c["lifetime_value"]) for c in body["top_customers"]]
+    assert values == sorted(values, reverse=True) and len(values) == 5
+    for customer in body["churn_risk"]:
+        assert customer["orders"] > 1
+        assert customer["recency_days"] > 2 * max(customer["usual_interval_days"], 1)
