@@ -180,3 +180,25 @@ def test_customers_are_segmented_with_lifetime_value_and_churn_risk(merchant: Te
     for customer in body["churn_risk"]:
         assert customer["orders"] > 1
         assert customer["recency_days"] > 2 * max(customer["usual_interval_days"], 1)
+
+
+def test_forecast_has_intervals_and_a_backtest(merchant: Tenant) -> None:
+    response = merchant.get(
+        "/v1/analytics/forecast",
+        params={"metric": "units", "horizon": 14, "history_days": 60, "to": "2026-03-01"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert len(body["points"]) == 14
+    assert body["points"][0]["date"] == "2026-03-01"
+    for point in body["points"]:
+        assert 0 <= point["lower"] <= point["value"] <= point["upper"]
+    assert body["backtest"]["days"] == 14
+    assert body["backtest"]["mape_pct"] > 0
+
+
+def test_forecast_refuses_a_short_history(merchant: Tenant) -> None:
+    response = merchant.get(
+        "/v1/analytics/forecast", params={"history_days": 30, "horizon": 28, "to": "2026-03-01"}
+    )
+    assert_problem(response, 422, "not_enough_history")
