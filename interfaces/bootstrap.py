@@ -25,6 +25,7 @@ from application.ports import Cache
 from application.stock import StockCommands
 from application.streams import Streams
 from application.tenants import Tenants
+from domain.analytics import events as _analytics_events  # noqa: F401  (registers its topics)
 from interfaces.config import Settings
 from projections.runner import PROJECTIONS, construct_view
 

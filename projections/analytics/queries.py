@@ -236,3 +236,24 @@ def main_currency(client: SharedClient, scope: Scope) -> str | None:
         scope.params(),
     )
     return found[0]["currency"] if found else None
+
+
+def active_tenants(client: SharedClient, since: datetime) -> list[UUID]:
+    found = rows(
+        client,
+        "SELECT DISTINCT tenant_id FROM order_lines FINAL "
+        "WHERE placed_at >= fromUnixTimestamp64Micro({since:Int64}, 'UTC')",
+        {"since": _micros(since)},
+    )
+    return [row["tenant_id"] for row in found]
+
+
+def alerts(client: SharedClient, scope: Scope) -> list[dict[str, Any]]:
+    """Anomaly alerts raised in the period, newest first, as stored (JSON data)."""
+    return rows(
+        client,
+        f"SELECT position, recorded_at, data FROM events FINAL WHERE {TENANT} "
+        f"AND topic = 'analytics_alert.RevenueAnomalyDetected' AND {between('recorded_at')} "
+        f"ORDER BY position DESC LIMIT 1000",
+        scope.params(),
+    )

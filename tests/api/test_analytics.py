@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -202,3 +202,44 @@ def test_forecast_refuses_a_short_history(merchant: Tenant) -> None:
         "/v1/analytics/forecast", params={"history_days": 30, "horizon": 28, "to": "2026-03-01"}
     )
     assert_problem(response, 422, "not_enough_history")
+
+
+def test_a_revenue_spike_raises_one_alert_event(seeded: Tenant, container: Container) -> None:
+    """The same hour had one mug sold in each of the four weeks before; then it sells 12."""
+    from application.orders import NewOrder
+    from domain.order.decide import RequestedLine
+    from domain.order.events import Address, Customer
+    from interfaces.analytics_worker import detect_anomalies
+
+    seeded.receive("BER", MUG=100)
+    ctx = CommandContext(tenant_id=seeded.tenant_id, actor="system:test")
+    spike = datetime(2025, 6, 10, 14, 0, tzinfo=UTC)
+    for week, quantity in ((4, 1), (3, 1), (2, 2), (1, 1), (0, 12)):
+        container.orders.place(
+            ctx,
+            NewOrder(
+                store="web", channel="web", external_id=f"spike-{week}", currency="EUR",
+                customer=Customer("ada@example.com", "Ada"),
+                shipping_address=Address(
+                    name="Ada", line1="1 Main St", city="Berlin", postal_code="10115",
+                    country="DE",
+                ),
+                lines=[RequestedLine("MUG", quantity, Decimal("9.90"))],
+                placed_at=spike - timedelta(weeks=week) + timedelta(minutes=20),
+            ),
+        )  # fmt: skip
+    client = shared_client(container.settings.clickhouse_url or "")
+    AnalyticsProjector(container.datastore, client).catch_up()
+    now = spike + timedelta(hours=1, minutes=5)
+    assert detect_anomalies(container, client, now) >= 1
+    assert detect_anomalies(container, client, now) == 0  # raised once
+    AnalyticsProjector(container.datastore, client).catch_up()
+    period = {"from": "2025-06-10T00:00:00Z", "to": "2025-06-11T00:00:00Z"}
+    body = seeded.get("/v1/analytics/anomalies", params=period).json()
+    (anomaly,) = body["anomalies"]
+    assert anomaly["hour"].startswith("2025-06-10T14:00")
+    assert Decimal(anomaly["revenue"]) == Decimal("118.80")
+    assert Decimal(anomaly["baseline"]) == Decimal("12.38")
+    (alert,) = body["alerts"]  # raised at `now`, as the event store recorded
+    assert alert["hour"].startswith("2025-06-10T14:00")
+    assert Decimal(alert["change_pct"]) == Decimal(anomaly["change_pct"])

@@ -8,6 +8,7 @@ Every call takes `from`/`to` (RFC 3339; default: the 30 days up to now), `compar
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -22,11 +23,12 @@ from litestar import Controller, Request, Response, get
 from litestar.params import Parameter
 
 from adapters.embedded.clickhouse import SharedClient, shared_client
+from application.analytics.anomalies import check
 from application.analytics.forecast import Forecast, NotEnoughHistory
 from application.analytics.forecast import forecast as run_forecast
 from application.analytics.periods import COMPARISONS, INTERVALS, buckets, change_pct, comparison
 from application.tenants import Principal
-from interfaces.analytics_worker import IN_API, start_analytics
+from interfaces.analytics_worker import IN_API, hourly_revenue, start_analytics
 from interfaces.bootstrap import Container
 from interfaces.http.problems import ApiProblem
 from interfaces.http.support import json_response
@@ -416,6 +418,51 @@ class AnalyticsController(Controller):
             "points": points,
         }
         return report(request, format, f"forecast-{metric}", body, "points")
+
+    @get("/anomalies", sync_to_thread=True)
+    def anomalies(
+        self,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+        threshold_pct: Annotated[float, Parameter(gt=0, le=10_000)] = 50,
+        min_z: Annotated[float, Parameter(ge=0, le=100)] = 3,
+        weeks: Annotated[int, Parameter(ge=2, le=12)] = 4,
+        from_: From = None,
+        to: To = None,
+        format: Format = None,
+    ) -> Response[bytes]:
+        """Hours of the period (default: the last 7 days) whose revenue changed by at least
+        `threshold_pct` from the same hour of the previous `weeks` weeks and lies `min_z`
+        standard deviations from it; and the alerts the detector raised in the period (events
+        `analytics_alert.RevenueAnomalyDetected`, which integrators receive too)."""
+        end = _when(to, "to", datetime.now(UTC))
+        start = _when(from_, "from", end - timedelta(days=7))
+        w = window(principal, start.isoformat(), end.isoformat(), "none", None)
+        if end - start > timedelta(days=92):
+            raise ApiProblem(422, "invalid_parameter", "an anomaly scan spans at most 92 days")
+        client = analytics_client(container)
+        revenue = hourly_revenue(client, principal.tenant_id, start - timedelta(weeks=weeks), end)
+        found = []
+        for currency, by_hour in sorted(revenue.items()):
+            for hour in buckets(start, end, "hour"):
+                anomaly = check(
+                    by_hour,
+                    hour,
+                    currency,
+                    weeks=weeks,
+                    threshold_pct=Decimal(str(threshold_pct)),
+                    min_z=Decimal(str(min_z)),
+                )
+                if anomaly is not None:
+                    found.append(dataclasses.asdict(anomaly))
+        raised = [
+            {"position": a["position"], "recorded_at": a["recorded_at"]}
+            | msgspec.json.decode(a["data"])
+            for a in queries.alerts(client, w.scope)
+        ]
+        body = _period(w) | {"anomalies": found, "alerts": raised}
+        return report(request, format, "anomalies", body, "anomalies")
 
 
 def _series(
