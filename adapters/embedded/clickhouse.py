@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import clickhouse_connect
+import msgspec
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.query import QueryResult
 
@@ -29,6 +30,10 @@ def clickhouse_client(url: str) -> Client:
     """A clickhouse-connect client for `http(s)://user:pass@host:port/db` or `chdb:///abs/path`.
     chdb opens one data directory per process; clients on the same path share the engine."""
     return clickhouse_connect.get_client(dsn=url)
+
+
+_lines = msgspec.json.Encoder()
+_PARSE = {"date_time_input_format": "best_effort"}
 
 
 class SharedClient:
@@ -59,8 +64,13 @@ class SharedClient:
     def insert(
         self, table: str, rows: Sequence[Sequence[Any]], column_names: Sequence[str]
     ) -> None:
+        """Inserts rows as JSON lines, which the engine parses: several times faster than
+        clickhouse-connect's column serialisation in Python."""
+        body = _lines.encode_lines(rows)
         with self._lock:
-            self.client.insert(table, rows, column_names=column_names)
+            self.client.raw_insert(
+                table, list(column_names), body, fmt="JSONCompactEachRow", settings=_PARSE
+            )
 
 
 _shared: dict[str, SharedClient] = {}

@@ -66,16 +66,21 @@ def encode_state(event: DomainEvent, metadata: Metadata) -> bytes:
 
 
 def decode_event(topic: str, state: bytes) -> tuple[DomainEvent, Metadata]:
+    envelope = _envelope_decoder.decode(state)
+    return decode_data(topic, envelope), envelope.meta
+
+
+def decode_data(topic: str, envelope: Envelope) -> DomainEvent:
+    """The event in an already decoded envelope, upcast to its class's schema version."""
     cls = EVENT_TYPES.get(topic)
     if cls is None:
         raise UnknownEventTopic(f"no event class for stored topic {topic!r}")
-    envelope = _envelope_decoder.decode(state)
     if envelope.v == cls.schema_version:
-        return cast(DomainEvent, _decoder(cls).decode(envelope.data)), envelope.meta
+        return cast(DomainEvent, _decoder(cls).decode(envelope.data))
     data: dict[str, Any] = msgspec.json.decode(envelope.data)
     for version in range(envelope.v, cls.schema_version):
         data = UPCASTERS[(topic, version)](data)
-    return msgspec.convert(data, cls), envelope.meta
+    return cast(DomainEvent, msgspec.convert(data, cls))
 
 
 class StructMapper(Mapper[UUID]):

@@ -141,8 +141,15 @@ class Facts:
         self.folds = (self.order_lines, self.shipments, self.invoices)
         self.appended: dict[str, list[tuple[Any, ...]]] = {}
 
-    def needs(self, stream_id: UUID, event: DomainEvent, tenant: UUID) -> list[tuple[Fold, Key]]:
-        """The folded groups an event will read or change (loaded before the batch applies)."""
+    def needs(
+        self, stream_id: UUID, version: int, event: DomainEvent, tenant: UUID
+    ) -> list[tuple[Fold, Key]]:
+        """The folded groups an event will read or change (loaded before the batch applies).
+        An event that opens its stream opens its group too: there is nothing to load (after a
+        crash, the replay rebuilds the same rows from this event on)."""
+        if isinstance(event, OrderPlaced | ShipmentCreated | InvoiceIssued) and version == 1:
+            opened = {OrderPlaced: self.order_lines, ShipmentCreated: self.shipments}
+            opened.get(type(event), self.invoices).fresh((tenant, stream_id))
         if isinstance(event, OrderPlaced | OrderLinesCancelled):
             return [(self.order_lines, (tenant, stream_id))]
         if isinstance(event, PaymentApplied | CreditNoteIssued | InvoiceVoided):
@@ -188,6 +195,8 @@ def line_discounts(event: OrderPlaced) -> list[Decimal]:
     """Each line's own discount plus its share of the order's, as invoicing computes them when
     the whole order is invoiced at once (ADR 0017)."""
     currency = event.currency
+    if event.discount is None and all(line.discount is None for line in event.lines):
+        return [ZERO] * len(event.lines)
     own = [
         line_discount(
             LineCharge(

@@ -9,6 +9,7 @@ event applied to it, so an event at or below it is skipped: replays change nothi
 from __future__ import annotations
 
 import copy
+import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -31,10 +32,13 @@ class Fold:
         self.cache_size = cache_size
         self._committed: OrderedDict[Key, list[Row]] = OrderedDict()
         self._pending: dict[Key, list[Row]] = {}
+        self._values = operator.itemgetter(*self.columns)
 
     def load(self, client: SharedClient, keys: Iterable[Key]) -> None:
         """Reads the groups among `keys` that the cache does not hold."""
-        missing = [k for k in dict.fromkeys(keys) if k not in self._committed]
+        missing = [
+            k for k in dict.fromkeys(keys) if k not in self._committed and k not in self._pending
+        ]
         if not missing:
             return
         found: dict[Key, list[Row]] = {k: [] for k in missing}
@@ -50,6 +54,11 @@ class Fold:
         for k, rows in found.items():
             self._committed[k] = rows
 
+    def fresh(self, key: Key) -> None:
+        """Marks a group as new (its stream has just opened), unless it is already known."""
+        if key not in self._committed and key not in self._pending:
+            self._pending[key] = []
+
     def get(self, key: Key) -> list[Row]:
         """The group's rows as this batch changes them (empty if it does not exist yet)."""
         rows = self._pending.get(key)
@@ -63,12 +72,12 @@ class Fold:
 
     def dirty(self) -> list[tuple[Any, ...]]:
         """Every row an event of this batch touched, ready to insert."""
-        out = []
-        for group in self._pending.values():
-            for row in group:
-                if row.pop("_dirty", False):
-                    out.append(tuple(row[c] for c in self.columns))
-        return out
+        return [
+            self._values(row)
+            for group in self._pending.values()
+            for row in group
+            if row.pop("_dirty", False)
+        ]
 
     def touched(self) -> Iterator[Row]:
         """Every row of every group this batch read or changed (replayed events included)."""

@@ -20,7 +20,7 @@ import structlog
 from eventsourcing.postgres import PostgresDatastore
 
 from adapters.embedded.clickhouse import SharedClient
-from adapters.postgres.mapper import Envelope, UnknownEventTopic, decode_event
+from adapters.postgres.mapper import Envelope, UnknownEventTopic, decode_data
 from projections.analytics import schema
 from projections.analytics.facts import PAYMENT_COLUMNS, STOCK_COLUMNS, Facts
 
@@ -53,7 +53,8 @@ SELECT tenant_id, toDate(placed_at) AS day, store, channel, sku, currency,
     uniqExact(order_id), sum(quantity - cancelled_quantity), sum(gross), sum(discount),
     sum(unit_price * cancelled_quantity), {position:UInt64}
 FROM order_lines FINAL
-WHERE (tenant_id, toDate(placed_at)) IN ({days})
+WHERE placed_at >= {first:Date} AND placed_at < {last:Date} + 1
+  AND (tenant_id, toDate(placed_at)) IN ({days})
 GROUP BY tenant_id, day, store, channel, sku, currency
 """
 
@@ -162,19 +163,19 @@ class AnalyticsProjector:
                 )
             )  # fmt: skip
             try:
-                event, _ = decode_event(topic, state)
+                event = decode_data(topic, envelope)
             except UnknownEventTopic:
                 continue
-            decoded.append((position, row["originator_id"], event, meta))
+            decoded.append((position, row["originator_id"], row["originator_version"], event, meta))
         needed: dict[Any, list[tuple[UUID, UUID]]] = {}
-        for _, stream_id, event, meta in decoded:
-            for fold, key in facts.needs(stream_id, event, meta.tenant_id):
+        for _, stream_id, version, event, meta in decoded:
+            for fold, key in facts.needs(stream_id, version, event, meta.tenant_id):
                 needed.setdefault(fold, []).append(key)
         last = int(rows[-1]["notification_id"])
         try:
             for fold, keys in needed.items():
                 fold.load(self.client, keys)
-            for position, stream_id, event, meta in decoded:
+            for position, stream_id, _, event, meta in decoded:
                 facts.apply(position, stream_id, event, meta)
             self.client.insert("events", raw, column_names=EVENT_COLUMNS)
             for table, appended in facts.appended.items():
@@ -188,7 +189,11 @@ class AnalyticsProjector:
                     self.client.insert(fold.table, changed, column_names=fold.columns)
             if days:
                 listed = ",".join(f"('{t}','{d.isoformat()}')" for t, d in sorted(days))
-                self.client.command(ROLLUP.replace("{days}", listed), parameters={"position": last})
+                first, final = min(d for _, d in days), max(d for _, d in days)
+                self.client.command(
+                    ROLLUP.replace("{days}", listed),
+                    parameters={"position": last, "first": first, "last": final},
+                )
             self.client.insert(
                 "projector_position", [(self.name, last)], column_names=["projector", "position"]
             )
