@@ -209,33 +209,25 @@ def money_totals(client: SharedClient, scope: Scope) -> list[dict[str, Any]]:
 # --- daily series for forecasts -------------------------------------------------------------
 
 DAILY = f"""
-SELECT toDate(placed_at) AS day, {{value}} AS value
+SELECT toDate(placed_at) AS day, {{currency}} AS currency, {{value}} AS value
 FROM order_lines FINAL
 WHERE {TENANT} AND {STORE} AND {between("placed_at")}
   AND ({{sku:String}} = '' OR sku = {{sku:String}})
-  AND ({{currency:String}} = '' OR currency = {{currency:String}})
-GROUP BY day ORDER BY day
+GROUP BY day, currency ORDER BY day
 """
 
 
 def daily(
-    client: SharedClient, scope: Scope, metric: str, sku: str | None, currency: str | None
-) -> dict[Any, Decimal]:
-    """Revenue (in one currency) or units per day; days without sales are absent."""
-    sql = DAILY.replace("{value}", METRICS[metric])
-    params = scope.params() | {"sku": sku or "", "currency": currency or ""}
-    return {r["day"]: Decimal(r["value"]) for r in rows(client, sql, params)}
-
-
-def main_currency(client: SharedClient, scope: Scope) -> str | None:
-    found = rows(
-        client,
-        f"SELECT currency, sum(net) AS value FROM order_lines FINAL "
-        f"WHERE {TENANT} AND {STORE} AND {between('placed_at')} "
-        f"GROUP BY currency ORDER BY value DESC LIMIT 1",
-        scope.params(),
-    )
-    return found[0]["currency"] if found else None
+    client: SharedClient, scope: Scope, metric: str, sku: str | None
+) -> dict[str, dict[Any, Decimal]]:
+    """Revenue per currency, or units (under currency ''), per day; days without sales are
+    absent."""
+    currency = "currency" if metric in MONEY_METRICS else "''"
+    sql = DAILY.replace("{value}", METRICS[metric]).replace("{currency}", currency)
+    found: dict[str, dict[Any, Decimal]] = {}
+    for r in rows(client, sql, scope.params() | {"sku": sku or ""}):
+        found.setdefault(r["currency"], {})[r["day"]] = Decimal(r["value"])
+    return found
 
 
 def active_tenants(client: SharedClient, since: datetime) -> list[UUID]:

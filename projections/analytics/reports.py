@@ -125,32 +125,38 @@ FROM scored
 
 def customers(client: SharedClient, scope: Scope, churn_k: float, limit: int) -> dict[str, Any]:
     """RFM segments, lifetime value, repeat-purchase rate and churn risk, as at the end of the
-    period (every order before it counts)."""
+    period (every order before it counts). Two scans: segments, then the two customer lists."""
     params = scope.params() | {"k": churn_k, "limit": limit}
-    summary = rows(
-        client,
-        f"SELECT count() AS customers, countIf(orders > 1) AS repeat_customers, "
-        f"round(countIf(orders > 1) / greatest(count(), 1), 4) AS repeat_purchase_rate, "
-        f"countIf(churn_risk) AS at_churn_risk FROM ({CUSTOMERS})",
-        params,
-    )[0]
     segments = rows(
         client,
-        f"SELECT segment, currency, count() AS customers, sum(lifetime_value) AS value, "
-        f"round(avg(lifetime_value), 2) AS average_lifetime_value FROM ({CUSTOMERS}) "
-        f"GROUP BY segment, currency ORDER BY segment, currency",
+        f"SELECT segment, currency, count() AS customers, countIf(orders > 1) AS repeat,"
+        f" countIf(churn_risk) AS churning, sum(lifetime_value) AS value,"
+        f" round(avg(lifetime_value), 2) AS average_lifetime_value FROM ({CUSTOMERS})"
+        f" GROUP BY segment, currency ORDER BY segment, currency",
         params,
     )
-    top = rows(
+    listed = rows(
         client,
-        f"SELECT * FROM ({CUSTOMERS}) ORDER BY lifetime_value DESC, customer "
-        f"LIMIT {{limit:UInt32}}",
+        f"SELECT * FROM (SELECT 'top' AS list, * FROM ({CUSTOMERS})"
+        f" ORDER BY lifetime_value DESC, customer LIMIT {{limit:UInt32}}"
+        f" UNION ALL SELECT 'churn_risk' AS list, * FROM ({CUSTOMERS}) WHERE churn_risk"
+        f" ORDER BY lifetime_value DESC, customer LIMIT {{limit:UInt32}})"
+        f" ORDER BY list, lifetime_value DESC, customer",
         params,
     )
-    churning = rows(
-        client,
-        f"SELECT * FROM ({CUSTOMERS}) WHERE churn_risk "
-        f"ORDER BY lifetime_value DESC, customer LIMIT {{limit:UInt32}}",
-        params,
-    )
-    return summary | {"segments": segments, "top_customers": top, "churn_risk": churning}
+    total = sum(s["customers"] for s in segments)
+    repeat = sum(s.pop("repeat") for s in segments)
+    churning = sum(s.pop("churning") for s in segments)
+    return {
+        "customers": total,
+        "repeat_customers": repeat,
+        "repeat_purchase_rate": round(repeat / total, 4) if total else None,
+        "at_churn_risk": churning,
+        "segments": segments,
+        "top_customers": [_without_list(c) for c in listed if c["list"] == "top"],
+        "churn_risk": [_without_list(c) for c in listed if c["list"] == "churn_risk"],
+    }
+
+
+def _without_list(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != "list"}

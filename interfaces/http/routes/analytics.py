@@ -384,10 +384,13 @@ class AnalyticsController(Controller):
         end = _when(to, "to", datetime.now(UTC)).replace(hour=0, minute=0, second=0, microsecond=0)
         scope = Scope(principal.tenant_id, end - timedelta(days=history_days), end, store)
         client = analytics_client(container)
-        if metric == "revenue" and currency is None:
-            currency = queries.main_currency(client, scope)
-        by_day = queries.daily(
-            client, scope, metric, sku, currency if metric == "revenue" else None
+        per_currency = queries.daily(client, scope, metric, sku)
+        if metric == "revenue" and currency is None:  # the currency with the most sales
+            currency = max(per_currency, key=lambda c: sum(per_currency[c].values()), default=None)
+        by_day = (
+            per_currency.get(currency or "", {})
+            if metric == "revenue"
+            else per_currency.get("", {})
         )
         days = [scope.start.date() + timedelta(days=n) for n in range(history_days)]
         first = next((n for n, day in enumerate(days) if day in by_day), len(days))
