@@ -45,6 +45,7 @@ class CatalogCommands:
         name: str,
         currency: str,
         allow_backorders: bool,
+        reservation_ttl_minutes: int | None = None,
     ) -> Loaded[Store]:
         stream = store_stream_id(ctx.tenant_id, code)
 
@@ -55,6 +56,7 @@ class CatalogCommands:
                 name=name,
                 currency=currency,
                 allow_backorders=allow_backorders,
+                reservation_ttl_minutes=reservation_ttl_minutes,
             )
             return Outcome({stream: list(events)}, lambda after: after[stream])
 

@@ -76,9 +76,11 @@ class Executor:
                     return result
                 after = dict(loaded)
                 appends = []
-                for stream_id, events in outcome.events.items():
-                    if events:
+                for stream_id, decided in outcome.events.items():
+                    if decided:
                         before = loaded[stream_id]
+                        follow_up = kinds[stream_id].follow_up
+                        events = follow_up(before.state, decided) if follow_up else decided
                         appends.append(Append(stream_id, before.version, events))
                         after[stream_id] = Streams.advance(
                             kinds[stream_id], before, events, ctx.tenant_id

@@ -6,14 +6,26 @@ from application.streams import Kind
 from domain.location import model as location
 from domain.order import state as order
 from domain.product import model as product
+from domain.returns import state as returns
+from domain.shipment import state as shipment
+from domain.stock import decide as stock_rules
 from domain.stock import state as stock
 from domain.store import model as store
 
-STOCK = Kind("stock", stock.Stock(), stock.evolve, stock.Stock, snapshots=True)
+STOCK = Kind(
+    "stock",
+    stock.Stock(),
+    stock.evolve,
+    stock.Stock,
+    snapshots=True,
+    follow_up=stock_rules.flag_low_stock,
+)
 ORDER = Kind("order", order.Order(), order.evolve, order.Order)
 PRODUCT = Kind("product", product.Product(), product.evolve, product.Product)
 LOCATION = Kind("location", location.Location(), location.evolve, location.Location)
 STORE = Kind("store", store.Store(), store.evolve, store.Store)
+SHIPMENT = Kind("shipment", shipment.Shipment(), shipment.evolve, shipment.Shipment)
+RETURN = Kind("return", returns.Return(), returns.evolve, returns.Return)
 
 # money (issue 4)
 from domain.invoice import state as invoice  # noqa: E402

@@ -13,7 +13,7 @@ import msgspec
 from application.context import CommandContext
 from application.errors import check_version
 from application.executor import Executor, Outcome
-from application.kinds import ORDER, STOCK
+from application.kinds import ORDER, SHIPMENT, STOCK
 from application.ports import Catalog
 from application.streams import Kind, Loaded, Streams
 from domain.order import decide
@@ -111,6 +111,14 @@ class OrderCommands:
     ) -> Loaded[Order]:
         return self._on_order(ctx, order_id, if_version, decide.release)
 
+    def confirm(
+        self, ctx: CommandContext, order_id: UUID, *, if_version: int | None = None
+    ) -> Loaded[Order]:
+        """Confirmed (paid) orders keep their reservations past the store's TTL."""
+        return self._on_order(
+            ctx, order_id, if_version, lambda o: decide.confirm(o, now=datetime.now(UTC))
+        )
+
     def cancel(
         self,
         ctx: CommandContext,
@@ -126,7 +134,12 @@ class OrderCommands:
             for line in order.lines.values()
             for location in line.allocations
         }
-        kinds: dict[UUID, Kind[Any]] = {order_id: ORDER} | dict.fromkeys(stock_keys, STOCK)
+        open_shipments = [sid for sid, ref in order.shipments.items() if ref.unshipped]
+        kinds: dict[UUID, Kind[Any]] = (
+            {order_id: ORDER}
+            | dict.fromkeys(stock_keys, STOCK)
+            | dict.fromkeys(open_shipments, SHIPMENT)
+        )
 
         def decide_cancel(loaded: Mapping[UUID, Loaded[Any]]) -> Outcome[Loaded[Order]]:
             current = loaded[order_id]
@@ -134,7 +147,9 @@ class OrderCommands:
             stock: dict[tuple[str, str], Stock] = {
                 key: loaded[sid].state for sid, key in stock_keys.items()
             }
-            decision = decide.cancel(current.state, stock=stock, reason=reason, lines=lines)
+            decision = decide.cancel(
+                current.state, stock=stock, reason=reason, lines=lines, now=datetime.now(UTC)
+            )
             return Outcome(
                 _per_stream(order_id, decision, stock_keys), lambda after: after[order_id]
             )
@@ -166,4 +181,6 @@ def _per_stream(
     events: dict[UUID, list[DomainEvent]] = {order_id: list(decision.order)}
     for key, stock_events in decision.stock.items():
         events[stream_of[key]] = list(stock_events)
+    for shipment_id, shipment_events in decision.shipments.items():
+        events[shipment_id] = list(shipment_events)
     return events

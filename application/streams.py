@@ -25,6 +25,9 @@ class Kind(msgspec.Struct, Generic[S], frozen=True):
     evolve: Callable[[Any, S], S]
     state_type: type[S]
     snapshots: bool = False
+    # Events the aggregate's own rules add to whatever a command decided for it (e.g. LowStock
+    # when stock crosses its reorder point), given the state before them.
+    follow_up: Callable[[S, list[Any]], list[Any]] | None = None
 
 
 class Loaded(msgspec.Struct, Generic[S], frozen=True):

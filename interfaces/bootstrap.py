@@ -8,9 +8,11 @@ from typing import Any
 import psycopg
 
 from adapters.cache import MemoryCache, RedisCache
+from adapters.carriers.ratecard import FileBoxCatalogue, RateCardCarriers
 from adapters.postgres.billing import PostgresBillingConfig, PostgresEventFeed
 from adapters.postgres.catalog import PostgresCatalog
 from adapters.postgres.event_store import KontorEvents, PostgresEventStore, library_env
+from adapters.postgres.expiry import PostgresExpiryCandidates
 from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.postgres.schema import STATEMENTS
 from adapters.postgres.snapshots import PostgresSnapshotStore
@@ -18,15 +20,20 @@ from adapters.postgres.tenants import PostgresTenantStore
 from adapters.security import Argon2Hasher
 from application.catalog import CatalogCommands
 from application.executor import Executor
+from application.expiry import ReservationExpiry
+from application.fulfilment import FulfilmentCommands
 from application.invoices import InvoiceCommands
 from application.invoicing import InvoicingProcess
 from application.orders import OrderCommands
 from application.ports import Cache
+from application.returns import ReturnCommands
 from application.stock import StockCommands
+from application.stock_settings import StockSettingsCommands
 from application.streams import Streams
 from application.tenants import Tenants
 from domain.analytics import events as _analytics_events  # noqa: F401  (registers its topics)
 from interfaces.config import Settings
+from interfaces.fulfilment_settings import FulfilmentSettings
 from projections.runner import PROJECTIONS, construct_view
 
 MIGRATION_LOCK = 7_700_001
@@ -47,6 +54,10 @@ class Container:
     tenants: Tenants
     idempotency: PostgresIdempotencyStore
     cache: Cache
+    fulfilment: FulfilmentCommands
+    returns: ReturnCommands
+    stock_settings: StockSettingsCommands
+    expiry: ReservationExpiry
     billing: PostgresBillingConfig
     invoices: InvoiceCommands
     invoicing: InvoicingProcess
@@ -93,6 +104,7 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
     executor = Executor(store, streams, idempotency)
     catalog = PostgresCatalog(datastore)
     cache: Cache = RedisCache(settings.redis_url) if settings.redis_url else MemoryCache()
+    fulfilment = FulfilmentSettings.from_env()
     billing = PostgresBillingConfig(datastore)
     invoices = InvoiceCommands(executor, streams, billing)
     return Container(
@@ -109,6 +121,16 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
         tenants=Tenants(PostgresTenantStore(datastore), Argon2Hasher(), cache),
         idempotency=idempotency,
         cache=cache,
+        fulfilment=FulfilmentCommands(
+            executor,
+            streams,
+            catalog,
+            RateCardCarriers.from_file(fulfilment.rate_cards),
+            FileBoxCatalogue(fulfilment.box_catalogue),
+        ),
+        returns=ReturnCommands(executor, streams, catalog, fulfilment.return_window),
+        stock_settings=StockSettingsCommands(executor, catalog),
+        expiry=ReservationExpiry(executor, streams, PostgresExpiryCandidates(datastore)),
         billing=billing,
         invoices=invoices,
         invoicing=InvoicingProcess(PostgresEventFeed(datastore), invoices, billing),

@@ -21,6 +21,8 @@ tenants = typer.Typer(help="Merchant accounts and their API keys.", no_args_is_h
 projections = typer.Typer(help="Postgres read models.", no_args_is_help=True)
 app.add_typer(tenants, name="tenants")
 app.add_typer(projections, name="projections")
+reservations = typer.Typer(help="Stock reservations.", no_args_is_help=True)
+app.add_typer(reservations, name="reservations")
 console = Console(stderr=True)
 
 from interfaces.billing_cli import billing  # noqa: E402
@@ -174,6 +176,31 @@ def projections_rebuild(name: str) -> None:
 
             final = rebuild(name, env, progress=report)
     console.print(f"[green]{name} rebuilt[/] at position {final.position}, lag {final.lag}")
+
+
+@reservations.command("expire")
+def reservations_expire(
+    limit: Annotated[int, typer.Option(help="most orders to expire in this run")] = 10_000,
+) -> None:
+    """Release the stock of orders left unconfirmed past their store's reservation TTL.
+
+    Safe to run twice, or beside `kontor serve` (which runs it every minute): an order expires
+    once."""
+    from interfaces.bootstrap import build_container
+
+    with servers() as settings:
+        container = build_container(settings, pool_size=2)
+        try:
+            with _progress() as progress:
+                task = progress.add_task("expiring reservations", total=None)
+
+                def report(done: int, total: int) -> None:
+                    progress.update(task, completed=done, total=total)
+
+                expired = container.expiry.run_once(limit=limit, progress=report)
+        finally:
+            container.close()
+    console.print(f"[green]{expired} order(s) expired[/]")
 
 
 def _progress() -> Progress:

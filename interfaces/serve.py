@@ -80,6 +80,9 @@ def serve(
             from interfaces.analytics_worker import start_analytics_here
 
             stop_projectors = _both(stop_projectors, start_analytics_here(resolved))
+        from interfaces.expiry_worker import start_expiry
+
+        stop_expiry = start_expiry(resolved) if projectors else None
         try:
             server = Granian(
                 APP_FACTORY,
@@ -95,6 +98,8 @@ def serve(
             print(banner(resolved, tenant_id, api_key), flush=True)
             server.serve()
         finally:
+            if stop_expiry is not None:
+                stop_expiry()
             if stop_projectors is not None:
                 stop_projectors()
 

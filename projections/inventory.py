@@ -11,14 +11,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from application.ports import Recorded
-from domain.stock.events import (
-    StockAdjusted,
-    StockReceived,
-    StockReservationReleased,
-    StockReserved,
-    StockTransferredIn,
-    StockTransferredOut,
-)
+from domain.shared.events import EVENT_TYPES
+from domain.stock import events as _stock_events  # noqa: F401 - registers every stock topic
 from domain.stock.state import Stock, evolve
 from projections.base import StreamFoldView, ViewProjection
 
@@ -38,17 +32,32 @@ DDL = (
         state bytea NOT NULL,
         PRIMARY KEY (tenant_id, sku, location))""",
     "CREATE UNIQUE INDEX IF NOT EXISTS inventory_levels_stream ON inventory_levels (stream_id)",
+    # Fulfilment: bin, stock policy and the shipped / restocked history.
+    "ALTER TABLE inventory_levels ADD COLUMN IF NOT EXISTS bin text, "
+    "ADD COLUMN IF NOT EXISTS safety_stock int NOT NULL DEFAULT 0, "
+    "ADD COLUMN IF NOT EXISTS reorder_point int NOT NULL DEFAULT 0, "
+    "ADD COLUMN IF NOT EXISTS shipped int NOT NULL DEFAULT 0, "
+    "ADD COLUMN IF NOT EXISTS restocked int NOT NULL DEFAULT 0",
+    # Rows written before reservations had lines kept an empty per-order map the state no
+    # longer has (and refuses): drop it.
+    "UPDATE inventory_levels SET state = convert_to("
+    "(convert_from(state, 'UTF8')::jsonb - 'reservations')::text, 'UTF8') "
+    "WHERE convert_from(state, 'UTF8')::jsonb ? 'reservations'",
 )
 
 UPSERT = """
 INSERT INTO inventory_levels (tenant_id, sku, location, stream_id, version, on_hand, reserved,
-    available, average_cost, cost_currency, updated_at, state)
+    available, average_cost, cost_currency, updated_at, state, bin, safety_stock, reorder_point,
+    shipped, restocked)
 VALUES (%(tenant_id)s, %(sku)s, %(location)s, %(stream_id)s, %(version)s, %(on_hand)s,
-    %(reserved)s, %(available)s, %(average_cost)s, %(cost_currency)s, %(updated_at)s, %(state)s)
+    %(reserved)s, %(available)s, %(average_cost)s, %(cost_currency)s, %(updated_at)s, %(state)s,
+    %(bin)s, %(safety_stock)s, %(reorder_point)s, %(shipped)s, %(restocked)s)
 ON CONFLICT (tenant_id, sku, location) DO UPDATE SET version = EXCLUDED.version,
     on_hand = EXCLUDED.on_hand, reserved = EXCLUDED.reserved, available = EXCLUDED.available,
     average_cost = EXCLUDED.average_cost, cost_currency = EXCLUDED.cost_currency,
-    updated_at = EXCLUDED.updated_at, state = EXCLUDED.state
+    updated_at = EXCLUDED.updated_at, state = EXCLUDED.state, bin = EXCLUDED.bin,
+    safety_stock = EXCLUDED.safety_stock, reorder_point = EXCLUDED.reorder_point,
+    shipped = EXCLUDED.shipped, restocked = EXCLUDED.restocked
 WHERE inventory_levels.version < EXCLUDED.version
 """
 
@@ -64,7 +73,7 @@ class InventoryView(StreamFoldView[Stock]):
     def stored(self, state: Stock) -> Stock:
         # Levels need the reserved count, not who holds it: evolve keeps the count exact
         # without the per-order map, which grows with every open order.
-        return msgspec.structs.replace(state, reservations={})
+        return msgspec.structs.replace(state, holds={})
 
     def row(self, recorded: Recorded, state: Stock) -> dict[str, Any]:
         cost = state.average_cost
@@ -81,21 +90,18 @@ class InventoryView(StreamFoldView[Stock]):
             "cost_currency": None if cost is None else cost.currency,
             "updated_at": recorded.timestamp,
             "state": msgspec.json.encode(state),
+            "bin": state.bin,
+            "safety_stock": state.safety_stock,
+            "reorder_point": state.reorder_point,
+            "shipped": state.shipped,
+            "restocked": state.restocked,
         }
 
 
 class InventoryProjection(ViewProjection):
     name = "inventory_levels"
     topics: ClassVar[tuple[str, ...]] = tuple(  # type: ignore[misc]
-        cls.topic()
-        for cls in (
-            StockReceived,
-            StockAdjusted,
-            StockTransferredOut,
-            StockTransferredIn,
-            StockReserved,
-            StockReservationReleased,
-        )
+        topic for topic in EVENT_TYPES if topic.startswith("stock.")
     )
 
 
@@ -108,6 +114,11 @@ class InventoryRow(msgspec.Struct, frozen=True):
     average_cost: Decimal | None
     cost_currency: str | None
     version: int
+    bin: str | None = None
+    safety_stock: int = 0
+    reorder_point: int = 0
+    shipped: int = 0
+    restocked: int = 0
 
 
 def list_inventory(

@@ -12,15 +12,9 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from application.ports import Recorded
-from domain.order.events import (
-    OrderAllocated,
-    OrderCancelled,
-    OrderHeld,
-    OrderLinesCancelled,
-    OrderPlaced,
-    OrderReleased,
-)
+from domain.order import events as _order_events  # noqa: F401 - registers every order topic
 from domain.order.state import Order, evolve
+from domain.shared.events import EVENT_TYPES
 from projections.base import StreamFoldView, ViewProjection
 
 DDL = (
@@ -102,15 +96,7 @@ class OrdersView(StreamFoldView[Order]):
 class OrdersProjection(ViewProjection):
     name = "orders_view"
     topics: ClassVar[tuple[str, ...]] = tuple(  # type: ignore[misc]
-        cls.topic()
-        for cls in (
-            OrderPlaced,
-            OrderAllocated,
-            OrderHeld,
-            OrderReleased,
-            OrderLinesCancelled,
-            OrderCancelled,
-        )
+        topic for topic in EVENT_TYPES if topic.startswith("order.")
     )
 
 

@@ -106,3 +106,10 @@ class StructMapper(Mapper[UUID]):
             event=event,
             metadata=metadata,
         )
+
+
+@upcaster("stock.StockReserved", 1)
+@upcaster("stock.StockReservationReleased", 1)
+def _order_level_reservation(data: dict[str, Any]) -> dict[str, Any]:
+    """Reservations from before they belonged to order lines are order-level: line 0."""
+    return data | {"line_no": 0}

@@ -4,7 +4,7 @@ and every stock stream it touches are appended together."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -28,19 +28,30 @@ from domain.order.events import (
     CancelledLine,
     Customer,
     Discount,
+    LineQuantity,
     OrderAllocated,
     OrderCancelled,
+    OrderConfirmed,
     OrderEvent,
     OrderHeld,
     OrderLine,
     OrderLinesCancelled,
     OrderPlaced,
     OrderReleased,
+    OrderReservationsExpired,
+    OrderShipmentLinesDropped,
 )
 from domain.order.state import Order, OrderStatus
 from domain.product.model import Product
 from domain.shared.errors import DomainError, InvalidCommand
 from domain.shared.money import Money
+from domain.shipment.errors import PickingStarted
+from domain.shipment.events import (
+    ShipmentCancelled,
+    ShipmentEvent,
+    ShipmentLine,
+    ShipmentLinesDropped,
+)
 from domain.stock import decide as stock_rules
 from domain.stock.errors import InsufficientStock
 from domain.stock.events import StockEvent
@@ -74,10 +85,11 @@ class PlaceOrder(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Decision(msgspec.Struct, frozen=True):
-    """Events for the order and for each stock stream (keyed by sku, location)."""
+    """Events for the order, each stock stream (keyed by sku, location) and each shipment."""
 
     order: list[OrderEvent]
     stock: dict[StockKey, list[StockEvent]]
+    shipments: dict[UUID, list[ShipmentEvent]] = msgspec.field(default_factory=dict)
 
 
 class AlreadyPlaced(DomainError):
@@ -158,6 +170,7 @@ def place(
                 sku=sku,
                 location=allocation.location,
                 order_id=command.order_id,
+                line_no=line_plan.line_no,
                 quantity=allocation.quantity,
             )
             working[key] = fold_stock(list(events), current)
@@ -201,11 +214,13 @@ def cancel(
     stock: Mapping[StockKey, Stock],
     reason: str,
     lines: Mapping[int, int] | None = None,
+    now: datetime | None = None,
 ) -> Decision:
-    """Cancels the given quantities per line number (all open quantities when `lines` is None).
+    """Cancels the given quantities per line number (every unshipped unit when `lines` is None).
 
-    A cancelled quantity drops the line's backorder first, then its reservations, the most
-    recently chosen location first. Nothing has shipped yet at this stage of the lifecycle.
+    A cancelled quantity drops the line's backorder first, then reservations in no shipment,
+    then units of shipments whose picking has not started (they leave the shipment, which is
+    cancelled when nothing is left in it). A line being picked cannot be cancelled.
     """
     _refuse_if_cancelled(order)
     if not reason.strip():
@@ -213,21 +228,28 @@ def cancel(
     wanted = (
         dict(lines)
         if lines is not None
-        else {no: line.open_quantity for no, line in order.lines.items() if line.open_quantity > 0}
+        else {no: line.unshipped for no, line in order.lines.items() if line.unshipped > 0}
     )
     if not wanted:
         raise InvalidCommand("name at least one line to cancel", field="lines")
 
     cancelled: list[CancelledLine] = []
     stock_events: dict[StockKey, list[StockEvent]] = {}
+    dropped: dict[UUID, list[LineQuantity]] = {}
     for line_no, quantity in sorted(wanted.items()):
         line = order.lines.get(line_no)
         if line is None:
             raise UnknownLine(f"order has no line {line_no}", field="lines")
-        if quantity <= 0 or quantity > line.open_quantity:
+        if quantity <= 0 or quantity > line.unshipped:
             raise InvalidCommand(
-                f"line {line_no}: can cancel 1 to {line.open_quantity}, not {quantity}",
+                f"line {line_no}: can cancel 1 to {line.unshipped}, not {quantity}",
                 field="lines",
+            )
+        if order.picking_started(line_no):
+            raise PickingStarted(
+                f"line {line_no} ({line.sku}) is being picked; it can no longer be cancelled. "
+                "Ship it and take a return, or report it short when picking",
+                line_no=line_no,
             )
         backorder_dropped = min(line.backordered, quantity)
         to_release = quantity - backorder_dropped
@@ -241,19 +263,46 @@ def cancel(
                 stock_rules.release(
                     stock.get(key, Stock(sku=line.sku, location=location)),
                     order_id=_order_id(order),
+                    line_no=line_no,
                     quantity=take,
                     reason=reason,
                 )
             )
             released.append(Allocation(location, take))
             to_release -= take
+            # Units beyond what no shipment holds come out of open shipments, newest first.
+            spill = take - max(order.unassigned(line_no, location), 0)
+            for shipment_id, ref in reversed(list(order.shipments.items())):
+                if spill <= 0:
+                    break
+                if ref.location != location or not ref.unshipped:
+                    continue
+                out = min(ref.lines.get(line_no, 0), spill)
+                if out:
+                    dropped.setdefault(shipment_id, []).append(LineQuantity(line_no, out))
+                    spill -= out
         cancelled.append(CancelledLine(line_no, quantity, released, backorder_dropped))
 
     events: list[OrderEvent] = [OrderLinesCancelled(lines=cancelled, reason=reason)]
-    remaining = sum(line.open_quantity for line in order.lines.values()) - sum(wanted.values())
-    if remaining == 0:
+    at = now or datetime.now(UTC)
+    shipment_events: dict[UUID, list[ShipmentEvent]] = {}
+    for shipment_id, out_lines in dropped.items():
+        events.append(OrderShipmentLinesDropped(shipment_id=shipment_id, lines=out_lines))
+        ref = order.shipments[shipment_id]
+        skus = {no: order.lines[no].sku for no in ref.lines}
+        shipment_events[shipment_id] = [
+            ShipmentLinesDropped(
+                lines=[ShipmentLine(q.line_no, skus[q.line_no], q.quantity) for q in out_lines],
+                reason=reason,
+                dropped_at=at,
+            )
+        ]
+        if sum(q.quantity for q in out_lines) >= sum(ref.lines.values()):
+            shipment_events[shipment_id].append(ShipmentCancelled(reason=reason, cancelled_at=at))
+    remaining = sum(line.unshipped for line in order.lines.values()) - sum(wanted.values())
+    if remaining == 0 and not any(line.shipped for line in order.lines.values()):
         events.append(OrderCancelled(reason=reason))
-    return Decision(order=events, stock=stock_events)
+    return Decision(order=events, stock=stock_events, shipments=shipment_events)
 
 
 def _order_id(order: Order) -> UUID:
@@ -266,3 +315,66 @@ def _refuse_if_cancelled(order: Order) -> None:
         raise OrderNotFound("no such order")
     if order.status is OrderStatus.CANCELLED:
         raise OrderAlreadyCancelled(f"order {order.id} is cancelled")
+    if order.status is OrderStatus.EXPIRED:
+        raise OrderAlreadyCancelled(f"order {order.id} expired unconfirmed; its stock is released")
+
+
+def confirm(order: Order, *, now: datetime) -> list[OrderEvent]:
+    """Confirmed (paid) orders keep their reservations past the store's TTL. Idempotent."""
+    _refuse_if_cancelled(order)
+    if order.confirmed_at is not None:
+        return []
+    return [OrderConfirmed(confirmed_at=now)]
+
+
+def expire(
+    order: Order,
+    *,
+    stock: Mapping[StockKey, Stock],
+    ttl: timedelta | None,
+    now: datetime,
+) -> Decision:
+    """Releases every reservation of an order left unconfirmed past its store's TTL.
+
+    Decides nothing when the order is not (or no longer) due: no TTL, confirmed, closed, being
+    picked or partly shipped. That makes the process manager safe to run any number of times.
+    """
+    due = (
+        ttl is not None
+        and order.exists
+        and order.placed_at is not None
+        and order.confirmed_at is None
+        and order.status in (OrderStatus.PLACED, OrderStatus.ALLOCATED, OrderStatus.BACKORDERED)
+        and now >= order.placed_at + ttl
+    )
+    if not due:
+        return Decision(order=[], stock={})
+    order_id = _order_id(order)
+    stock_events: dict[StockKey, list[StockEvent]] = {}
+    released_lines: list[CancelledLine] = []
+    for line_no, line in sorted(order.lines.items()):
+        released: list[Allocation] = []
+        for location, held in line.allocations.items():
+            key = (line.sku, location)
+            state = stock.get(key, Stock(sku=line.sku, location=location))
+            ended = [
+                e for e in stock_rules.expire(state, order_id=order_id) if e.line_no in (line_no, 0)
+            ]
+            if ended:
+                stock_events.setdefault(key, []).extend(ended)
+            released.append(Allocation(location, held))
+        released_lines.append(
+            CancelledLine(line_no, line.unshipped, released, backorder_dropped=line.backordered)
+        )
+    shipment_events: dict[UUID, list[ShipmentEvent]] = {
+        sid: [ShipmentCancelled(reason="reservation expired", cancelled_at=now)]
+        for sid, ref in order.shipments.items()
+        if ref.unshipped
+    }
+    expired = OrderReservationsExpired(lines=released_lines, expired_at=now)
+    return Decision(order=[expired], stock=_dedupe(stock_events), shipments=shipment_events)
+
+
+def _dedupe(events: dict[StockKey, list[StockEvent]]) -> dict[StockKey, list[StockEvent]]:
+    """One SKU on two lines expires the same hold list twice; keep each event once."""
+    return {key: list(dict.fromkeys(items)) for key, items in events.items()}

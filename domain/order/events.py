@@ -104,3 +104,69 @@ class OrderLinesCancelled(OrderEvent, frozen=True, kw_only=True):
 
 class OrderCancelled(OrderEvent, frozen=True, kw_only=True):
     reason: str
+
+
+# --- fulfilment: shipments, returns, reservation expiry ----------------------------------------
+
+
+class LineQuantity(msgspec.Struct, frozen=True):
+    line_no: int
+    quantity: int
+
+
+class OrderShipmentPlanned(OrderEvent, frozen=True, kw_only=True):
+    """Allocated units at `location` were put into a shipment."""
+
+    shipment_id: UUID
+    location: str
+    lines: list[LineQuantity]
+
+
+class OrderShipmentLinesDropped(OrderEvent, frozen=True, kw_only=True):
+    """Cancelled units left a shipment whose picking had not started."""
+
+    shipment_id: UUID
+    lines: list[LineQuantity]
+
+
+class OrderPickingStarted(OrderEvent, frozen=True, kw_only=True):
+    shipment_id: UUID
+
+
+class OrderLinesShortPicked(OrderEvent, frozen=True, kw_only=True):
+    """Units not found at the shipment's location: their reservation was released and they
+    wait as backorders (unless re-routed by an OrderAllocated that follows)."""
+
+    shipment_id: UUID
+    location: str
+    lines: list[LineQuantity]
+
+
+class OrderLinesShipped(OrderEvent, frozen=True, kw_only=True):
+    shipment_id: UUID
+    location: str
+    lines: list[LineQuantity]
+    shipped_at: datetime
+
+
+class OrderShipmentDelivered(OrderEvent, frozen=True, kw_only=True):
+    shipment_id: UUID
+    delivered_at: datetime
+
+
+class OrderConfirmed(OrderEvent, frozen=True, kw_only=True):
+    """Paid or otherwise confirmed: the store's reservation TTL no longer applies."""
+
+    confirmed_at: datetime
+
+
+class OrderReservationsExpired(OrderEvent, frozen=True, kw_only=True):
+    """Not confirmed within the store's reservation TTL: every reservation was released."""
+
+    lines: list[CancelledLine]
+    expired_at: datetime
+
+
+class OrderReturnAuthorized(OrderEvent, frozen=True, kw_only=True):
+    return_id: UUID
+    lines: list[LineQuantity]

@@ -11,7 +11,9 @@ from uuid import UUID
 
 import msgspec
 
+from domain.order.events import Address
 from domain.shared.events import DomainEvent
+from domain.shared.money import Money
 
 
 class ShipmentLine(msgspec.Struct, frozen=True):
@@ -31,6 +33,9 @@ class ShipmentCreated(ShipmentEvent, frozen=True, kw_only=True):
     location: str
     lines: list[ShipmentLine]
     created_at: datetime
+    priority: str = "standard"
+    destination: Address | None = None
+    order_placed_at: datetime | None = None
 
 
 class ShipmentShipped(ShipmentEvent, frozen=True, kw_only=True):
@@ -42,3 +47,90 @@ class ShipmentShipped(ShipmentEvent, frozen=True, kw_only=True):
     location: str
     lines: list[ShipmentLine]
     shipped_at: datetime
+    carrier: str | None = None
+    service: str | None = None
+    tracking_number: str | None = None
+
+
+class PickedLine(msgspec.Struct, frozen=True):
+    line_no: int
+    sku: str
+    picked: int
+    short: int
+
+
+class ParcelLine(msgspec.Struct, frozen=True):
+    line_no: int
+    quantity: int
+
+
+class Parcel(msgspec.Struct, frozen=True, kw_only=True):
+    length_mm: int
+    width_mm: int
+    height_mm: int
+    weight_grams: int
+    lines: list[ParcelLine]
+    box: str | None = None
+
+
+class ShipmentLinesDropped(ShipmentEvent, frozen=True, kw_only=True):
+    """Order lines cancelled before picking started no longer ship here."""
+
+    lines: list[ShipmentLine]
+    reason: str
+    dropped_at: datetime
+
+
+class ShipmentPickRecorded(ShipmentEvent, frozen=True, kw_only=True):
+    """Units picked (and units explicitly reported short) since the last pick record."""
+
+    lines: list[PickedLine]
+    picked_at: datetime
+
+
+class ShipmentPicked(ShipmentEvent, frozen=True, kw_only=True):
+    """Every line is picked or reported short: `lines` is what will be packed."""
+
+    lines: list[ShipmentLine]
+    picked_at: datetime
+
+
+class ShipmentPacked(ShipmentEvent, frozen=True, kw_only=True):
+    parcels: list[Parcel]
+    packed_at: datetime
+
+
+class ShipmentLabelled(ShipmentEvent, frozen=True, kw_only=True):
+    carrier: str
+    service: str
+    tracking_number: str
+    cost: Money
+    label_format: str
+    label: str
+    labelled_at: datetime
+
+
+class ShipmentTrackingUpdated(ShipmentEvent, frozen=True, kw_only=True):
+    status: str
+    description: str
+    occurred_at: datetime
+    place: str | None = None
+
+
+class ShipmentExceptionRecorded(ShipmentEvent, frozen=True, kw_only=True):
+    """The carrier reported a problem (damaged, address unknown, held at customs...)."""
+
+    description: str
+    occurred_at: datetime
+    place: str | None = None
+
+
+class ShipmentDelivered(ShipmentEvent, frozen=True, kw_only=True):
+    delivered_at: datetime
+
+
+class ShipmentCancelled(ShipmentEvent, frozen=True, kw_only=True):
+    """Nothing is left to ship (every line cancelled, short picked or expired)."""
+
+    reason: str
+    cancelled_at: datetime

@@ -25,6 +25,8 @@ from interfaces.http.routes.money import (
     WebhookController,
 )
 from interfaces.http.routes.orders import OrderController
+from interfaces.http.routes.returns import ReturnController
+from interfaces.http.routes.shipments import ShipmentController
 from interfaces.http.routes.stock import StockController
 from interfaces.http.support import authenticate, container_of
 
@@ -45,6 +47,8 @@ def create_app(container: Container) -> Litestar:
             CatalogController,
             StockController,
             OrderController,
+            ShipmentController,
+            ReturnController,
             InvoiceController,
             PaymentController,
             RefundController,

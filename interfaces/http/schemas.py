@@ -55,6 +55,7 @@ class StoreIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
     currency: Currency
     allow_backorders: bool = False
+    reservation_ttl_minutes: Annotated[int, Meta(gt=0, le=525_600)] | None = None
 
 
 class StoreOut(msgspec.Struct):
@@ -62,10 +63,17 @@ class StoreOut(msgspec.Struct):
     name: str
     currency: str
     allow_backorders: bool
+    reservation_ttl_minutes: int | None = None
 
     @classmethod
     def of(cls, store: Store) -> StoreOut:
-        return cls(store.code, store.name, store.currency, store.allow_backorders)
+        return cls(
+            store.code,
+            store.name,
+            store.currency,
+            store.allow_backorders,
+            store.reservation_ttl_minutes,
+        )
 
 
 class LocationIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -263,6 +271,17 @@ class OrderLineOut(msgspec.Struct):
     line_total: Money
     allocations: list[AllocationOut]
     backordered: int
+    shipped: int = 0
+    returned: int = 0
+
+
+class OrderShipmentOut(msgspec.Struct):
+    id: UUID
+    location: str
+    stage: str
+    lines: dict[int, int]
+    shipped_at: datetime | None
+    delivered_at: datetime | None
 
 
 class Totals(msgspec.Struct):
@@ -287,6 +306,8 @@ class OrderOut(msgspec.Struct):
     totals: Totals
     placed_at: datetime | None
     cancel_reason: str | None
+    shipments: list[OrderShipmentOut] = msgspec.field(default_factory=list)
+    confirmed_at: datetime | None = None
 
     @classmethod
     def of(cls, order: Order, version: int) -> OrderOut:
@@ -304,6 +325,8 @@ class OrderOut(msgspec.Struct):
                 line_total=line.unit_price.times(line.open_quantity),
                 allocations=[AllocationOut(loc, qty) for loc, qty in line.allocations.items()],
                 backordered=line.backordered,
+                shipped=line.shipped,
+                returned=line.returned,
             )
             for line in sorted(order.lines.values(), key=lambda line: line.line_no)
         ]
@@ -327,6 +350,13 @@ class OrderOut(msgspec.Struct):
             ),
             placed_at=order.placed_at,
             cancel_reason=order.cancel_reason,
+            shipments=[
+                OrderShipmentOut(
+                    sid, ref.location, str(ref.stage), ref.lines, ref.shipped_at, ref.delivered_at
+                )
+                for sid, ref in order.shipments.items()
+            ],
+            confirmed_at=order.confirmed_at,
         )
 
 
@@ -362,6 +392,11 @@ class InventoryOut(msgspec.Struct):
     available: int
     average_cost: Money | None
     version: int
+    bin: str | None = None
+    safety_stock: int = 0
+    reorder_point: int = 0
+    shipped: int = 0
+    restocked: int = 0
 
     @classmethod
     def from_row(cls, row: InventoryRow) -> InventoryOut:

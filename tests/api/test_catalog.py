@@ -13,7 +13,13 @@ def test_a_store_is_opened_and_then_listed(tenant: Tenant) -> None:
         "/v1/stores",
         {"code": "web", "name": "Web shop", "currency": "EUR", "allow_backorders": True},
     )
-    assert body == {"code": "web", "name": "Web shop", "currency": "EUR", "allow_backorders": True}
+    assert body == {
+        "code": "web",
+        "name": "Web shop",
+        "currency": "EUR",
+        "allow_backorders": True,
+        "reservation_ttl_minutes": None,
+    }
 
     listed = tenant.get("/v1/stores")
     assert listed.status_code == 200

@@ -139,8 +139,12 @@ def order_placed(*lines: tuple[str, int, str]) -> OrderPlaced:
     )
 
 
-def reserved(sku: str, location: str, quantity: int) -> StockReserved:
-    return StockReserved(sku=sku, location=location, order_id=ORDER, quantity=quantity)
+def reserved(sku: str, location: str, quantity: int, line: int = 0) -> StockReserved:
+    """A reservation for line `line` of the order (0: an order-level one, as recorded before
+    reservations belonged to lines)."""
+    return StockReserved(
+        sku=sku, location=location, order_id=ORDER, quantity=quantity, line_no=line
+    )
 
 
 def released(sku: str, location: str, quantity: int, reason: str) -> StockReservationReleased:
@@ -170,8 +174,8 @@ def test_an_order_reserves_its_lines_at_one_location() -> None:
                 allocated((1, [("BER", 2)], 0), (2, [("BER", 1)], 0)),
             ],
             stock={
-                ("A", "BER"): [reserved("A", "BER", 2)],
-                ("B", "BER"): [reserved("B", "BER", 1)],
+                ("A", "BER"): [reserved("A", "BER", 2, line=1)],
+                ("B", "BER"): [reserved("B", "BER", 1, line=2)],
             },
         )
     )
@@ -189,7 +193,9 @@ def test_a_placed_order_is_allocated_with_its_total() -> None:
 def test_two_lines_of_one_sku_reserve_twice_on_the_same_stream() -> None:
     levels = {("A", "BER"): stock("A", "BER", 3)}
     decision = place(("A", 2, "1.00"), ("A", 1, "2.00"), levels=levels)(Order())
-    assert decision.stock == {("A", "BER"): [reserved("A", "BER", 2), reserved("A", "BER", 1)]}
+    assert decision.stock == {
+        ("A", "BER"): [reserved("A", "BER", 2, line=1), reserved("A", "BER", 1, line=2)]
+    }
 
 
 def test_a_free_line_is_accepted() -> None:
@@ -229,7 +235,7 @@ def test_an_order_the_stock_cannot_fill_is_backordered_when_the_store_allows_it(
                     order_placed(("A", 5, "1.00"), ("B", 1, "1.00")),
                     allocated((1, [("BER", 2)], 3), (2, [], 1)),
                 ],
-                stock={("A", "BER"): [reserved("A", "BER", 2)]},
+                stock={("A", "BER"): [reserved("A", "BER", 2, line=1)]},
             )
         )
     )

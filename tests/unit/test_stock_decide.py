@@ -332,7 +332,7 @@ def test_a_partial_release_frees_only_what_it_names() -> None:
 
 def test_a_full_release_forgets_the_order() -> None:
     state = fold([received(5), reserved(ORDER_A, 3), released(ORDER_A, 3)])
-    assert state == Stock(sku=SKU, location=HERE, on_hand=5)
+    assert state == Stock(sku=SKU, location=HERE, on_hand=5, received=5)
 
 
 def test_a_release_without_a_reservation_is_refused() -> None:

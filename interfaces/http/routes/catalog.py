@@ -52,6 +52,7 @@ class CatalogController(Controller):
                 name=data.name,
                 currency=data.currency,
                 allow_backorders=data.allow_backorders,
+                reservation_ttl_minutes=data.reservation_ttl_minutes,
             ),
             lambda loaded: (201, StoreOut.of(loaded.state), loaded.version),
         )

@@ -1,0 +1,1 @@
+"""The Return aggregate (an RMA): one stream per return."""
