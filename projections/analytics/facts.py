@@ -16,14 +16,24 @@ from domain.invoice.events import CreditNoteIssued, InvoiceIssued, InvoiceVoided
 from domain.invoice.pricing import LineCharge, line_discount, order_discount, split
 from domain.order.events import DiscountKind, OrderLinesCancelled, OrderPlaced
 from domain.payment.events import PaymentRecorded, RefundRecorded
+from domain.returns.events import ReturnAuthorized
 from domain.shared.events import DomainEvent
-from domain.shipment.events import ShipmentCreated, ShipmentShipped
+from domain.shipment.events import (
+    ShipmentCreated,
+    ShipmentDelivered,
+    ShipmentLabelled,
+    ShipmentPacked,
+    ShipmentShipped,
+)
 from domain.stock.events import (
     StockAdjusted,
+    StockCommitted,
     StockEvent,
     StockReceived,
+    StockReservationExpired,
     StockReservationReleased,
     StockReserved,
+    StockRestocked,
     StockTransferredIn,
     StockTransferredOut,
 )
@@ -116,6 +126,10 @@ STOCK_COLUMNS = [
     "order_id",
     "at",
 ]
+RETURN_COLUMNS = [
+    "tenant_id", "return_id", "line_no", "order_id", "store", "sku", "quantity", "reason",
+    "category", "authorized_at",
+]  # fmt: skip
 PAYMENT_COLUMNS = [
     "tenant_id",
     "id",
@@ -159,6 +173,10 @@ class Facts:
                 (self.order_lines, (tenant, event.order_id)),
                 (self.shipments, (tenant, event.shipment_id)),
             ]
+        if isinstance(event, ShipmentPacked | ShipmentLabelled):
+            return [(self.shipments, (tenant, stream_id))]
+        if isinstance(event, ShipmentDelivered):
+            return [(self.shipments, (tenant, stream_id))]
         if isinstance(event, InvoiceIssued):
             return [
                 (self.order_lines, (tenant, event.order_id)),
@@ -306,7 +324,7 @@ def _shipment_created(
         "units": sum(line.quantity for line in event.lines),
         "short_units": 0,
         "value": ZERO,
-        "order_placed_at": lines[0]["placed_at"] if lines else None,
+        "order_placed_at": event.order_placed_at or (lines[0]["placed_at"] if lines else None),
         "created_at": event.created_at,
         "shipped_at": None,
         "delivered_at": None,
@@ -362,9 +380,50 @@ def _shipment_shipped(
     row["units"] = shipped
     row["value"] = value
     row["shipped_at"] = event.shipped_at
+    row["carrier"] = event.carrier or row["carrier"]
+    row["service"] = event.service or row["service"]
     if row["order_placed_at"] is None and lines:
         row["order_placed_at"] = next(iter(lines.values()))["placed_at"]
     touch(row, position)
+
+
+def _shipment_row(facts: Facts, position: int, stream_id: UUID, meta: Metadata) -> Any:
+    """The shipment's row to change, or None (unknown shipment, or the event is applied)."""
+    rows = facts.shipments.get((meta.tenant_id, stream_id))
+    if not rows or rows[0]["version"] >= position:
+        return None
+    touch(rows[0], position)
+    return rows[0]
+
+
+@handles(ShipmentPacked, ShipmentLabelled, ShipmentDelivered)
+def _shipment_progressed(
+    facts: Facts, position: int, stream_id: UUID, event: Any, meta: Metadata
+) -> None:
+    row = _shipment_row(facts, position, stream_id, meta)
+    if row is None:
+        return
+    if isinstance(event, ShipmentPacked):
+        row["weight_grams"] = sum(parcel.weight_grams for parcel in event.parcels)
+    elif isinstance(event, ShipmentLabelled):
+        row["carrier"], row["service"] = event.carrier, event.service
+        row["cost"], row["cost_currency"] = event.cost.amount, event.cost.currency
+    else:
+        row["delivered_at"] = event.delivered_at
+
+
+@handles(ReturnAuthorized)
+def _return_authorized(
+    facts: Facts, position: int, _: UUID, event: ReturnAuthorized, meta: Metadata
+) -> None:
+    for line in event.lines:
+        facts.append(
+            "return_lines",
+            (
+                meta.tenant_id, event.return_id, line.line_no, event.order_id, event.store,
+                line.sku, line.quantity, line.reason, line.category, event.authorized_at,
+            ),
+        )  # fmt: skip
 
 
 # --- stock ----------------------------------------------------------------------------------
@@ -403,9 +462,25 @@ def _stock_moved(facts: Facts, position: int, _: UUID, event: Any, meta: Metadat
         _movement(facts, position, event, meta, "transfer_out", on_hand=-event.quantity)
 
 
-@handles(StockReserved, StockReservationReleased)
+@handles(StockCommitted, StockRestocked)
+def _stock_left(facts: Facts, position: int, _: UUID, event: Any, meta: Metadata) -> None:
+    if isinstance(event, StockCommitted):
+        _movement(
+            facts, position, event, meta, "committed", on_hand=-event.quantity,
+            reserved=-event.quantity, order_id=event.order_id,
+        )  # fmt: skip
+    else:
+        _movement(facts, position, event, meta, "restocked", on_hand=event.quantity)
+
+
+@handles(StockReserved, StockReservationReleased, StockReservationExpired)
 def _stock_reserved(facts: Facts, position: int, _: UUID, event: Any, meta: Metadata) -> None:
-    if isinstance(event, StockReserved):
+    if isinstance(event, StockReservationExpired):
+        _movement(
+            facts, position, event, meta, "expired", reserved=-event.quantity,
+            order_id=event.order_id,
+        )  # fmt: skip
+    elif isinstance(event, StockReserved):
         _movement(
             facts, position, event, meta, "reserved", reserved=event.quantity,
             order_id=event.order_id,

@@ -22,7 +22,7 @@ from eventsourcing.postgres import PostgresDatastore
 from adapters.embedded.clickhouse import SharedClient
 from adapters.postgres.mapper import Envelope, UnknownEventTopic, decode_data
 from projections.analytics import schema
-from projections.analytics.facts import PAYMENT_COLUMNS, STOCK_COLUMNS, Facts
+from projections.analytics.facts import PAYMENT_COLUMNS, RETURN_COLUMNS, STOCK_COLUMNS, Facts
 
 log = structlog.get_logger("kontor.analytics")
 
@@ -42,9 +42,13 @@ EVENT_COLUMNS = [
 ]
 FACT_TABLES = (
     "events", "order_lines", "shipments", "stock_movements", "invoices", "payments",
-    "daily_sales", "projector_position",
+    "daily_sales", "return_lines", "projector_position",
 )  # fmt: skip
-APPENDED_COLUMNS = {"stock_movements": STOCK_COLUMNS, "payments": PAYMENT_COLUMNS}
+APPENDED_COLUMNS = {
+    "stock_movements": STOCK_COLUMNS,
+    "payments": PAYMENT_COLUMNS,
+    "return_lines": RETURN_COLUMNS,
+}
 _envelope = msgspec.json.Decoder(Envelope)
 
 ROLLUP = """

@@ -31,10 +31,19 @@ WHERE {TENANT} AND {STORE} AND shipped_at IS NOT NULL AND {between("shipped_at")
 GROUP BY location, carrier ORDER BY location, carrier
 """
 RETURNS = f"""
-SELECT if(reason = '', 'unspecified', reason) AS reason, count() AS returns,
+SELECT reason, category, sum(quantity) AS units, uniqExact(order_id) AS orders
+FROM return_lines FINAL WHERE {TENANT} AND {STORE} AND {between("authorized_at")}
+GROUP BY reason, category ORDER BY units DESC, reason
+"""
+RETURNED_ORDERS = f"""
+SELECT uniqExact(order_id) AS orders FROM return_lines FINAL
+WHERE {TENANT} AND {STORE} AND {between("authorized_at")}
+"""
+REFUNDS = f"""
+SELECT if(reason = '', 'unspecified', reason) AS reason, count() AS refunds,
     uniqExact(order_id) AS orders
 FROM payments FINAL WHERE {TENANT} AND kind = 'refund' AND {between("at")}
-GROUP BY reason ORDER BY returns DESC, reason
+GROUP BY reason ORDER BY refunds DESC, reason
 """
 SHIPPED_ORDERS = f"""
 SELECT uniqExact(order_id) AS orders FROM shipments FINAL
@@ -44,15 +53,15 @@ WHERE {TENANT} AND {STORE} AND shipped_at IS NOT NULL AND {between("shipped_at")
 
 def fulfilment(client: SharedClient, scope: Scope, sla_hours: int) -> dict[str, Any]:
     params = scope.params() | {"sla": sla_hours}
-    reasons = rows(client, RETURNS, params)
-    returned = sum(r["orders"] for r in reasons)
     shipped = rows(client, SHIPPED_ORDERS, params)[0]["orders"]
+    returned = rows(client, RETURNED_ORDERS, params)[0]["orders"]
     return {
         "by_location_and_carrier": rows(client, SHIPPING, params),
         "orders_shipped": shipped,
         "orders_returned": returned,
         "return_rate": round(returned / shipped, 4) if shipped else None,
-        "return_reasons": reasons,
+        "return_reasons": rows(client, RETURNS, params),
+        "refund_reasons": rows(client, REFUNDS, params),
     }
 
 

@@ -86,6 +86,18 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             ) ENGINE = ReplacingMergeTree(position) ORDER BY projector""",
         ),
     ),
+    (
+        2,
+        "returns",
+        (
+            f"""CREATE TABLE IF NOT EXISTS return_lines (
+                tenant_id UUID, return_id UUID, line_no UInt32, order_id UUID,
+                store LowCardinality(String), sku LowCardinality(String), quantity Int32,
+                reason LowCardinality(String), category LowCardinality(String),
+                authorized_at {TIME}
+            ) ENGINE = ReplacingMergeTree ORDER BY (tenant_id, return_id, line_no)""",
+        ),
+    ),
 ]
 
 

@@ -8,7 +8,7 @@ from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -161,4 +161,41 @@ def test_totals_converge_after_the_projector_dies_mid_batch(
         first.run_once()
     history.projector(batch_size=700).catch_up()  # a new process: nothing cached
     assert table_counts(history.client) == expected
+    history.assert_totals_agree()
+
+
+def test_an_event_type_it_does_not_know_is_kept_raw_and_skipped_by_the_facts(
+    history: History,
+) -> None:
+    """Another part of Kontor may add events before analytics knows them."""
+    import msgspec
+    from eventsourcing.persistence import StoredEvent
+
+    from application.ports import Metadata
+
+    meta = Metadata(
+        tenant_id=history.tenant_id, actor="system:future", correlation_id=uuid4(),
+        recorded_at=END,
+    )  # fmt: skip
+    stream = uuid4()
+    state = msgspec.json.encode({"v": 1, "meta": meta, "data": {"colour": "teal"}})
+    history.container.store.recorder.append(
+        [
+            StoredEvent(
+                originator_id=stream, originator_version=1, topic="future.Happened", state=state
+            )
+        ]
+    )
+    try:
+        projector = history.projector()
+        projector.catch_up()
+        assert projector.lag() == 0
+    finally:  # other readers of this session's store (the relay) need not know the topic
+        with history.container.datastore.transaction(commit=True) as curs:
+            curs.execute("DELETE FROM kontor_events WHERE originator_id = %s", (stream,))
+    stored = history.client.query(
+        "SELECT topic, aggregate, actor, data FROM events FINAL WHERE stream_id = {s:UUID}",
+        parameters={"s": stream},
+    ).result_rows
+    assert stored == [("future.Happened", "future", "system:future", '{"colour":"teal"}')]
     history.assert_totals_agree()
