@@ -3,6 +3,12 @@ replay from zero and after the projector died at any point of a batch."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
@@ -198,4 +204,41 @@ def test_an_event_type_it_does_not_know_is_kept_raw_and_skipped_by_the_facts(
         parameters={"s": stream},
     ).result_rows
     assert stored == [("future.Happened", "future", "system:future", '{"colour":"teal"}')]
+    projector.reset()  # the store no longer has it: neither should the tables of later tests
+    projector.catch_up()
     history.assert_totals_agree()
+
+
+def test_a_projector_process_killed_with_sigkill_converges(
+    history: History, settings: Settings, tmp_path: Any
+) -> None:
+    """Two projector processes are killed (SIGKILL) just after a batch, likely inside the
+    next one; a third catches up. Its tables equal a clean replay's, and its totals the
+    reconciliation's."""
+    env = os.environ | {
+        "KONTOR_DATABASE_URL": settings.database_url or "",
+        "KONTOR_CLICKHOUSE_URL": f"chdb://{tmp_path}",
+        "KONTOR_DATA_DIR": str(tmp_path),
+    }
+    command = [sys.executable, "-m", "tests.support.analytics_process"]
+    for kill_after in (1, 4):
+        with subprocess.Popen(
+            [*command, "150"], env=env, stdout=subprocess.PIPE, text=True
+        ) as process:
+            assert process.stdout is not None
+            for _ in range(kill_after):
+                process.stdout.readline()
+            time.sleep(0.01 * kill_after)
+            process.send_signal(signal.SIGKILL)
+    start, end = END - timedelta(days=60), END
+    finished = subprocess.run(
+        [*command, "700", str(history.tenant_id), start.isoformat(), end.isoformat()],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    found = json.loads(finished.stdout.splitlines()[-1])
+    history.projector().catch_up()
+    counts = table_counts(history.client)
+    del counts["projector_position"]
+    assert found["counts"] == counts
+    totals = {t["currency"]: {f: Decimal(t[f]) for f in FIELDS} for t in found["totals"]}
+    assert totals == history.reconciled(start, end, None)
