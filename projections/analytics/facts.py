@@ -42,107 +42,33 @@ from projections.analytics.folds import Fold, Key, touch
 ZERO = Decimal(0)
 
 ORDER_LINE_COLUMNS = [
-    "tenant_id",
-    "order_id",
-    "line_no",
-    "store",
-    "channel",
-    "country",
-    "region",
-    "customer",
-    "sku",
-    "quantity",
-    "unit_price",
-    "gross",
-    "discount",
-    "net",
-    "currency",
-    "cancelled_quantity",
-    "shipped_quantity",
-    "invoiced_tax",
-    "base_currency",
-    "fx_rate",
-    "placed_at",
-    "shipped_at",
-    "delivered_at",
-    "cancelled_at",
-    "version",
-]
+    "tenant_id", "order_id", "line_no", "store", "channel", "country", "region", "customer", "sku",
+    "quantity", "unit_price", "gross", "discount", "net", "currency", "cancelled_quantity",
+    "shipped_quantity", "invoiced_tax", "base_currency", "fx_rate", "placed_at", "shipped_at",
+    "cancelled_at", "version"
+]  # fmt: skip
 SHIPMENT_COLUMNS = [
-    "tenant_id",
-    "shipment_id",
-    "order_id",
-    "store",
-    "location",
-    "carrier",
-    "service",
-    "cost",
-    "cost_currency",
-    "weight_grams",
-    "units",
-    "short_units",
-    "value",
-    "order_placed_at",
-    "created_at",
-    "shipped_at",
-    "delivered_at",
-    "return_units",
-    "return_reason",
-    "returned_at",
-    "version",
-]
+    "tenant_id", "shipment_id", "order_id", "store", "location", "carrier", "service", "cost",
+    "cost_currency", "weight_grams", "units", "short_units", "value", "order_placed_at",
+    "created_at", "shipped_at", "delivered_at", "version"
+]  # fmt: skip
 INVOICE_COLUMNS = [
-    "tenant_id",
-    "invoice_id",
-    "number",
-    "order_id",
-    "shipment_id",
-    "store",
-    "currency",
-    "subtotal",
-    "discount",
-    "shipping",
-    "tax",
-    "total",
-    "base_currency",
-    "fx_rate",
-    "paid",
-    "credited",
-    "refunded",
-    "voided",
-    "issued_at",
-    "voided_at",
-    "version",
-]
+    "tenant_id", "invoice_id", "number", "order_id", "shipment_id", "store", "currency",
+    "subtotal", "discount", "shipping", "tax", "total", "base_currency", "fx_rate", "paid",
+    "credited", "refunded", "voided", "issued_at", "voided_at", "version"
+]  # fmt: skip
 STOCK_COLUMNS = [
-    "tenant_id",
-    "position",
-    "sku",
-    "location",
-    "kind",
-    "on_hand_delta",
-    "reserved_delta",
-    "unit_cost",
-    "order_id",
-    "at",
-]
+    "tenant_id", "position", "sku", "location", "kind", "on_hand_delta", "reserved_delta",
+    "unit_cost", "order_id", "at"
+]  # fmt: skip
 RETURN_COLUMNS = [
     "tenant_id", "return_id", "line_no", "order_id", "store", "sku", "quantity", "reason",
-    "category", "authorized_at",
+    "category", "authorized_at"
 ]  # fmt: skip
 PAYMENT_COLUMNS = [
-    "tenant_id",
-    "id",
-    "kind",
-    "order_id",
-    "invoice_id",
-    "amount",
-    "currency",
-    "method",
-    "gateway",
-    "reason",
-    "at",
-]
+    "tenant_id", "id", "kind", "order_id", "invoice_id", "amount", "currency", "method", "gateway",
+    "reason", "at"
+]  # fmt: skip
 
 
 class Facts:
@@ -276,7 +202,6 @@ def _placed(
             "fx_rate": None,
             "placed_at": event.placed_at,
             "shipped_at": None,
-            "delivered_at": None,
             "cancelled_at": None,
         }
         touch(row, position)
@@ -328,9 +253,6 @@ def _shipment_created(
         "created_at": event.created_at,
         "shipped_at": None,
         "delivered_at": None,
-        "return_units": 0,
-        "return_reason": "",
-        "returned_at": None,
     }
     touch(row, position)
     rows.append(row)

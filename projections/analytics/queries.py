@@ -7,8 +7,8 @@ with FINAL, so rows a replay inserted twice count once. Period bounds are half-o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -24,13 +24,6 @@ class Scope:
     start: datetime
     end: datetime
     store: str | None = None
-
-    def shifted(self, compare: str) -> Scope:
-        """The comparison period: the one just before, or the same weeks a year before (364
-        days, so weekdays line up)."""
-        length = self.end - self.start
-        back = length if compare == "previous_period" else timedelta(days=364)
-        return replace(self, start=self.start - back, end=self.end - back)
 
     def params(self) -> dict[str, Any]:
         return {

@@ -35,8 +35,7 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
                 currency LowCardinality(String), cancelled_quantity Int32,
                 shipped_quantity Int32, invoiced_tax {MONEY},
                 base_currency LowCardinality(String), fx_rate Nullable(Decimal(18, 8)),
-                placed_at {TIME}, shipped_at Nullable({TIME}),
-                delivered_at Nullable({TIME}), cancelled_at Nullable({TIME}),
+                placed_at {TIME}, shipped_at Nullable({TIME}), cancelled_at Nullable({TIME}),
                 version UInt64
             ) ENGINE = ReplacingMergeTree(version) ORDER BY (tenant_id, order_id, line_no)
             PARTITION BY toYYYYMM(placed_at)""",
@@ -47,9 +46,7 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
                 cost {MONEY}, cost_currency LowCardinality(String),
                 weight_grams UInt32, units Int32, short_units Int32, value {MONEY},
                 order_placed_at Nullable({TIME}), created_at {TIME},
-                shipped_at Nullable({TIME}), delivered_at Nullable({TIME}),
-                return_units Int32, return_reason String, returned_at Nullable({TIME}),
-                version UInt64
+                shipped_at Nullable({TIME}), delivered_at Nullable({TIME}), version UInt64
             ) ENGINE = ReplacingMergeTree(version) ORDER BY (tenant_id, shipment_id)""",
             f"""CREATE TABLE IF NOT EXISTS stock_movements (
                 tenant_id UUID, position UInt64, sku LowCardinality(String),
