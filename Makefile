@@ -6,7 +6,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 PYTEST_ARGS ?= -n 2
 COMPOSE ?= docker compose
 
-.PHONY: help install run test lint bench up down clean clean-data
+.PHONY: help install run test lint bench bench-invoicing up down clean clean-data
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -29,6 +29,9 @@ lint: install ## Ruff lint + format check, mypy
 
 bench: install ## Place-order load over HTTP; writes bench/results/*.json
 	$(UV) run python -m bench.place_orders
+
+bench-invoicing: install ## Invoicing process manager and reconciliation; writes bench/results/invoicing.json
+	$(UV) run python -m bench.invoicing
 
 up: ## Start the production-shaped stack (docker compose)
 	$(COMPOSE) up -d --build

@@ -31,7 +31,32 @@ class TenantBilling(msgspec.Struct, frozen=True, kw_only=True):
     merchant_name: str = ""
 
 
+class IssueTerms(msgspec.Struct, frozen=True, kw_only=True):
+    """What issuing one invoice reads from the configuration."""
+
+    policy: StorePolicy
+    tenant: TenantBilling
+    tax_rate: Decimal
+    exemption: str | None
+    fx_rate: Decimal | None  # to the tenant's base currency; None when none is known
+
+
 class BillingConfig(Protocol):
+    def issue_terms(
+        self,
+        tenant_id: UUID,
+        *,
+        store: str,
+        country: str,
+        region: str | None,
+        customer_email: str,
+        currency: str,
+        at: datetime,
+    ) -> IssueTerms:
+        """Everything `tax_rate`, `fx_rate`, `exemption`, `store_policy` and `tenant` would
+        answer for one invoice, read together."""
+        ...
+
     def store_policy(self, tenant_id: UUID, store: str) -> StorePolicy: ...
 
     def tenant(self, tenant_id: UUID) -> TenantBilling: ...

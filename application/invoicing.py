@@ -4,7 +4,9 @@ A shipment that ships is invoiced when its store invoices on shipment (the defau
 invoiced as it is placed when its store invoices on order. Invoice ids are derived from the
 shipment (or order), so handling an event twice issues nothing twice; the position is stored
 after each event, so a restart resumes where it stopped. A refusal (say, a shipment of more than
-is left to invoice) is logged and skipped: the reconciliation report shows it.
+is left to invoice) is logged and skipped: the reconciliation report shows it. A concurrency
+conflict is no refusal: it propagates, the position stays before the event, and the event is
+handled again on the next run.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import structlog
 
 from application.billing import BillingConfig, InvoiceOn
 from application.context import CommandContext
+from application.executor import Conflict
 from application.invoices import InvoiceCommands
 from application.ports import Recorded
 from domain.order.events import OrderPlaced
@@ -79,6 +82,8 @@ class InvoicingProcess:
                 policy = self.config.store_policy(meta.tenant_id, event.store)
                 if policy.invoice_on is InvoiceOn.ORDER:
                     self.invoices.issue(ctx, event.order_id, now=event.placed_at)
+        except Conflict:
+            raise
         except DomainError as refused:
             log.warning(
                 "not invoiced",

@@ -19,9 +19,18 @@ class MalformedEvent(InvalidCommand):
     code = "malformed_event"
 
 
+class GatewayRefund(msgspec.Struct, frozen=True):
+    """One refund at the gateway, by its own id (the dedup key) and amount."""
+
+    reference: str
+    amount: Decimal
+
+
 class GatewayEvent(msgspec.Struct, frozen=True, kw_only=True):
     """`kind` is payment, refund or ignored; `reference` the gateway's id of the payment (or
-    refund); a refund names the payment it returns in `payment_reference`."""
+    charge). A refund names the payment it returns in `payment_reference`, carries the
+    cumulative amount refunded of it in `amount`, and lists each refund so far in `refunds`
+    when the gateway sends them."""
 
     id: str
     kind: str
@@ -31,6 +40,7 @@ class GatewayEvent(msgspec.Struct, frozen=True, kw_only=True):
     invoice_id: UUID | None = None
     order_id: UUID | None = None
     payment_reference: str | None = None
+    refunds: list[GatewayRefund] = msgspec.field(default_factory=list)
 
 
 class PaymentGateway(Protocol):

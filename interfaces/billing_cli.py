@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import typer
@@ -17,28 +19,26 @@ import typer
 from application.billing import InvoiceOn, StorePolicy
 from domain.invoice.pricing import TaxRounding
 
+if TYPE_CHECKING:
+    from adapters.postgres.billing import PostgresBillingConfig
+
 billing = typer.Typer(
     help="Invoicing configuration and the invoicing worker.", no_args_is_help=True
 )
 
 
-def _config():  # type: ignore[no-untyped-def]
-    from adapters.postgres.billing import PostgresBillingConfig
+@contextmanager
+def _config() -> Iterator[PostgresBillingConfig]:
+    """The billing configuration on the configured (or embedded) database, for one command."""
     from interfaces.bootstrap import build_container
     from interfaces.cli import servers
 
-    class Session:
-        def __enter__(self) -> PostgresBillingConfig:
-            self.servers = servers()
-            settings = self.servers.__enter__()
-            self.container = build_container(settings, pool_size=1)
-            return self.container.billing
-
-        def __exit__(self, *exc: object) -> None:
-            self.container.close()
-            self.servers.__exit__(*exc)
-
-    return Session()
+    with servers() as settings:
+        container = build_container(settings, pool_size=1)
+        try:
+            yield container.billing
+        finally:
+            container.close()
 
 
 @billing.command("invoicing")

@@ -12,7 +12,13 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from application.ports import Recorded
-from domain.invoice.events import CreditNoteIssued, InvoiceIssued, InvoiceVoided, PaymentApplied
+from domain.invoice.events import (
+    CreditNoteIssued,
+    InvoiceIssued,
+    InvoiceVoided,
+    OverpaymentRefunded,
+    PaymentApplied,
+)
 from domain.invoice.state import Invoice, evolve
 from domain.order.events import OrderPlaced
 from domain.payment.events import PaymentRecorded, RefundRecorded
@@ -121,7 +127,14 @@ class InvoicesView(StreamFoldView[Invoice]):
 class InvoicesProjection(ViewProjection):
     name = "invoices_view"
     topics: ClassVar[tuple[str, ...]] = tuple(  # type: ignore[misc]
-        cls.topic() for cls in (InvoiceIssued, PaymentApplied, CreditNoteIssued, InvoiceVoided)
+        cls.topic()
+        for cls in (
+            InvoiceIssued,
+            PaymentApplied,
+            CreditNoteIssued,
+            OverpaymentRefunded,
+            InvoiceVoided,
+        )
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -109,6 +108,8 @@ i AS (SELECT order_id,
         sum(tax) FILTER (WHERE NOT voided) AS tax,
         sum(units) FILTER (WHERE NOT voided) AS units,
         sum(greatest(balance, 0)) FILTER (WHERE NOT voided) AS outstanding,
+        sum(greatest(-balance, 0)) FILTER (WHERE NOT voided) AS overpaid,
+        sum(paid - refunded) FILTER (WHERE NOT voided) AS applied,
         array_agg(number) FILTER (WHERE NOT voided AND total <> lines_total + shipping
             + CASE WHEN prices_include_tax THEN 0 ELSE tax END) AS bad_totals,
         array_agg(number) FILTER (WHERE NOT voided AND payments > 1
@@ -127,6 +128,8 @@ SELECT o.order_id, o.store, o.currency, o.ordered, o.units AS ordered_units,
     coalesce(s.units, 0) AS shipped_units, coalesce(s.value, 0) AS shipped_value,
     coalesce(i.invoiced, 0) AS invoiced, coalesce(i.tax, 0) AS tax,
     coalesce(i.units, 0) AS invoiced_units, coalesce(i.outstanding, 0) AS outstanding,
+    coalesce(i.overpaid, 0) AS overpaid,
+    coalesce(p.paid, 0) - coalesce(p.refunded, 0) - coalesce(i.applied, 0) AS credit,
     coalesce(p.paid, 0) AS paid, coalesce(p.refunded, 0) AS refunded,
     i.bad_totals, i.paid_twice, i.foreign_paid, i.over_refunded, i.missing_fx,
     i.currencies AS invoice_currencies, p.currencies AS payment_currencies
@@ -141,6 +144,9 @@ class Mismatch(msgspec.Struct, frozen=True):
 
 
 class OrderReconciliation(msgspec.Struct, frozen=True):
+    """`paid` counts every payment of the order; `credit` is what no invoice has taken yet
+    (prepaid), `outstanding` what invoices still ask for, `overpaid` what they got beyond it."""
+
     order_id: UUID
     store: str
     currency: str
@@ -150,7 +156,9 @@ class OrderReconciliation(msgspec.Struct, frozen=True):
     tax: Decimal
     paid: Decimal
     refunded: Decimal
+    credit: Decimal
     outstanding: Decimal
+    overpaid: Decimal
     mismatches: list[Mismatch]
 
 
@@ -162,13 +170,21 @@ class Totals(msgspec.Struct):
     tax: Decimal = ZERO
     paid: Decimal = ZERO
     refunded: Decimal = ZERO
+    credit: Decimal = ZERO
     outstanding: Decimal = ZERO
+    overpaid: Decimal = ZERO
     mismatches: int = 0
 
 
 class Reconciliation(msgspec.Struct, frozen=True):
     orders: list[OrderReconciliation]
     totals: list[Totals]
+
+
+MONEY_FIELDS = (
+    "ordered", "shipped_value", "invoiced", "tax", "paid", "refunded", "credit", "outstanding",
+    "overpaid",
+)  # fmt: skip
 
 
 def _mismatches(row: dict[str, Any]) -> list[Mismatch]:
@@ -197,6 +213,13 @@ def _mismatches(row: dict[str, Any]) -> list[Mismatch]:
     for number in row["foreign_paid"] or ():
         found.append(
             Mismatch("currency_mismatch", f"invoice {number} has a payment in another currency")
+        )
+    if row["credit"] < 0:
+        found.append(
+            Mismatch(
+                "payment_not_recorded",
+                f"invoices hold {-row['credit']} more in payments than were recorded",
+            )
         )
     for number in row["missing_fx"] or ():
         found.append(Mismatch("missing_fx_rate", f"invoice {number} has no rate to base"))
@@ -228,14 +251,15 @@ def reconcile(
             tax=row["tax"],
             paid=row["paid"],
             refunded=row["refunded"],
+            credit=max(row["credit"], ZERO),
             outstanding=row["outstanding"],
+            overpaid=row["overpaid"],
             mismatches=_mismatches(row),
         )
         orders.append(item)
         total = totals.setdefault(item.currency, Totals(item.currency))
-        for field in ("ordered", "shipped_value", "invoiced", "tax", "paid", "refunded"):
+        for field in MONEY_FIELDS:
             setattr(total, field, getattr(total, field) + getattr(item, field))
-        total.outstanding += item.outstanding
         total.mismatches += len(item.mismatches)
     return Reconciliation(orders, list(totals.values()))
 
@@ -294,39 +318,81 @@ class PayoutMatch(msgspec.Struct):
     kontor_amount: Decimal | None
 
 
-def match_payouts(
+class PayoutImport(msgspec.Struct, frozen=True):
+    import_id: UUID
+    gateway: str
+    lines: int
+    imported_at: datetime
+
+
+def payout_imports(
     curs: Cursor[DictRow],
     tenant_id: UUID,
-    gateway: str,
-    lines: Sequence[tuple[str, str, Decimal, str]],
-) -> list[PayoutMatch]:
-    """Matches a payout file's (kind, reference, amount, currency) rows with the recorded
-    payments and refunds of that gateway."""
+    *,
+    after: tuple[datetime, UUID] | None = None,
+    limit: int = 50,
+) -> list[PayoutImport]:
+    """Payout files imported, newest first."""
     curs.execute(
-        "SELECT kind, gateway_reference, amount, currency FROM billing_payments "
-        "WHERE tenant_id = %s AND gateway = %s",
-        (tenant_id, gateway),
+        "SELECT import_id, gateway, lines, imported_at FROM payout_imports "
+        "WHERE tenant_id = %(tenant)s AND (%(at)s::timestamptz IS NULL "
+        "OR (imported_at, import_id) < (%(at)s, %(id)s)) "
+        "ORDER BY imported_at DESC, import_id DESC LIMIT %(limit)s",
+        {
+            "tenant": tenant_id,
+            "at": after[0] if after else None,
+            "id": after[1] if after else None,
+            "limit": limit,
+        },
     )
-    recorded = {(r["kind"], r["gateway_reference"]): r for r in curs.fetchall()}
-    result: list[PayoutMatch] = []
-    seen = set()
-    for kind, reference, amount, currency in lines:
-        key = (kind, reference)
-        seen.add(key)
-        ours = recorded.get(key)
-        if ours is None:
-            result.append(PayoutMatch("missing_in_kontor", kind, reference, currency, amount, None))
-        elif ours["amount"] != amount or ours["currency"] != currency:
-            result.append(
-                PayoutMatch("amount_differs", kind, reference, currency, amount, ours["amount"])
-            )
-        else:
-            result.append(PayoutMatch("matched", kind, reference, currency, amount, amount))
-    for key, ours in recorded.items():
-        if key not in seen:
-            result.append(
-                PayoutMatch(
-                    "missing_at_gateway", key[0], key[1], ours["currency"], None, ours["amount"]
-                )
-            )
-    return result
+    return msgspec.convert(curs.fetchall(), list[PayoutImport])
+
+
+def payout_import(curs: Cursor[DictRow], tenant_id: UUID, import_id: UUID) -> PayoutImport:
+    curs.execute(
+        "SELECT import_id, gateway, lines, imported_at FROM payout_imports "
+        "WHERE tenant_id = %s AND import_id = %s",
+        (tenant_id, import_id),
+    )
+    return msgspec.convert(curs.fetchone(), PayoutImport)
+
+
+PAYOUT_MATCHES = """
+WITH f AS (SELECT kind, reference, amount, currency, row_no FROM payout_lines
+           WHERE tenant_id = %(tenant)s AND import_id = %(import)s),
+k AS (SELECT kind, gateway_reference AS reference, amount, currency, at FROM billing_payments
+      WHERE tenant_id = %(tenant)s AND gateway = %(gateway)s)
+SELECT * FROM (
+    SELECT CASE WHEN k.reference IS NULL THEN 'missing_in_kontor'
+                WHEN k.amount <> f.amount OR k.currency <> f.currency THEN 'amount_differs'
+                ELSE 'matched' END AS status,
+        f.kind, f.reference, f.currency, f.amount AS gateway_amount, k.amount AS kontor_amount,
+        f.row_no AS position
+    FROM f LEFT JOIN k USING (kind, reference)
+    UNION ALL
+    SELECT 'missing_at_gateway', k.kind, k.reference, k.currency, NULL, k.amount,
+        2147483647
+    FROM k WHERE k.at <= %(at)s AND NOT EXISTS (
+        SELECT 1 FROM payout_lines l JOIN payout_imports i USING (tenant_id, import_id)
+        WHERE l.tenant_id = %(tenant)s AND l.reference = k.reference AND l.kind = k.kind
+          AND i.gateway = %(gateway)s AND i.imported_at <= %(at)s)
+) matches ORDER BY position, reference
+"""
+
+
+def payout_matches(
+    curs: Cursor[DictRow], tenant_id: UUID, payout: PayoutImport
+) -> list[PayoutMatch]:
+    """A payout file's lines matched with the payments and refunds recorded for its gateway
+    (by kind and gateway reference), and what Kontor recorded for that gateway up to the import
+    that neither this payout nor an earlier one of the gateway paid out (missing_at_gateway)."""
+    curs.execute(
+        PAYOUT_MATCHES,
+        {
+            "tenant": tenant_id,
+            "import": payout.import_id,
+            "gateway": payout.gateway,
+            "at": payout.imported_at,
+        },
+    )
+    return msgspec.convert(curs.fetchall(), list[PayoutMatch])

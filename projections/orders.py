@@ -117,6 +117,7 @@ class OrderRow(msgspec.Struct, frozen=True):
     country: str
     placed_at: datetime
     updated_at: datetime
+    state: bytes
 
 
 def list_orders(

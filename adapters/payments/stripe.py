@@ -10,10 +10,24 @@ from uuid import UUID
 
 import msgspec
 
-from application.payments import GatewayEvent, InvalidSignature, MalformedEvent
+from application.payments import (
+    GatewayEvent,
+    GatewayRefund,
+    InvalidSignature,
+    MalformedEvent,
+)
 from domain.shared.money import MINOR_UNITS
 
 TOLERANCE_SECONDS = 300
+
+
+class _Refund(msgspec.Struct):
+    id: str
+    amount: int
+
+
+class _Refunds(msgspec.Struct):
+    data: list[_Refund]
 
 
 class _Object(msgspec.Struct):
@@ -21,6 +35,7 @@ class _Object(msgspec.Struct):
     currency: str
     amount: int | None = None
     amount_refunded: int | None = None
+    refunds: _Refunds | None = None
     payment_intent: str | None = None
     metadata: dict[str, str] = msgspec.field(default_factory=dict)
 
@@ -91,9 +106,14 @@ class StripeGateway:
                 currency=currency, invoice_id=invoice_id, order_id=order_id,
             )  # fmt: skip
         if event.type == "charge.refunded":
+            # `amount_refunded` is cumulative over the charge's refunds. Where the event lists
+            # them, each refund is recorded once under its own id; else (API versions that do
+            # not expand `refunds`) what is new in the cumulative amount is.
+            listed = obj.refunds.data if obj.refunds is not None else []
             return GatewayEvent(
-                id=event.id, kind="refund", reference=obj.id, amount=money(obj.amount_refunded),
-                currency=currency, invoice_id=invoice_id, order_id=order_id,
-                payment_reference=obj.payment_intent,
+                id=event.id, kind="refund", reference=obj.id,
+                amount=money(obj.amount_refunded), currency=currency,
+                invoice_id=invoice_id, order_id=order_id, payment_reference=obj.payment_intent,
+                refunds=[GatewayRefund(r.id, money(r.amount)) for r in listed],
             )  # fmt: skip
         return GatewayEvent(id=event.id, kind="ignored", reference=obj.id, currency=currency)

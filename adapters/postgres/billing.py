@@ -9,11 +9,12 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import Cursor
 
 from adapters.postgres.mapper import decode_event
-from application.billing import StorePolicy, TenantBilling
+from application.billing import IssueTerms, StorePolicy, TenantBilling
 from application.ports import IdempotentWrite, Recorded
 
 BILLING_TABLES: tuple[str, ...] = (
@@ -65,7 +66,38 @@ BILLING_TABLES: tuple[str, ...] = (
         currency text NOT NULL,
         imported_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (tenant_id, import_id, row_no))""",
+    "CREATE INDEX IF NOT EXISTS payout_lines_reference ON payout_lines (tenant_id, reference)",
+    """CREATE TABLE IF NOT EXISTS payout_imports (
+        tenant_id uuid NOT NULL,
+        import_id uuid NOT NULL,
+        gateway text NOT NULL,
+        lines int NOT NULL,
+        imported_at timestamptz NOT NULL,
+        PRIMARY KEY (tenant_id, import_id))""",
+    "CREATE INDEX IF NOT EXISTS payout_imports_recent "
+    "ON payout_imports (tenant_id, imported_at DESC, import_id DESC)",
 )
+
+# Everything issuing an invoice reads, in one round trip (the same rules as the single reads
+# below: the region's tax rate before the country's, the newest FX rate valid at issue time).
+ISSUE_TERMS = """
+WITH settings AS (
+    SELECT coalesce(b.base_currency, 'EUR') AS base_currency,
+        coalesce(b.merchant_name, t.name, '') AS merchant_name
+    FROM (SELECT 1) one LEFT JOIN tenants t ON t.id = %(tenant)s
+    LEFT JOIN billing_settings b ON b.tenant_id = %(tenant)s)
+SELECT s.base_currency, s.merchant_name,
+    p.invoice_on, p.prices_include_tax, p.tax_rounding, p.payment_terms_days,
+    coalesce((SELECT rate FROM tax_rates WHERE tenant_id = %(tenant)s AND country = %(country)s
+              AND region IN ('', %(region)s) ORDER BY region DESC LIMIT 1), 0) AS tax_rate,
+    (SELECT reason FROM tax_exemptions WHERE tenant_id = %(tenant)s
+     AND email = lower(%(email)s)) AS exemption,
+    (SELECT rate FROM fx_rates WHERE tenant_id = %(tenant)s AND currency = %(currency)s
+     AND base_currency = s.base_currency AND valid_from <= %(at)s
+     ORDER BY valid_from DESC LIMIT 1) AS fx_rate
+FROM settings s
+LEFT JOIN store_billing p ON p.tenant_id = %(tenant)s AND p.store = %(store)s
+"""
 
 _REMEMBER = (
     "INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, body, version) "
@@ -102,7 +134,42 @@ class PostgresBillingConfig:
             "FROM store_billing WHERE tenant_id = %s AND store = %s",
             (tenant_id, store),
         )
-        return StorePolicy(**row) if row else StorePolicy()  # type: ignore[arg-type]
+        return msgspec.convert(row, StorePolicy) if row else StorePolicy()
+
+    def issue_terms(
+        self,
+        tenant_id: UUID,
+        *,
+        store: str,
+        country: str,
+        region: str | None,
+        customer_email: str,
+        currency: str,
+        at: datetime,
+    ) -> IssueTerms:
+        row = self._one(
+            ISSUE_TERMS,
+            {
+                "tenant": tenant_id,
+                "store": store,
+                "country": country,
+                "region": region or "",
+                "email": customer_email,
+                "currency": currency,
+                "at": at,
+            },
+        )
+        assert row is not None
+        policy = {k: row[k] for k in StorePolicy.__struct_fields__ if row[k] is not None}
+        return IssueTerms(
+            policy=msgspec.convert(policy, StorePolicy),
+            tenant=TenantBilling(
+                base_currency=row["base_currency"], merchant_name=row["merchant_name"]
+            ),
+            tax_rate=Decimal(row["tax_rate"]),
+            exemption=row["exemption"],
+            fx_rate=Decimal(row["fx_rate"]) if row["fx_rate"] is not None else None,
+        )
 
     def tenant(self, tenant_id: UUID) -> TenantBilling:
         row = self._one(
@@ -271,6 +338,7 @@ class PostgresBillingConfig:
         self,
         tenant_id: UUID,
         import_id: UUID,
+        gateway: str,
         lines: Sequence[tuple[str, str, Decimal, str]],
         idem: IdempotentWrite | None = None,
     ) -> None:
@@ -278,11 +346,18 @@ class PostgresBillingConfig:
         self._write(
             [
                 (
-                    "INSERT INTO payout_lines (tenant_id, import_id, row_no, kind, reference, "
-                    "amount, currency) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    (tenant_id, import_id, row_no, kind, reference, amount, currency),
-                )
-                for row_no, (kind, reference, amount, currency) in enumerate(lines, start=1)
+                    "INSERT INTO payout_imports (tenant_id, import_id, gateway, lines, "
+                    "imported_at) VALUES (%s, %s, %s, %s, now())",
+                    (tenant_id, import_id, gateway, len(lines)),
+                ),
+                *(
+                    (
+                        "INSERT INTO payout_lines (tenant_id, import_id, row_no, kind, "
+                        "reference, amount, currency) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                        (tenant_id, import_id, row_no, kind, reference, amount, currency),
+                    )
+                    for row_no, (kind, reference, amount, currency) in enumerate(lines, start=1)
+                ),
             ],
             idem,
         )

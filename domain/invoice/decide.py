@@ -17,27 +17,34 @@ from domain.invoice.errors import (
     CurrencyMismatch,
     InvoiceHasPayments,
     InvoiceNotFound,
+    InvoiceNotVoid,
     InvoiceVoid,
     NothingToInvoice,
     NotInvoiceable,
+    PaymentNotFound,
     RefundExceedsPayments,
 )
 from domain.invoice.events import (
     Conversion,
+    CreditApplied,
     CreditNoteIssued,
+    CreditReceived,
+    CreditRefunded,
     InvoiceIssued,
     InvoiceLine,
     InvoiceRecorded,
+    InvoiceReleased,
     InvoiceVoided,
     Jurisdiction,
     NumberAssigned,
+    OverpaymentRefunded,
     PaymentApplied,
 )
 from domain.invoice.pricing import LineCharge, TaxPolicy, price, round_to
 from domain.invoice.state import Account, Invoice, Series
 from domain.order.errors import OrderNotFound
 from domain.order.state import Order
-from domain.payment.events import PaymentRecorded, RefundRecorded, RefundShare
+from domain.payment.events import PaymentRecorded, RefundRecorded, RefundShare, RefundsReported
 from domain.payment.state import Receipt
 from domain.shared.errors import InvalidCommand
 from domain.shared.money import Money
@@ -61,9 +68,9 @@ class IssueInvoice(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Issued(msgspec.Struct, frozen=True):
-    invoice: list[InvoiceIssued]
+    invoice: list[InvoiceIssued | PaymentApplied]
     series: list[NumberAssigned]
-    account: list[InvoiceRecorded]
+    account: list[InvoiceRecorded | CreditApplied]
 
 
 def next_numbers(series: Series, name: str, document_ids: Sequence[UUID]) -> list[NumberAssigned]:
@@ -91,6 +98,45 @@ def _quantities(order: Order, account: Account, wanted: dict[int, int] | None) -
                 line_no=no,
             )
     return {no: qty for no, qty in wanted.items() if qty > 0}
+
+
+def _left_to_invoice(order: Order, account: Account, billing: dict[int, int]) -> int:
+    """Units of the order no invoice has billed, once `billing` is billed too."""
+    return sum(
+        max(line.open_quantity - account.invoiced.get(no, 0) - billing.get(no, 0), 0)
+        for no, line in order.lines.items()
+    )
+
+
+def _use_credit(
+    account: Account, invoice_id: UUID, amount: Decimal, currency: str
+) -> tuple[list[PaymentApplied], list[CreditApplied]]:
+    """Takes up to `amount` of the held credit, oldest payment first."""
+    applied: list[PaymentApplied] = []
+    used: list[CreditApplied] = []
+    left = amount
+    for held in account.credits:
+        take = min(left, held.amount)
+        if take <= 0:
+            break
+        applied.append(
+            PaymentApplied(
+                payment_id=held.payment_id,
+                amount=Money(take, currency),
+                method=held.method,
+                gateway=held.gateway,
+                gateway_reference=held.gateway_reference,
+                received_at=held.received_at,
+                from_credit=True,
+            )
+        )
+        used.append(
+            CreditApplied(
+                payment_id=held.payment_id, invoice_id=invoice_id, amount=Money(take, currency)
+            )
+        )
+        left -= take
+    return applied, used
 
 
 def issue(
@@ -198,7 +244,23 @@ def issue(
         if order.discount is not None and order.discount.kind == "fixed"
         else Decimal(0),
     )
-    return Issued([issued], [number], [recorded])
+    # Held credit pays the new invoice; the invoice that bills the last units takes all of it,
+    # so an overpaid order shows as an overpaid invoice rather than as credit nobody will use.
+    wanted = account.credit
+    if _left_to_invoice(order, account, quantities) > 0:
+        wanted = min(wanted, priced.total)
+    applied, used = _use_credit(account, command.invoice_id, wanted, currency)
+    return Issued([issued, *applied], [number], [recorded, *used])
+
+
+def reissue_quantities(invoice: Invoice) -> dict[int, int]:
+    """What a voided invoice billed, to bill it again on a new invoice."""
+    document = _issued(invoice)
+    if invoice.voided is None:
+        raise InvoiceNotVoid(
+            f"invoice {document.number} is not void; void it before issuing it again"
+        )
+    return {line.line_no: line.quantity for line in document.lines}
 
 
 class RecordPayment(msgspec.Struct, frozen=True, kw_only=True):
@@ -256,6 +318,82 @@ def record_payment(invoice: Invoice, receipt: Receipt, command: RecordPayment) -
     )
 
 
+class PaidOrder(msgspec.Struct, frozen=True):
+    payment: list[PaymentRecorded]
+    invoices: dict[UUID, list[PaymentApplied]]
+    account: list[CreditReceived]
+
+
+def pay_order(
+    order: Order,
+    account: Account,
+    invoices: Sequence[Invoice],
+    receipt: Receipt,
+    command: RecordPayment,
+) -> PaidOrder:
+    """A payment naming only the order pays its invoices still owing, oldest first. The rest is
+    held as the order's credit for the invoices still to come (prepayment); when nothing is left
+    to invoice, the newest invoice takes it and shows overpaid."""
+    if receipt.exists:
+        return PaidOrder([], {}, [])
+    if order.id is None:
+        raise OrderNotFound("the order to pay does not exist")
+    if command.amount.currency != order.currency:
+        raise CurrencyMismatch(
+            f"the order is in {order.currency}, the payment in {command.amount.currency}",
+            field="currency",
+        )
+    if command.amount.amount <= 0:
+        raise InvalidCommand("a payment amount must be positive", field="amount")
+    live = [i for i in invoices if i.issued is not None and i.voided is None]
+    shares: dict[UUID, Decimal] = {}
+    left = command.amount.amount
+    for invoice in live:
+        take = min(left, invoice.balance)
+        if take > 0:
+            shares[_issued(invoice).invoice_id] = take
+            left -= take
+    held: list[CreditReceived] = []
+    if left > 0 and live and _left_to_invoice(order, account, {}) == 0:
+        newest = _issued(live[-1]).invoice_id
+        shares[newest] = shares.get(newest, Decimal(0)) + left
+    elif left > 0:
+        held.append(
+            CreditReceived(
+                payment_id=command.payment_id,
+                amount=Money(left, order.currency),
+                method=command.method,
+                gateway=command.gateway,
+                gateway_reference=command.gateway_reference,
+                received_at=command.received_at,
+            )
+        )
+    recorded = PaymentRecorded(
+        payment_id=command.payment_id,
+        invoice_id=next(iter(shares), None),
+        order_id=order.id,
+        amount=command.amount,
+        method=command.method,
+        gateway=command.gateway,
+        gateway_reference=command.gateway_reference,
+        received_at=command.received_at,
+    )
+    applied = {
+        invoice_id: [
+            PaymentApplied(
+                payment_id=command.payment_id,
+                amount=Money(amount, order.currency),
+                method=command.method,
+                gateway=command.gateway,
+                gateway_reference=command.gateway_reference,
+                received_at=command.received_at,
+            )
+        ]
+        for invoice_id, amount in shares.items()
+    }
+    return PaidOrder([recorded], applied, held)
+
+
 class Refund(msgspec.Struct, frozen=True, kw_only=True):
     refund_id: UUID
     order_id: UUID
@@ -268,8 +406,24 @@ class Refund(msgspec.Struct, frozen=True, kw_only=True):
 
 class Refunded(msgspec.Struct, frozen=True):
     refund: list[RefundRecorded]
-    invoices: dict[UUID, list[CreditNoteIssued]]
+    invoices: dict[UUID, list[CreditNoteIssued | OverpaymentRefunded]]
     series: list[NumberAssigned]
+    account: list[CreditRefunded] = msgspec.field(default_factory=list)
+
+
+def reported_refund(receipt: Receipt, total: Money) -> tuple[Money, list[RefundsReported]]:
+    """A gateway reports how much of a payment it has refunded so far: what is new since the
+    last report is the refund to record (zero for a replayed or out-of-order report)."""
+    if receipt.payment is None:
+        raise PaymentNotFound("no such payment to refund")
+    if total.currency != receipt.payment.amount.currency:
+        raise CurrencyMismatch(
+            f"the payment is in {receipt.payment.amount.currency}", field="currency"
+        )
+    new = total.amount - receipt.refunds_reported
+    if new <= 0:
+        return Money.zero(total.currency), []
+    return Money(new, total.currency), [RefundsReported(total=total)]
 
 
 def refund_for_lines(invoices: Sequence[Invoice], lines: dict[int, int], currency: str) -> Money:
@@ -293,9 +447,15 @@ def refund_for_lines(invoices: Sequence[Invoice], lines: dict[int, int], currenc
 
 
 def refund(
-    invoices: Sequence[Invoice], receipt: Receipt, series: Series, series_name: str, command: Refund
+    invoices: Sequence[Invoice],
+    receipt: Receipt,
+    series: Series,
+    series_name: str,
+    command: Refund,
+    account: Account = Account(),  # noqa: B008 - immutable
 ) -> Refunded:
-    """Refunds against paid invoices, newest first, one credit note each; never more than was
+    """Refunds the order's held credit first (money no invoice took), then what invoices were
+    overpaid, then paid invoices newest first with a credit note each; never more than was
     paid and not yet refunded."""
     if receipt.exists:
         return Refunded([], {}, [])
@@ -309,7 +469,7 @@ def refund(
             raise CurrencyMismatch(
                 f"the order was billed in {_issued(invoice).currency}", field="currency"
             )
-    refundable = sum((i.refundable for i in paid), Decimal(0))
+    refundable = account.credit + sum((i.refundable for i in paid), Decimal(0))
     if command.amount.amount > refundable:
         raise RefundExceedsPayments(
             f"cannot refund {command.amount.amount} {command.amount.currency}: "
@@ -317,17 +477,49 @@ def refund(
             refundable=str(refundable),
         )
     left = command.amount.amount
-    shares: list[tuple[InvoiceIssued, Decimal]] = []
-    for invoice in sorted(paid, key=lambda i: _issued(i).issued_at, reverse=True):
-        take = min(left, invoice.refundable)
+    from_credit: list[CreditRefunded] = []
+    for held in account.credits:
+        take = min(left, held.amount)
+        if take <= 0:
+            break
+        from_credit.append(
+            CreditRefunded(
+                payment_id=held.payment_id,
+                refund_id=command.refund_id,
+                amount=Money(take, command.amount.currency),
+            )
+        )
+        left -= take
+    newest_first = sorted(paid, key=lambda i: _issued(i).issued_at, reverse=True)
+    # Money paid beyond an invoice's amount goes back without a credit note: nothing billed
+    # is taken back. Only then do refunds credit what was billed.
+    returned: list[tuple[InvoiceIssued, Decimal]] = []
+    for invoice in newest_first:
+        take = min(left, max(-invoice.balance, Decimal(0)), invoice.refundable)
         if take > 0:
-            shares.append((_issued(invoice), take))
+            returned.append((_issued(invoice), take))
+            left -= take
+    excess = {document.invoice_id: amount for document, amount in returned}
+    shares: list[tuple[InvoiceIssued, Decimal]] = []
+    for invoice in newest_first:
+        document = _issued(invoice)
+        take = min(left, invoice.refundable - excess.get(document.invoice_id, Decimal(0)))
+        if take > 0:
+            shares.append((document, take))
             left -= take
     ids = [uuid5(command.refund_id, str(document.invoice_id)) for document, _ in shares]
     numbers = next_numbers(series, series_name, ids)
-    notes: dict[UUID, list[CreditNoteIssued]] = {}
+    events: dict[UUID, list[CreditNoteIssued | OverpaymentRefunded]] = {}
+    for document, amount in returned:
+        events[document.invoice_id] = [
+            OverpaymentRefunded(
+                refund_id=command.refund_id,
+                amount=Money(amount, document.currency),
+                refunded_at=command.refunded_at,
+            )
+        ]
     for (document, amount), note_id, number in zip(shares, ids, numbers, strict=True):
-        notes[document.invoice_id] = [
+        events.setdefault(document.invoice_id, []).append(
             CreditNoteIssued(
                 credit_note_id=note_id,
                 number=number.number,
@@ -337,7 +529,8 @@ def refund(
                 refund_id=command.refund_id,
                 issued_at=command.refunded_at,
             )
-        ]
+        )
+    credit_total = sum((c.amount.amount for c in from_credit), Decimal(0))
     recorded = RefundRecorded(
         refund_id=command.refund_id,
         order_id=command.order_id,
@@ -346,12 +539,19 @@ def refund(
         gateway=command.gateway,
         gateway_reference=command.gateway_reference,
         shares=[
-            RefundShare(document.invoice_id, note_id, Money(amount, document.currency))
-            for (document, amount), note_id in zip(shares, ids, strict=True)
+            *(
+                RefundShare(document.invoice_id, None, Money(amount, document.currency))
+                for document, amount in returned
+            ),
+            *(
+                RefundShare(document.invoice_id, note_id, Money(amount, document.currency))
+                for (document, amount), note_id in zip(shares, ids, strict=True)
+            ),
         ],
         refunded_at=command.refunded_at,
+        from_credit=Money(credit_total, command.amount.currency) if from_credit else None,
     )
-    return Refunded([recorded], notes, numbers)
+    return Refunded([recorded], events, numbers, from_credit)
 
 
 def credit(
@@ -394,17 +594,50 @@ def credit(
     return [note], [number]
 
 
-def void(invoice: Invoice, *, reason: str, now: datetime) -> list[InvoiceVoided]:
+class Voided(msgspec.Struct, frozen=True):
+    invoice: list[InvoiceVoided]
+    account: list[InvoiceReleased | CreditReceived]
+
+
+def void(invoice: Invoice, account: Account, *, reason: str, now: datetime) -> Voided:
+    """Voids an invoice nobody paid directly: what it billed goes back to the order's account,
+    so it can be invoiced again (see `reissue_quantities`), and what it took of the order's
+    held credit is held again."""
     document = _issued(invoice)
     if invoice.voided is not None:
         raise InvoiceVoid(f"invoice {document.number} is already void")
-    if invoice.paid > 0:
+    if any(not p.from_credit for p in invoice.payments) or invoice.credited or invoice.refunded:
         raise InvoiceHasPayments(
-            f"invoice {document.number} has payments; refund and credit it instead of voiding"
+            f"invoice {document.number} has payments or credit notes; refund and credit it "
+            "instead of voiding"
         )
     if not reason.strip():
         raise InvalidCommand("voiding needs a reason", field="reason")
-    return [InvoiceVoided(reason=reason, voided_at=now)]
+    billed = account.billed.get(document.invoice_id)
+    released = (
+        [
+            InvoiceReleased(
+                invoice_id=document.invoice_id,
+                quantities=billed.quantities,
+                shipping_billed=billed.shipping_billed,
+                fixed_discount_used=billed.fixed_discount_used,
+            )
+        ]
+        if billed is not None
+        else []
+    )
+    returned = [
+        CreditReceived(
+            payment_id=p.payment_id,
+            amount=p.amount,
+            method=p.method,
+            gateway=p.gateway,
+            gateway_reference=p.gateway_reference,
+            received_at=p.received_at,
+        )
+        for p in invoice.payments
+    ]
+    return Voided([InvoiceVoided(reason=reason, voided_at=now)], [*released, *returned])
 
 
 def _issued(invoice: Invoice) -> InvoiceIssued:

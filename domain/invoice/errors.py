@@ -33,3 +33,11 @@ class RefundExceedsPayments(DomainError):
 
 class CreditExceedsInvoice(DomainError):
     code = "credit_exceeds_invoice"
+
+
+class InvoiceNotVoid(DomainError):
+    code = "invoice_not_void"
+
+
+class PaymentNotFound(NotFound):
+    code = "payment_not_found"

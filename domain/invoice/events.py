@@ -72,12 +72,15 @@ class InvoiceIssued(InvoiceEvent, frozen=True, kw_only=True):
 
 
 class PaymentApplied(InvoiceEvent, frozen=True, kw_only=True):
+    """All or part of a payment; `from_credit` when it was the order's prepaid credit."""
+
     payment_id: UUID
     amount: Money
     method: str
     gateway: str
     gateway_reference: str
     received_at: datetime
+    from_credit: bool = False
 
 
 class CreditNoteIssued(InvoiceEvent, frozen=True, kw_only=True):
@@ -90,6 +93,14 @@ class CreditNoteIssued(InvoiceEvent, frozen=True, kw_only=True):
     reason: str
     refund_id: UUID | None
     issued_at: datetime
+
+
+class OverpaymentRefunded(InvoiceEvent, frozen=True, kw_only=True):
+    """Money paid beyond the invoice's amount went back; what was billed stands."""
+
+    refund_id: UUID
+    amount: Money
+    refunded_at: datetime
 
 
 class InvoiceVoided(InvoiceEvent, frozen=True, kw_only=True):
@@ -107,12 +118,52 @@ class NumberAssigned(DomainEvent, frozen=True, kw_only=True):
     document_id: UUID
 
 
-class InvoiceRecorded(DomainEvent, frozen=True, kw_only=True):
+class AccountEvent(DomainEvent, frozen=True, kw_only=True):
+    aggregate = "billing_account"
+
+
+class InvoiceRecorded(AccountEvent, frozen=True, kw_only=True):
     """An order's billing account learnt of an invoice: what it billed of which lines."""
 
-    aggregate = "billing_account"
     invoice_id: UUID
     order_id: UUID
     quantities: dict[int, int]
     shipping_billed: bool
     fixed_discount_used: Decimal
+
+
+class InvoiceReleased(AccountEvent, frozen=True, kw_only=True):
+    """A voided invoice gave back what it billed: those quantities can be invoiced again."""
+
+    invoice_id: UUID
+    quantities: dict[int, int]
+    shipping_billed: bool
+    fixed_discount_used: Decimal
+
+
+class CreditReceived(AccountEvent, frozen=True, kw_only=True):
+    """A payment for the order that no invoice asks for yet (prepayment), or what a voided
+    invoice had taken of the held credit: held as credit."""
+
+    payment_id: UUID
+    amount: Money
+    method: str
+    gateway: str
+    gateway_reference: str
+    received_at: datetime
+
+
+class CreditApplied(AccountEvent, frozen=True, kw_only=True):
+    """Held credit of one payment went to an invoice (a PaymentApplied on that invoice)."""
+
+    payment_id: UUID
+    invoice_id: UUID
+    amount: Money
+
+
+class CreditRefunded(AccountEvent, frozen=True, kw_only=True):
+    """Held credit of one payment went back to the customer."""
+
+    payment_id: UUID
+    refund_id: UUID
+    amount: Money

@@ -17,8 +17,11 @@ class PaymentEvent(DomainEvent, frozen=True, kw_only=True):
 
 
 class PaymentRecorded(PaymentEvent, frozen=True, kw_only=True):
+    """`invoice_id`: the (first) invoice it paid; None when all of it was held as the order's
+    credit (a prepayment)."""
+
     payment_id: UUID
-    invoice_id: UUID
+    invoice_id: UUID | None
     order_id: UUID
     amount: Money
     method: str
@@ -28,8 +31,10 @@ class PaymentRecorded(PaymentEvent, frozen=True, kw_only=True):
 
 
 class RefundShare(msgspec.Struct, frozen=True):
+    """No credit note when the share returns what the invoice was overpaid."""
+
     invoice_id: UUID
-    credit_note_id: UUID
+    credit_note_id: UUID | None
     amount: Money
 
 
@@ -42,3 +47,10 @@ class RefundRecorded(PaymentEvent, frozen=True, kw_only=True):
     gateway_reference: str | None
     shares: list[RefundShare]
     refunded_at: datetime
+    from_credit: Money | None = None  # of the order's held credit, besides the shares
+
+
+class RefundsReported(PaymentEvent, frozen=True, kw_only=True):
+    """The gateway reported `total` refunded of this payment so far (cumulative)."""
+
+    total: Money

@@ -14,17 +14,17 @@ from interfaces.bootstrap import Container, build_container
 from interfaces.config import load_settings
 from interfaces.http.problems import EXCEPTION_HANDLERS
 from interfaces.http.routes.analytics import AnalyticsController, analytics_lifespan
+from interfaces.http.routes.billing import BillingController
 from interfaces.http.routes.catalog import CatalogController
 from interfaces.http.routes.health import HealthController
-from interfaces.http.routes.money import (
-    BillingController,
-    InvoiceController,
+from interfaces.http.routes.invoices import InvoiceController
+from interfaces.http.routes.orders import OrderController
+from interfaces.http.routes.payments import (
+    OrderMoneyController,
     PaymentController,
-    ReconciliationController,
-    RefundController,
     WebhookController,
 )
-from interfaces.http.routes.orders import OrderController
+from interfaces.http.routes.reconciliation import ReconciliationController
 from interfaces.http.routes.returns import ReturnController
 from interfaces.http.routes.shipments import ShipmentController
 from interfaces.http.routes.stock import StockController
@@ -51,7 +51,7 @@ def create_app(container: Container) -> Litestar:
             ReturnController,
             InvoiceController,
             PaymentController,
-            RefundController,
+            OrderMoneyController,
             WebhookController,
             BillingController,
             ReconciliationController,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
@@ -10,10 +12,12 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
+from application.invoices import OrderBilling
 from domain.invoice.events import InvoiceLine
 from domain.invoice.state import Invoice
 from domain.shared.money import Money
 from interfaces.http.schemas import Amount, Code, Country, Currency, Email, Reason
+from projections.finance import PayoutImport, PayoutMatch
 
 Gateway = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9_\-]+$")]
 
@@ -168,16 +172,99 @@ class InvoiceSummaryOut(msgspec.Struct):
     issued_at: datetime
     due_at: datetime
 
+    @classmethod
+    def of(cls, invoice: Invoice, now: datetime) -> InvoiceSummaryOut:
+        doc = invoice.document
+        return cls(
+            doc.invoice_id,
+            doc.number,
+            str(invoice.status(now)),
+            doc.store,
+            doc.order_id,
+            doc.total,
+            doc.tax_total,
+            Money(invoice.balance, doc.currency),
+            doc.issued_at,
+            doc.due_at,
+        )
+
 
 class PaymentOut(msgspec.Struct):
+    """`invoice` is the first invoice paid (None when all of it is held as the order's credit);
+    `credit` is what the order holds for invoices still to come (payments by order only)."""
+
     payment_id: UUID
-    invoice: InvoiceOut
+    invoice: InvoiceOut | None
+    invoices: list[InvoiceOut]
+    credit: Money | None
+
+
+class OrderBillingOut(msgspec.Struct):
+    """An order's money: `paid` counts every payment (held credit included), `credit` what no
+    invoice has taken yet, `outstanding` what invoices still ask for, `overpaid` what invoices
+    received beyond their amount."""
+
+    order_id: UUID
+    invoiced: Money
+    paid: Money
+    refunded: Money
+    credit: Money
+    outstanding: Money
+    overpaid: Money
+    invoices: list[InvoiceSummaryOut]
+
+    @classmethod
+    def of(cls, billing: OrderBilling, now: datetime) -> OrderBillingOut:
+        cur = billing.currency
+        live = [i.state for i in billing.invoices if i.state.voided is None]
+        account = billing.account
+
+        def total(values: Iterable[Decimal]) -> Money:
+            return Money.of(sum(values, Decimal(0)), cur)
+
+        return cls(
+            order_id=billing.order_id,
+            invoiced=total(i.document.total.amount for i in live),
+            paid=total([account.credit, account.credit_refunded, *(i.paid for i in live)]),
+            refunded=total([account.credit_refunded, *(i.refunded for i in live)]),
+            credit=Money.of(account.credit, cur),
+            outstanding=total(max(i.balance, Decimal(0)) for i in live),
+            overpaid=total(max(-i.balance, Decimal(0)) for i in live),
+            invoices=[InvoiceSummaryOut.of(i.state, now) for i in billing.invoices],
+        )
 
 
 class RefundOut(msgspec.Struct):
     refund_id: UUID
     amount: Money
     invoices: list[InvoiceOut]
+
+
+class PayoutImportOut(msgspec.Struct):
+    import_id: UUID
+    gateway: str
+    imported_at: datetime
+    lines: int
+    matched: int
+    amount_differs: int
+    missing_in_kontor: int
+    missing_at_gateway: int
+    mismatches: list[PayoutMatch]
+
+    @classmethod
+    def of(cls, payout: PayoutImport, matches: list[PayoutMatch]) -> PayoutImportOut:
+        counts = Counter(match.status for match in matches)
+        return cls(
+            payout.import_id,
+            payout.gateway,
+            payout.imported_at,
+            payout.lines,
+            counts["matched"],
+            counts["amount_differs"],
+            counts["missing_in_kontor"],
+            counts["missing_at_gateway"],
+            [match for match in matches if match.status != "matched"],
+        )
 
 
 class WebhookOut(msgspec.Struct):

@@ -11,6 +11,7 @@ import msgspec
 from msgspec import Meta
 
 from domain.location.model import Location
+from domain.order.events import Discount
 from domain.order.state import Order
 from domain.product.model import Product
 from domain.shared.money import Money
@@ -261,6 +262,17 @@ class AllocationOut(msgspec.Struct):
     quantity: int
 
 
+class DiscountOut(msgspec.Struct):
+    """`value` is a percentage (0-100) or a fixed amount of the order's currency."""
+
+    kind: str
+    value: Decimal
+
+    @classmethod
+    def of(cls, discount: Discount | None) -> DiscountOut | None:
+        return cls(str(discount.kind), discount.value) if discount is not None else None
+
+
 class OrderLineOut(msgspec.Struct):
     line_no: int
     sku: str
@@ -271,6 +283,7 @@ class OrderLineOut(msgspec.Struct):
     line_total: Money
     allocations: list[AllocationOut]
     backordered: int
+    discount: DiscountOut | None
     shipped: int = 0
     returned: int = 0
 
@@ -306,6 +319,8 @@ class OrderOut(msgspec.Struct):
     totals: Totals
     placed_at: datetime | None
     cancel_reason: str | None
+    discount: DiscountOut | None
+    shipping_charge: Money | None
     shipments: list[OrderShipmentOut] = msgspec.field(default_factory=list)
     confirmed_at: datetime | None = None
 
@@ -325,6 +340,7 @@ class OrderOut(msgspec.Struct):
                 line_total=line.unit_price.times(line.open_quantity),
                 allocations=[AllocationOut(loc, qty) for loc, qty in line.allocations.items()],
                 backordered=line.backordered,
+                discount=DiscountOut.of(line.discount),
                 shipped=line.shipped,
                 returned=line.returned,
             )
@@ -350,6 +366,8 @@ class OrderOut(msgspec.Struct):
             ),
             placed_at=order.placed_at,
             cancel_reason=order.cancel_reason,
+            discount=DiscountOut.of(order.discount),
+            shipping_charge=order.shipping_charge,
             shipments=[
                 OrderShipmentOut(
                     sid, ref.location, str(ref.stage), ref.lines, ref.shipped_at, ref.delivered_at
@@ -376,12 +394,24 @@ class OrderSummaryOut(msgspec.Struct):
     country: str
     placed_at: datetime
     updated_at: datetime
+    discount: DiscountOut | None
+    shipping_charge: Money | None
 
     @classmethod
     def from_row(cls, row: OrderRow) -> OrderSummaryOut:
         fields = msgspec.structs.asdict(row)
         fields["total"] = Money.of(row.total, fields.pop("currency"))
+        charges = msgspec.json.decode(fields.pop("state"), type=_Charges)
+        fields["discount"] = DiscountOut.of(charges.discount)
+        fields["shipping_charge"] = charges.shipping_charge
         return cls(**fields)
+
+
+class _Charges(msgspec.Struct):
+    """The order-level charges, read from a stored order state without decoding the rest."""
+
+    discount: Discount | None = None
+    shipping_charge: Money | None = None
 
 
 class InventoryOut(msgspec.Struct):

@@ -14,10 +14,8 @@ from pypdf import PdfReader
 from adapters.payments.stripe import sign
 from application.context import CommandContext
 from application.ports import Append
-from domain.invoice.events import PaymentApplied
-from domain.shared.money import Money
 from domain.shipment.events import ShipmentLine, ShipmentShipped
-from tests.api.conftest import Tenant, assert_problem, order_body
+from tests.api.conftest import Tenant, assert_problem
 
 SECRET = "whsec_test_0123456789abcdef"
 
@@ -218,90 +216,72 @@ def test_webhooks_verify_the_signature_and_deduplicate_replays(tenant: Tenant) -
     malformed = webhook(tenant, {"id": "evt_3", "type": "payment_intent.succeeded"})
     assert_problem(malformed, 422, "malformed_event")
 
-    refunded = webhook(
-        tenant,
-        {
-            "id": "evt_4",
-            "type": "charge.refunded",
-            "data": {
-                "object": {
-                    "id": "ch_1",
-                    "payment_intent": "pi_1",
-                    "amount_refunded": 1000,
-                    "currency": "eur",
-                }
-            },
-        },
-    )
-    assert refunded.json()["status"] == "recorded", refunded.text
-    assert tenant.get(f"/v1/invoices/{invoice['id']}").json()["refunded"]["amount"] == "10.00"
+    first_refund = webhook(tenant, charge_refunded("evt_4", {"re_1": 1000}))
+    assert first_refund.json()["status"] == "recorded", first_refund.text
+    # Stripe's amount_refunded is cumulative: the second partial refund reports 15.00 in all.
+    second_refund = webhook(tenant, charge_refunded("evt_5", {"re_2": 500, "re_1": 1000}))
+    assert second_refund.json()["status"] == "recorded", second_refund.text
+    assert webhook(tenant, charge_refunded("evt_5", {"re_2": 500, "re_1": 1000})).json() == {
+        "status": "duplicate",
+        "event_id": "evt_5",
+    }
+    after = tenant.get(f"/v1/invoices/{invoice['id']}").json()
+    assert after["refunded"]["amount"] == "15.00"
+    assert [n["amount"]["amount"] for n in after["credit_notes"]] == ["10.00", "5.00"]
 
 
-def test_reconciliation_finds_every_injected_mismatch(tenant: Tenant, caught_up: Any) -> None:
+def test_refund_webhooks_without_the_refunds_list_record_what_is_new(tenant: Tenant) -> None:
+    """API versions that do not expand `charge.refunds` send only the cumulative amount."""
     configured(tenant)
-    clean, unbilled, twice, foreign = (tenant.place() for _ in range(4))
-    for order in (clean, twice, foreign):
-        ship(tenant, order)
+    order = tenant.place()
+    ship(tenant, order)
     invoice_all(tenant)
-    ship(tenant, unbilled)  # after the process manager ran: shipped, not invoiced
-    (paid_twice,) = billed(tenant, twice)
-    for ref in ("a", "b"):
-        tenant.ok(
-            "/v1/payments",
-            {
-                "invoice_id": paid_twice["id"],
-                "amount": "23.56",
-                "currency": "EUR",
-                "method": "card",
-                "gateway": "manual",
-                "gateway_reference": ref,
-            },
-        )
-    (wrong_currency,) = billed(tenant, foreign)
-    injected = PaymentApplied(
-        payment_id=uuid4(),
-        amount=Money.of("23.56", "USD"),
-        method="card",
-        gateway="manual",
-        gateway_reference="usd",
-        received_at=datetime.now(UTC),
-    )
-    ctx = CommandContext(tenant_id=tenant.tenant_id, actor="test:injection")
-    tenant.container.store.append(
-        [Append(UUID(wrong_currency["id"]), wrong_currency["version"], [injected])], ctx.metadata()
-    )
-    caught_up()
+    (invoice,) = billed(tenant, order)
+    assert webhook(tenant, intent(invoice["id"])).json()["status"] == "recorded"
 
-    report = tenant.get("/v1/reconciliation").json()
-    kinds = {row["order_id"]: {m["kind"] for m in row["mismatches"]} for row in report["orders"]}
-    assert kinds[clean["id"]] == set()
-    assert kinds[unbilled["id"]] == {"shipped_not_invoiced"}
-    assert kinds[twice["id"]] == {"paid_twice"}
-    assert kinds[foreign["id"]] == {"currency_mismatch"}
-    (totals,) = report["totals"]
-    assert totals["shipped_value"] == "79.20"
-    assert totals["invoiced"] == "70.68"
-    csv_export = tenant.get("/v1/reconciliation", params={"format": "csv"})
-    assert "shipped_not_invoiced" in csv_export.text
-    ageing = {b["bucket"]: b for b in tenant.get("/v1/receivables/ageing").json()}
-    assert ageing["current"]["invoices"] == 1  # the clean one; the others are settled
-    assert (
-        tenant.get("/v1/invoices", params={"status": "overpaid"}).json()["items"][0]["id"]
-        == (paid_twice["id"])
-    )
-    payouts = tenant.post(
-        "/v1/reconciliation/payouts",
-        files={
-            "file": (
-                "payout.csv",
-                b"type,reference,amount,currency\ncharge,a,23.56,EUR\n"
-                b"charge,b,20.00,EUR\ncharge,zz,1.00,EUR\n",
-                "text/csv",
-            )
+    def cumulative(event_id: str, cents: int) -> dict[str, Any]:
+        event = charge_refunded(event_id, {"re_unlisted": cents})
+        del event["data"]["object"]["refunds"]
+        return event
+
+    assert webhook(tenant, cumulative("evt_a", 1000)).json()["status"] == "recorded"
+    assert webhook(tenant, cumulative("evt_b", 1500)).json()["status"] == "recorded"
+    assert webhook(tenant, cumulative("evt_b", 1500)).json()["status"] == "duplicate"
+    assert webhook(tenant, cumulative("evt_a", 1000)).json()["status"] == "duplicate"  # late
+    after = tenant.get(f"/v1/invoices/{invoice['id']}").json()
+    assert after["refunded"]["amount"] == "15.00"
+    assert [n["amount"]["amount"] for n in after["credit_notes"]] == ["10.00", "5.00"]
+
+
+def charge_refunded(event_id: str, refunds: dict[str, int]) -> dict[str, Any]:
+    """Stripe's charge.refunded: the charge with every refund of it so far, newest first."""
+    return {
+        "id": event_id,
+        "type": "charge.refunded",
+        "data": {
+            "object": {
+                "id": "ch_1",
+                "payment_intent": "pi_1",
+                "amount_refunded": sum(refunds.values()),
+                "currency": "eur",
+                "refunds": {"data": [{"id": k, "amount": v} for k, v in refunds.items()]},
+            }
         },
-        params={"gateway": "manual"},
-    )
-    assert payouts.status_code == 201, payouts.text
-    statuses = {m["reference"]: m["status"] for m in payouts.json()["items"]}
-    assert statuses == {"a": "matched", "b": "amount_differs", "zz": "missing_in_kontor"}
-    assert "paid_twice" not in order_body()
+    }
+
+
+def test_configured_store_policies_decide_when_orders_are_invoiced(tenant: Tenant) -> None:
+    configured(tenant)
+    tenant.ok("/v1/billing/stores/web", {"invoice_on": "shipment", "payment_terms_days": 7}, 200)
+    tenant.ok("/v1/billing/stores/b2b", {"invoice_on": "order", "tax_rounding": "invoice"}, 200)
+    on_shipment, on_order = tenant.place(), tenant.place(store="b2b")
+    invoice_all(tenant)
+    assert billed(tenant, on_shipment) == []
+    (placed,) = billed(tenant, on_order)
+    assert (placed["number"], placed["tax_rounding"]) == ("B2B-000001", "invoice")
+
+    ship(tenant, on_shipment)
+    invoice_all(tenant)
+    (shipped,) = billed(tenant, on_shipment)
+    issued, due = (datetime.fromisoformat(shipped[k]) for k in ("issued_at", "due_at"))
+    assert (shipped["number"], (due - issued).days) == ("WEB-000001", 7)

@@ -264,3 +264,29 @@ def test_if_match_with_a_stale_version_is_a_412_and_writes_nothing(seeded: Tenan
 
     assert seeded.event_count() == before
     assert seeded.get(f"/v1/orders/{order['id']}").json() == order
+
+
+def test_orders_show_their_discounts_and_shipping_charge(seeded: Tenant, caught_up: Any) -> None:
+    placed = seeded.place(
+        lines=[
+            {
+                "sku": "MUG",
+                "quantity": 2,
+                "unit_price": "9.90",
+                "discount": {"kind": "percentage", "value": "10"},
+            }
+        ],
+        discount={"kind": "fixed", "value": "1.50"},
+        shipping_charge="4.90",
+    )
+    detail = seeded.get(f"/v1/orders/{placed['id']}").json()
+    for body in (placed, detail):
+        assert body["discount"] == {"kind": "fixed", "value": "1.50"}
+        assert body["shipping_charge"] == {"amount": "4.90", "currency": "EUR"}
+        assert body["lines"][0]["discount"] == {"kind": "percentage", "value": "10"}
+    caught_up()
+    (listed,) = seeded.get("/v1/orders").json()["items"]
+    assert listed["discount"] == {"kind": "fixed", "value": "1.50"}
+    assert listed["shipping_charge"] == {"amount": "4.90", "currency": "EUR"}
+    plain = seeded.place()
+    assert (plain["discount"], plain["shipping_charge"]) == (None, None)

@@ -85,7 +85,9 @@ def issue(order: OrderPlaced | None = None, **changes: object) -> InvoiceIssued:
     issued = decide.issue(
         Invoice(), fold_order([order or placed()]), Account(), Series(), command(**changes)
     )
-    return issued.invoice[0]
+    document = issued.invoice[0]
+    assert isinstance(document, InvoiceIssued)
+    return document
 
 
 def test_issuing_bills_the_lines_with_tax_and_takes_the_next_number() -> None:
@@ -272,18 +274,18 @@ def test_refund_of_lines_costs_what_the_lines_were_billed() -> None:
 def test_an_unpaid_invoice_can_be_voided_once() -> None:
     voided = (
         given([issue()], fold_invoice)
-        .when(lambda state: decide.void(state, reason="duplicate", now=NOW))
+        .when(lambda state: decide.void(state, Account(), reason="duplicate", now=NOW))
         .decided()
     )
-    assert fold_invoice([issue(), *voided]).status(NOW) is InvoiceStatus.VOID
-    given([issue(), *voided], fold_invoice).when(
-        lambda state: decide.void(state, reason="again", now=NOW)
+    assert fold_invoice([issue(), *voided.invoice]).status(NOW) is InvoiceStatus.VOID
+    given([issue(), *voided.invoice], fold_invoice).when(
+        lambda state: decide.void(state, Account(), reason="again", now=NOW)
     ).then_refused(InvoiceVoid)
 
 
 def test_a_paid_invoice_cannot_be_voided() -> None:
     given(_paid(), fold_invoice).when(  # type: ignore[arg-type]
-        lambda state: decide.void(state, reason="oops", now=NOW)
+        lambda state: decide.void(state, Account(), reason="oops", now=NOW)
     ).then_refused(InvoiceHasPayments, code="invoice_paid")
 
 

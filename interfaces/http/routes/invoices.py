@@ -1,0 +1,166 @@
+"""Invoices: list, detail, PDF, void, re-issue, correction credit notes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import Parameter
+
+from application.tenants import Principal
+from domain.shared.money import Money
+from interfaces.bootstrap import Container
+from interfaces.http.money_schemas import CreditIn, InvoiceSummaryOut, VoidIn
+from interfaces.http.problems import ApiProblem
+from interfaces.http.routes.money_support import (
+    Limit,
+    invoice_response,
+    page_after,
+    parse_date,
+    utc_now,
+)
+from interfaces.http.schemas import Page
+from interfaces.http.support import Cursor, if_match, json_response, run_command
+from projections import finance
+
+
+class InvoiceController(Controller):
+    path = "/v1/invoices"
+    tags = ["money"]
+
+    @get("/", sync_to_thread=True)
+    def list(
+        self,
+        container: Container,
+        principal: Principal,
+        status: str | None = None,
+        store: str | None = None,
+        from_: Annotated[str | None, Parameter(query="from")] = None,
+        to: str | None = None,
+        limit: Limit = 50,
+        cursor: str | None = None,
+    ) -> Page[InvoiceSummaryOut]:
+        """Invoices, newest first (read model), by status, store and issue date [from, to)."""
+        if status is not None and status not in finance.STATUS_SQL:
+            choices = ", ".join(finance.STATUS_SQL)
+            raise ApiProblem(400, "invalid_status", f"status must be one of {choices}")
+        position = page_after(cursor)
+        now = utc_now()
+        with container.datastore.transaction() as curs:
+            rows = finance.list_invoices(
+                curs,
+                principal.tenant_id,
+                now=now,
+                status=status,
+                store=store,
+                issued_from=parse_date(from_, "from"),
+                issued_to=parse_date(to, "to"),
+                after=position,
+                limit=limit + 1,
+            )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        items = [
+            InvoiceSummaryOut(
+                r.id,
+                r.number,
+                r.status(now),
+                r.store,
+                r.order_id,
+                Money(r.total, r.currency),
+                Money(r.tax, r.currency),
+                Money(r.balance, r.currency),
+                r.issued_at,
+                r.due_at,
+            )
+            for r in rows
+        ]
+        last = rows[-1] if more else None
+        return Page(
+            items, Cursor.encode([last.issued_at.isoformat(), str(last.id)]) if last else None
+        )
+
+    @get("/{ref:str}", sync_to_thread=True)
+    def detail(self, ref: str, container: Container, principal: Principal) -> Response[bytes]:
+        """One invoice folded from its stream (ETag = version); `{id}.pdf` renders the PDF."""
+        wants_pdf = ref.endswith(".pdf")
+        try:
+            invoice_id = UUID(ref.removesuffix(".pdf"))
+        except ValueError as error:
+            raise ApiProblem(404, "invoice_not_found", f"no invoice {ref}") from error
+        loaded = container.invoices.get(principal.tenant_id, invoice_id)
+        if wants_pdf:
+            from adapters.documents.pdf import invoice_pdf
+
+            number = loaded.state.document.number
+            return Response(
+                invoice_pdf(loaded.state),
+                media_type="application/pdf",
+                headers={"Content-Disposition": f'inline; filename="{number}.pdf"'},
+            )
+        status, body, version = invoice_response(loaded)
+        return json_response(status, msgspec.json.encode(body), version=version)
+
+    @post("/{invoice_id:uuid}/void", sync_to_thread=True)
+    def void(
+        self,
+        invoice_id: UUID,
+        data: VoidIn,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+    ) -> Response[bytes]:
+        """Voids an unpaid invoice (If-Match honoured); a paid one needs a credit note."""
+        expected = if_match(request)
+        return run_command(
+            request,
+            container,
+            principal,
+            data,
+            lambda ctx: container.invoices.void(
+                ctx, invoice_id, reason=data.reason, if_version=expected
+            ),
+            invoice_response,
+        )
+
+    @post("/{invoice_id:uuid}/reissue", sync_to_thread=True)
+    def reissue(
+        self,
+        invoice_id: UUID,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+    ) -> Response[bytes]:
+        """Issues what a voided invoice billed again, with the next number (same shipment).
+        Retrying returns the same new invoice."""
+        return run_command(
+            request,
+            container,
+            principal,
+            {"reissue": str(invoice_id)},
+            lambda ctx: container.invoices.reissue(ctx, invoice_id),
+            lambda loaded: (201, invoice_response(loaded)[1], loaded.version),
+        )
+
+    @post("/{invoice_id:uuid}/credit-notes", sync_to_thread=True)
+    def credit(
+        self,
+        invoice_id: UUID,
+        data: CreditIn,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+    ) -> Response[bytes]:
+        """A correction credit note: lowers what the invoice asks for, moves no money."""
+        return run_command(
+            request,
+            container,
+            principal,
+            data,
+            lambda ctx: container.invoices.credit(
+                ctx, invoice_id, amount=data.amount, reason=data.reason
+            ),
+            lambda loaded: (201, invoice_response(loaded)[1], loaded.version),
+        )
