@@ -117,10 +117,16 @@ WITH per_customer AS (
             AS usual_interval_days
     FROM order_lines FINAL WHERE {TENANT} AND {STORE} AND placed_at < {END}
     GROUP BY customer, currency),
+cuts AS (
+    SELECT quantiles(0.2, 0.4, 0.6, 0.8)(recency_days) AS rq,
+        quantiles(0.2, 0.4, 0.6, 0.8)(orders) AS fq,
+        quantiles(0.2, 0.4, 0.6, 0.8)(monetary) AS mq
+    FROM per_customer),
 scored AS (
-    SELECT *, ntile(5) OVER (ORDER BY recency_days DESC) AS r,
-        ntile(5) OVER (ORDER BY orders) AS f, ntile(5) OVER (ORDER BY monetary) AS m
-    FROM per_customer)
+    -- quintile scores 1-5 against the quintile cuts (5: most recent, most orders, most spent)
+    SELECT per_customer.*, 1 + arrayCount(x -> recency_days < x, rq) AS r,
+        1 + arrayCount(x -> orders > x, fq) AS f, 1 + arrayCount(x -> monetary > x, mq) AS m
+    FROM per_customer CROSS JOIN cuts)
 SELECT customer, currency, orders, monetary AS lifetime_value,
     round(monetary / orders, 2) AS average_order_value, first_order, last_order,
     recency_days, round(usual_interval_days, 1) AS usual_interval_days, r, f, m,
@@ -134,7 +140,7 @@ FROM scored
 
 def customers(client: SharedClient, scope: Scope, churn_k: float, limit: int) -> dict[str, Any]:
     """RFM segments, lifetime value, repeat-purchase rate and churn risk, as at the end of the
-    period (every order before it counts). Two scans: segments, then the two customer lists."""
+    period (every order before it counts). Two scans: segments, then both customer lists."""
     params = scope.params() | {"k": churn_k, "limit": limit}
     segments = rows(
         client,
@@ -146,11 +152,9 @@ def customers(client: SharedClient, scope: Scope, churn_k: float, limit: int) ->
     )
     listed = rows(
         client,
-        f"SELECT * FROM (SELECT 'top' AS list, * FROM ({CUSTOMERS})"
-        f" ORDER BY lifetime_value DESC, customer LIMIT {{limit:UInt32}}"
-        f" UNION ALL SELECT 'churn_risk' AS list, * FROM ({CUSTOMERS}) WHERE churn_risk"
-        f" ORDER BY lifetime_value DESC, customer LIMIT {{limit:UInt32}})"
-        f" ORDER BY list, lifetime_value DESC, customer",
+        f"SELECT arrayJoin(if(churn_risk, ['top', 'churn_risk'], ['top'])) AS list, *"
+        f" FROM ({CUSTOMERS}) ORDER BY list, lifetime_value DESC, customer"
+        f" LIMIT {{limit:UInt32}} BY list",
         params,
     )
     total = sum(s["customers"] for s in segments)
