@@ -18,7 +18,7 @@ from application.errors import UnknownLocation, check_version
 from application.executor import Executor, Outcome
 from application.kinds import ORDER, SHIPMENT, STOCK
 from application.ports import Catalog
-from application.shipping import BoxCatalogue, Carriers, RateRequest
+from application.shipping import LabelFormat, RateRequest, TenantShipping
 from application.streams import Kind, Loaded, Streams
 from domain.location.model import Location
 from domain.order.decide import Decision
@@ -66,14 +66,12 @@ class FulfilmentCommands:
         executor: Executor,
         streams: Streams,
         catalog: Catalog,
-        carriers: Carriers,
-        boxes: BoxCatalogue,
+        shipping: TenantShipping,
     ) -> None:
         self.executor = executor
         self.streams = streams
         self.catalog = catalog
-        self.carriers = carriers
-        self.boxes = boxes
+        self.shipping = shipping
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -181,7 +179,7 @@ class FulfilmentCommands:
             product = self.catalog.product(tenant_id, sku)
             if product is not None:
                 products[sku] = product
-        return recommend(lines, products, self.boxes.boxes())
+        return recommend(lines, products, self.shipping.boxes(tenant_id))
 
     def pack(
         self,
@@ -220,7 +218,7 @@ class FulfilmentCommands:
         shipment = self.get(tenant_id, shipment_id).state
         request = self._rate_request(tenant_id, shipment)
         quotes = sorted(
-            self.carriers.quotes(request),
+            self.shipping.carriers(tenant_id).quotes(request),
             key=lambda q: (q.amount.currency, q.amount.amount, q.transit_days),
         )
         cheapest = min(quotes, key=lambda q: (q.amount.amount, q.transit_days), default=None)
@@ -234,13 +232,14 @@ class FulfilmentCommands:
         *,
         carrier: str,
         service: str,
+        label_format: LabelFormat = "zpl",
         if_version: int | None = None,
     ) -> Loaded[Shipment]:
         """Buys the label through the carrier port, then records it (tracking number, cost)."""
         shipment = self.get(ctx.tenant_id, shipment_id).state
         decide.check_labellable(shipment)
-        bought = self.carriers.buy_label(
-            self._rate_request(ctx.tenant_id, shipment), carrier, service
+        bought = self.shipping.carriers(ctx.tenant_id).buy_label(
+            self._rate_request(ctx.tenant_id, shipment), carrier, service, label_format
         )
 
         def decide_label(loaded: Mapping[UUID, Loaded[Any]]) -> Outcome[Loaded[Shipment]]:

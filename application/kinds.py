@@ -39,3 +39,13 @@ BILLING_ACCOUNT = Kind(
     "billing_account", invoice.Account(), invoice.evolve_account, invoice.Account
 )
 PAYMENT = Kind("payment", payment.Receipt(), payment.evolve, payment.Receipt)
+
+# fulfilment: a tenant's own boxes and rate cards
+from domain.shipment import settings as shipping_settings  # noqa: E402
+
+SHIPPING_SETTINGS = Kind(
+    "shipping_settings",
+    shipping_settings.ShippingSettings(),
+    shipping_settings.evolve,
+    shipping_settings.ShippingSettings,
+)

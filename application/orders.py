@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -155,6 +155,51 @@ class OrderCommands:
             )
 
         return self.executor.execute(ctx, kinds, decide_cancel)
+
+    def edit(
+        self,
+        ctx: CommandContext,
+        order_id: UUID,
+        *,
+        changes: Sequence[decide.LineChange],
+        added: Sequence[decide.RequestedLine],
+        if_version: int | None = None,
+    ) -> Loaded[Order]:
+        """Changes, removes and adds lines before picking: the order, every stock stream it
+        reserves or releases and its open shipments in one append."""
+        order = self.get(ctx.tenant_id, order_id).state
+        skus = [line.sku for line in order.lines.values()] + [line.sku for line in added]
+        view = self.catalog.view(ctx.tenant_id, order.store, skus)
+        keys = {(sku, location.code) for sku in skus for location in view.locations}
+        keys |= {
+            (line.sku, location) for line in order.lines.values() for location in line.allocations
+        }
+        stock_keys = {stock_stream_id(ctx.tenant_id, *key): key for key in sorted(keys)}
+        open_shipments = [sid for sid, ref in order.shipments.items() if ref.unshipped]
+        kinds: dict[UUID, Kind[Any]] = (
+            {order_id: ORDER}
+            | dict.fromkeys(stock_keys, STOCK)
+            | dict.fromkeys(open_shipments, SHIPMENT)
+        )
+
+        def decide_edit(loaded: Mapping[UUID, Loaded[Any]]) -> Outcome[Loaded[Order]]:
+            current = loaded[order_id]
+            check_version(if_version, current.version, f"order {order_id}")
+            decision = decide.edit(
+                current.state,
+                changes=changes,
+                added=added,
+                store=view.store or Store(),
+                products=view.products,
+                stock={key: loaded[sid].state for sid, key in stock_keys.items()},
+                locations=view.locations,
+                now=datetime.now(UTC),
+            )
+            return Outcome(
+                _per_stream(order_id, decision, stock_keys), lambda after: after[order_id]
+            )
+
+        return self.executor.execute(ctx, kinds, decide_edit)
 
     def _on_order(
         self,

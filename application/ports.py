@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -92,6 +92,14 @@ class EventStore(Protocol):
 
 class SnapshotStore(Protocol):
     def get_many(self, stream_ids: Sequence[UUID]) -> dict[UUID, tuple[int, bytes]]: ...
+
+    def get_at_or_below(self, stream_id: UUID, version: int) -> tuple[int, bytes] | None:
+        """The newest snapshot taken at or below `version` (the latest one, or one kept)."""
+        ...
+
+    def history(self) -> Iterator[tuple[UUID, int, bytes]]:
+        """Every kept (older) snapshot: stream id, version, state."""
+        ...
 
     def put(self, stream_id: UUID, version: int, state: bytes) -> None: ...
 

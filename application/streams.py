@@ -67,12 +67,9 @@ class Streams:
         missing = [sid for sid, kind in kinds.items() if kind.snapshots and sid not in known]
         if missing and self.snapshots is not None:
             for stream_id, (version, body) in self.snapshots.get_many(missing).items():
-                try:
-                    snap = msgspec.json.decode(body, type=_Snapshot)
-                    state = msgspec.json.decode(snap.state, type=kinds[stream_id].state_type)
-                except msgspec.MsgspecError:
-                    continue  # written for an older state shape: replay the stream instead
-                known[stream_id] = Loaded(state, version, snap.tenant_id)
+                snapshot = from_snapshot(kinds[stream_id], version, body)
+                if snapshot is not None:
+                    known[stream_id] = snapshot
         for stream_id, kind in kinds.items():
             known.setdefault(stream_id, Loaded(kind.initial, 0, None))
         newer = self.store.load({stream_id: known[stream_id].version for stream_id in kinds})
@@ -82,6 +79,27 @@ class Streams:
         }
         self.remember(result)
         return result
+
+    def snapshot(
+        self, kind: Kind[S], stream_id: UUID, at_most: int | None = None
+    ) -> Loaded[S] | None:
+        """The stream's newest stored snapshot (at or below version `at_most`), if it has a
+        usable one; never the in-process cache."""
+        if self.snapshots is None or not kind.snapshots:
+            return None
+        if at_most is None:
+            found = self.snapshots.get_many([stream_id]).get(stream_id)
+        else:
+            found = self.snapshots.get_at_or_below(stream_id, at_most)
+        return None if found is None else from_snapshot(kind, *found)
+
+    def kept_snapshots(self) -> dict[UUID, dict[int, bytes]]:
+        """Every kept (older) snapshot by stream and version, undecoded (see `from_snapshot`)."""
+        kept: dict[UUID, dict[int, bytes]] = {}
+        if self.snapshots is not None:
+            for stream_id, version, body in self.snapshots.history():
+                kept.setdefault(stream_id, {})[version] = body
+        return kept
 
     @staticmethod
     def apply(kind: Kind[S], loaded: Loaded[S], recorded: list[Recorded]) -> Loaded[S]:
@@ -140,6 +158,16 @@ class Streams:
     def _cached(self, kinds: Mapping[UUID, Kind[Any]]) -> dict[UUID, Loaded[Any]]:
         with self._lock:
             return {sid: self._cache[sid] for sid in kinds if sid in self._cache}
+
+
+def from_snapshot(kind: Kind[S], version: int, body: bytes) -> Loaded[S] | None:
+    """A stored snapshot's state, or None if it was written for another state shape."""
+    try:
+        snap = msgspec.json.decode(body, type=_Snapshot)
+        state = msgspec.json.decode(snap.state, type=kind.state_type)
+    except msgspec.MsgspecError:
+        return None  # written for an older state shape: replay the stream instead
+    return Loaded(state, version, snap.tenant_id)
 
 
 class StreamLocks:

@@ -5,6 +5,7 @@ makes it), one tenant, 2 locations x 20 SKUs with plenty of stock. Then, single-
 the application layer (no HTTP), each timed per call:
 
 - baseline: place a 2-line order (the foundation's command, measured in the same run);
+- edit the order before picking (raise a line, add one: release/reserve in one append);
 - create a shipment, record the pick, pack (recommended boxes), buy a label, ship;
 - rate shopping (quotes of every carrier service for a packed shipment; no append).
 
@@ -32,7 +33,7 @@ from application.context import CommandContext
 from application.orders import NewOrder
 from application.stock import ReceiptLine
 from bench.place_orders import RESULTS, database
-from domain.order.decide import RequestedLine
+from domain.order.decide import LineChange, RequestedLine
 from domain.order.events import Address, Customer
 from domain.product.model import Dimensions
 from domain.shared.money import Money
@@ -41,7 +42,16 @@ from interfaces.bootstrap import build_container, migrate
 from interfaces.config import Settings
 
 console = Console(stderr=True)
-STEPS = ("place (baseline)", "create shipment", "pick", "pack", "label", "ship", "rates")
+STEPS = (
+    "place (baseline)",
+    "create shipment",
+    "pick",
+    "pack",
+    "label",
+    "ship",
+    "rates",
+    "edit lines",
+)
 
 
 def seed(container: Any, ctx: CommandContext, skus: list[str]) -> None:
@@ -107,6 +117,14 @@ def run(orders: int, output: Path) -> dict[str, Any]:
                     )
                     placed = timed("place (baseline)", container.orders.place, ctx, new)
                     order_id = placed.order.state.id
+                    timed(
+                        "edit lines",
+                        container.orders.edit,
+                        ctx,
+                        order_id,
+                        changes=[LineChange(2, 3)],
+                        added=[RequestedLine(skus[(n * 3 + 1) % 20], 1, Decimal("10.00"))],
+                    )
                     commands = container.fulfilment
                     shipment = timed(
                         "create shipment", commands.create, ctx, order_id, location="BER"

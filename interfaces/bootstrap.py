@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
 from adapters.cache import MemoryCache, RedisCache
-from adapters.carriers.ratecard import FileBoxCatalogue, RateCardCarriers
+from adapters.carriers.ratecard import RateCardCarriers, load_boxes, load_rate_cards
 from adapters.postgres.billing import PostgresBillingConfig, PostgresEventFeed
 from adapters.postgres.catalog import PostgresCatalog
 from adapters.postgres.event_store import KontorEvents, PostgresEventStore, library_env
 from adapters.postgres.expiry import PostgresExpiryCandidates
+from adapters.postgres.history import PostgresHistory
 from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.postgres.schema import STATEMENTS
 from adapters.postgres.snapshots import PostgresSnapshotStore
 from adapters.postgres.tenants import PostgresTenantStore
+from adapters.postgres.webhooks import WebhookStore
 from adapters.security import Argon2Hasher
+from adapters.webhooks.guard import Guard
 from application.catalog import CatalogCommands
 from application.executor import Executor
 from application.expiry import ReservationExpiry
@@ -27,6 +31,7 @@ from application.invoicing import InvoicingProcess
 from application.orders import OrderCommands
 from application.ports import Cache
 from application.returns import ReturnCommands
+from application.shipping_settings import ShippingDefaults, ShippingSettingsCommands
 from application.stock import StockCommands
 from application.stock_settings import StockSettingsCommands
 from application.streams import Streams
@@ -56,11 +61,15 @@ class Container:
     cache: Cache
     fulfilment: FulfilmentCommands
     returns: ReturnCommands
+    shipping_settings: ShippingSettingsCommands
     stock_settings: StockSettingsCommands
     expiry: ReservationExpiry
     billing: PostgresBillingConfig
     invoices: InvoiceCommands
     invoicing: InvoicingProcess
+    webhooks: WebhookStore
+    webhook_guard: Guard
+    history: PostgresHistory
 
     def close(self) -> None:
         self.events.close()
@@ -105,6 +114,18 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
     catalog = PostgresCatalog(datastore)
     cache: Cache = RedisCache(settings.redis_url) if settings.redis_url else MemoryCache()
     fulfilment = FulfilmentSettings.from_env()
+    cards, boxes = load_rate_cards(fulfilment.rate_cards), load_boxes(fulfilment.box_catalogue)
+    shipping = ShippingSettingsCommands(
+        executor,
+        streams,
+        ShippingDefaults(
+            boxes=boxes.boxes,
+            box_version=boxes.version,
+            cards=cards.cards,
+            card_version=cards.version,
+        ),
+        RateCardCarriers,
+    )
     billing = PostgresBillingConfig(datastore)
     invoices = InvoiceCommands(executor, streams, billing)
     return Container(
@@ -121,17 +142,22 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
         tenants=Tenants(PostgresTenantStore(datastore), Argon2Hasher(), cache),
         idempotency=idempotency,
         cache=cache,
-        fulfilment=FulfilmentCommands(
-            executor,
-            streams,
-            catalog,
-            RateCardCarriers.from_file(fulfilment.rate_cards),
-            FileBoxCatalogue(fulfilment.box_catalogue),
-        ),
+        fulfilment=FulfilmentCommands(executor, streams, catalog, shipping),
+        shipping_settings=shipping,
         returns=ReturnCommands(executor, streams, catalog, fulfilment.return_window),
         stock_settings=StockSettingsCommands(executor, catalog),
         expiry=ReservationExpiry(executor, streams, PostgresExpiryCandidates(datastore)),
         billing=billing,
         invoices=invoices,
         invoicing=InvoicingProcess(PostgresEventFeed(datastore), invoices, billing),
+        webhooks=WebhookStore(datastore),
+        webhook_guard=webhook_guard(settings),
+        history=PostgresHistory(datastore),
     )
+
+
+def webhook_guard(settings: Settings) -> Guard:
+    """Webhooks never target this API; KONTOR_WEBHOOK_BLOCK_PRIVATE=1 (production) also refuses
+    loopback, private and link-local addresses (ADR 0023)."""
+    block = os.environ.get("KONTOR_WEBHOOK_BLOCK_PRIVATE", "").lower() in {"1", "true", "yes"}
+    return Guard(settings.host, settings.port, block_private=block)

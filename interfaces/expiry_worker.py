@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import structlog
 
@@ -13,10 +14,19 @@ from interfaces.fulfilment_settings import FulfilmentSettings
 log = structlog.get_logger("kontor.expiry")
 
 
-def start_expiry(settings: Settings, every: float | None = None) -> Callable[[], None] | None:
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def start_expiry(
+    settings: Settings,
+    every: float | None = None,
+    *,
+    clock: Callable[[], datetime] = _utc_now,
+) -> Callable[[], None] | None:
     """Runs the expiry every `every` seconds (KONTOR_EXPIRY_INTERVAL_SECONDS, default 60; 0 turns
     it off) until the returned `stop` is called. Runs in several processes are safe: each
-    order's own stream decides, so an order expires once."""
+    order's own stream decides, so an order expires once. `clock` lets tests move time on."""
     from interfaces.bootstrap import build_container
 
     interval = FulfilmentSettings.from_env().expiry_interval_seconds if every is None else every
@@ -28,7 +38,7 @@ def start_expiry(settings: Settings, every: float | None = None) -> Callable[[],
     def run() -> None:
         while not stopping.wait(interval):
             try:
-                expired = container.expiry.run_once()
+                expired = container.expiry.run_once(clock())
             except Exception:  # a database hiccup must not end the worker; the next run retries
                 log.exception("reservation expiry failed")
                 continue

@@ -49,10 +49,15 @@ def banner(settings: Settings, tenant_id: str | None, api_key: str | None) -> st
 
 
 def serve(
-    settings: Settings, *, workers: int = 1, demo: bool = True, projectors: bool = True
+    settings: Settings,
+    *,
+    workers: int = 1,
+    demo: bool = True,
+    projectors: bool = True,
+    relay: bool = True,
 ) -> None:
-    """Run until SIGINT/SIGTERM; then stop the API, the projectors and the embedded servers,
-    in that order."""
+    """Run until SIGINT/SIGTERM; then stop the API, the workers (projectors, relay) and the
+    embedded servers, in that order."""
     from granian import Granian
     from granian.constants import Interfaces, Loops
 
@@ -69,20 +74,23 @@ def serve(
             from interfaces.demo import ensure_demo
 
             tenant_id, api_key = (str(value) for value in ensure_demo(resolved))
-        stop_projectors: Callable[[], None] | None = None
+        from interfaces.expiry_worker import start_expiry
+        from interfaces.invoicing_worker import start_invoicing
+        from interfaces.workers import start_projectors, start_relay, start_webhooks
+
+        stop_workers: list[Callable[[], None]] = []  # stopped in reverse order
         if projectors:
-            from interfaces.workers import start_projectors
-
-            stop_projectors = start_projectors(resolved)
-            from interfaces.invoicing_worker import start_invoicing
-
-            stop_projectors = _both(stop_projectors, start_invoicing(resolved))
             from interfaces.analytics_worker import start_analytics_here
 
-            stop_projectors = _both(stop_projectors, start_analytics_here(resolved))
-        from interfaces.expiry_worker import start_expiry
-
-        stop_expiry = start_expiry(resolved) if projectors else None
+            stop_workers += [
+                start_projectors(resolved),
+                start_invoicing(resolved),
+                start_webhooks(resolved),
+                start_expiry(resolved),
+                start_analytics_here(resolved),
+            ]
+        if relay:
+            stop_workers.append(start_relay(resolved))
         try:
             server = Granian(
                 APP_FACTORY,
@@ -98,18 +106,8 @@ def serve(
             print(banner(resolved, tenant_id, api_key), flush=True)
             server.serve()
         finally:
-            if stop_expiry is not None:
-                stop_expiry()
-            if stop_projectors is not None:
-                stop_projectors()
-
-
-def _both(first: Callable[[], None], second: Callable[[], None]) -> Callable[[], None]:
-    def stop() -> None:
-        second()
-        first()
-
-    return stop
+            for stop in reversed(stop_workers):
+                stop()
 
 
 def _check_port_free(host: str, port: int) -> None:

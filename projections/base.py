@@ -78,7 +78,8 @@ class StreamFoldView(View, Generic[S]):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.tables = (cls.table,)
+        if "tables" not in cls.__dict__:
+            cls.tables = (cls.table,)
 
     @abstractmethod
     def row(self, recorded: Recorded, state: S) -> dict[str, Any]: ...
@@ -155,9 +156,15 @@ class ViewProjection(Projection[View]):
             target=_flush_when_due, args=(weakref.ref(self), self._due), daemon=True
         ).start()
 
+    @staticmethod
+    def prepare(recorded: Recorded, tracking: Tracking) -> Recorded:
+        """What the view is given for one event (a projection may add to it)."""
+        return recorded
+
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        prepared = self.prepare(domain_event, tracking)
         with self._lock:
-            self._batch.append(domain_event)
+            self._batch.append(prepared)
             self._tracking = tracking
             if len(self._batch) >= self.max_batch:
                 self._flush()

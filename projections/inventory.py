@@ -1,7 +1,9 @@
-"""Inventory levels per SKU x location: on hand, reserved, available, moving-average cost."""
+"""Inventory levels per SKU x location: on hand, reserved, available, moving-average cost; and
+every movement behind them (projections/movements.py), written in the same transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
@@ -15,6 +17,7 @@ from domain.shared.events import EVENT_TYPES
 from domain.stock import events as _stock_events  # noqa: F401 - registers every stock topic
 from domain.stock.state import Stock, evolve
 from projections.base import StreamFoldView, ViewProjection
+from projections.movements import MOVEMENTS_DDL, write_movements
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS inventory_levels (
@@ -43,6 +46,7 @@ DDL = (
     "UPDATE inventory_levels SET state = convert_to("
     "(convert_from(state, 'UTF8')::jsonb - 'reservations')::text, 'UTF8') "
     "WHERE convert_from(state, 'UTF8')::jsonb ? 'reservations'",
+    *MOVEMENTS_DDL,
 )
 
 UPSERT = """
@@ -65,10 +69,15 @@ WHERE inventory_levels.version < EXCLUDED.version
 class InventoryView(StreamFoldView[Stock]):
     ddl = DDL
     table = "inventory_levels"
+    tables = ("inventory_levels", "stock_movements")  # one transaction writes both
     state_type = Stock
     initial = Stock()
     evolve = staticmethod(evolve)
     upsert = UPSERT
+
+    def write(self, curs: Cursor[DictRow], batch: Sequence[Recorded]) -> None:
+        super().write(curs, batch)
+        write_movements(curs, batch)
 
     def stored(self, state: Stock) -> Stock:
         # Levels need the reserved count, not who holds it: evolve keeps the count exact

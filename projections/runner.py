@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -13,18 +12,23 @@ from eventsourcing.projection import ProjectionRunner
 from eventsourcing.utils import Environment
 
 from adapters.postgres.event_store import APPLICATION_NAME, KontorEvents
+from projections.audit_log import AuditLogProjection, AuditLogView
 from projections.base import View, ViewProjection
 from projections.billing import InvoicesProjection, InvoicesView, LedgerProjection, LedgerView
 from projections.inventory import InventoryProjection, InventoryView
 from projections.orders import OrdersProjection, OrdersView
+from projections.relay import seconds_since
+from projections.returns import ReturnsProjection, ReturnsView
 from projections.shipments import ShipmentsProjection, ShipmentsView
 
 PROJECTIONS: dict[str, tuple[type[ViewProjection], type[View]]] = {
     OrdersProjection.name: (OrdersProjection, OrdersView),
     InventoryProjection.name: (InventoryProjection, InventoryView),
     ShipmentsProjection.name: (ShipmentsProjection, ShipmentsView),
+    ReturnsProjection.name: (ReturnsProjection, ReturnsView),
     InvoicesProjection.name: (InvoicesProjection, InvoicesView),
     LedgerProjection.name: (LedgerProjection, LedgerView),
+    AuditLogProjection.name: (AuditLogProjection, AuditLogView),
 }
 
 
@@ -32,12 +36,19 @@ class ProjectionStatus(msgspec.Struct, frozen=True):
     name: str
     position: int
     lag: int
+    lag_seconds: float = 0.0
 
 
 def construct_view(name: str, env: dict[str, str]) -> View:
     _, view_class = PROJECTIONS[name]
     factory: Any = InfrastructureFactory.construct(Environment(name, env))
     return factory.tracking_recorder(view_class)  # type: ignore[no-any-return]
+
+
+# Each runner has two pools (the events it reads, the view it writes), opened at their minimum
+# size: one connection each at rest, two more each under load. With six read models, a pool
+# minimum of 2 kept 24 connections open per process, most of them idle.
+RUNNER_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "2", "CREATE_TABLE": "n"}
 
 
 def start_runners(env: dict[str, str]) -> list[ProjectionRunner[Any, Any]]:
@@ -48,58 +59,64 @@ def start_runners(env: dict[str, str]) -> list[ProjectionRunner[Any, Any]]:
                 application_class=KontorEvents,
                 projection_class=projection_class,
                 view_class=view_class,
-                env=env
-                | {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "2", "CREATE_TABLE": "n"},
+                env=env | RUNNER_POOL,
             )
         )
     return runners
 
 
 def status(datastore: PostgresDatastore, name: str) -> ProjectionStatus:
-    """A projection's tracked position and how many of its events lie beyond it."""
+    """A projection's tracked position, how many of its events lie beyond it, and how long
+    ago the oldest of those was recorded."""
     projection_class, _ = PROJECTIONS[name]
+    topics = list(projection_class.topics)
+    mine = "AND topic = ANY(%(topics)s)" if topics else ""
     with datastore.get_connection() as conn, conn.cursor() as curs:
         curs.execute(
-            "WITH tracked AS (SELECT coalesce(max(notification_id), 0) AS position "
-            f"FROM {name}_tracking WHERE application_name = %s) "  # names are ours, not input
+            "WITH tracked AS (SELECT coalesce(max(notification_id), 0) AS position "  # type: ignore[arg-type]
+            f"FROM {name}_tracking WHERE application_name = %(app)s) "  # names are ours
             "SELECT position, (SELECT count(*) FROM kontor_events "
-            "WHERE notification_id > position AND topic = ANY(%s)) AS lag FROM tracked",
-            (APPLICATION_NAME, list(projection_class.topics)),
+            f"WHERE notification_id > position {mine}) AS lag, "
+            "(SELECT state FROM kontor_events "
+            f"WHERE notification_id > position {mine} ORDER BY notification_id LIMIT 1) AS oldest "
+            "FROM tracked",
+            {"app": APPLICATION_NAME, "topics": topics},
         )
         row = curs.fetchone()
     assert row is not None
-    return ProjectionStatus(name, int(row["position"]), int(row["lag"]))
+    return ProjectionStatus(
+        name, int(row["position"]), int(row["lag"]), seconds_since(row["oldest"])
+    )
 
 
 def statuses(datastore: PostgresDatastore) -> list[ProjectionStatus]:
     return [status(datastore, name) for name in PROJECTIONS]
 
 
-def rebuild(
-    name: str, env: dict[str, str], progress: Callable[[int, int], None] | None = None
-) -> ProjectionStatus:
-    """Empties the view, replays every event into it, and returns once it has caught up."""
-    view = construct_view(name, env)
-    try:
-        view.reset()
-        backlog = status(view.datastore, name).lag
-        projection_class, view_class = PROJECTIONS[name]
-        with ProjectionRunner(
-            application_class=KontorEvents,
-            projection_class=projection_class,
-            view_class=view_class,
-            env=env,
-        ) as runner:
-            while True:
-                current = status(view.datastore, name)
-                if progress is not None:
-                    progress(backlog - current.lag, backlog)
-                if current.lag == 0:
-                    break
-                runner.run_forever(timeout=0.2)
-        return status(view.datastore, name)
-    finally:
-        view.datastore.close()
+# Followers of the global order that keep their position in `relay_positions`.
+FOLLOWERS = {"nats-relay": "nats", "webhooks": "webhooks"}
+
+
+def follower_status(datastore: PostgresDatastore, name: str) -> ProjectionStatus:
+    with datastore.get_connection() as conn, conn.cursor() as curs:
+        curs.execute(
+            "WITH p AS (SELECT coalesce((SELECT position FROM relay_positions WHERE name = %s), "
+            "0) AS position) SELECT p.position, "
+            "(SELECT count(*) FROM kontor_events WHERE notification_id > p.position) AS lag, "
+            "(SELECT state FROM kontor_events WHERE notification_id > p.position "
+            " ORDER BY notification_id LIMIT 1) AS oldest FROM p",
+            (FOLLOWERS[name],),
+        )
+        row = curs.fetchone()
+    assert row is not None
+    return ProjectionStatus(
+        name, int(row["position"]), int(row["lag"]), seconds_since(row["oldest"])
+    )
+
+
+def all_statuses(datastore: PostgresDatastore) -> list[ProjectionStatus]:
+    """Every read model, the NATS relay and the webhook fan-out."""
+    return statuses(datastore) + [follower_status(datastore, name) for name in FOLLOWERS]
 
 
 def wait_until_caught_up(datastore: PostgresDatastore, timeout: float = 10.0) -> None:

@@ -1,4 +1,4 @@
-"""Carriers from versioned rate-card data: quotes and ZPL labels, computed locally (no network).
+"""Carriers from versioned rate-card data: quotes and labels (ZPL or PDF), computed locally.
 
 `ratecards.json` holds the cards of every configured service (UPS, FedEx, USPS, DHL); a label's
 tracking number is derived from the shipment reference, so buying it again is the same label.
@@ -6,13 +6,15 @@ tracking number is derived from the shipment reference, so buying it again is th
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
 import msgspec
 
-from application.shipping import RateRequest
+from adapters.carriers.pdf_label import pdf_label
+from application.shipping import LabelFormat, RateRequest
 from domain.shared.errors import DomainError, InvalidCommand
 from domain.shipment.packing import Box
 from domain.shipment.rates import Quote, RateCard, quote
@@ -105,7 +107,9 @@ class RateCardCarriers:
                 found.append(priced)
         return found
 
-    def buy_label(self, request: RateRequest, carrier: str, service: str) -> Label:
+    def buy_label(
+        self, request: RateRequest, carrier: str, service: str, label_format: LabelFormat = "zpl"
+    ) -> Label:
         known = {(card.carrier, card.service) for card in self.cards}
         if (carrier, service) not in known:
             raise InvalidCommand(
@@ -122,14 +126,28 @@ class RateCardCarriers:
                 f"{request.destination.country}"
             )
         tracking = tracking_number(carrier, request.reference)
+        parcels = len(request.parcels)
+        if label_format == "pdf":
+            pdf = pdf_label(request, chosen, tracking, parcels)
+            document = base64.b64encode(pdf).decode("ascii")
+        else:
+            document = zpl_label(request, chosen, tracking, parcels)
         return Label(
             carrier=carrier,
             service=service,
             tracking_number=tracking,
             cost=chosen.amount,
-            label_format="zpl",
-            label=zpl_label(request, chosen, tracking, len(request.parcels)),
+            label_format=label_format,
+            label=document,
         )
+
+
+def load_rate_cards(path: Path = RATE_CARDS) -> RateCardFile:
+    return msgspec.json.decode(path.read_bytes(), type=RateCardFile)
+
+
+def load_boxes(path: Path = BOXES) -> BoxFile:
+    return msgspec.json.decode(path.read_bytes(), type=BoxFile)
 
 
 class FileBoxCatalogue:

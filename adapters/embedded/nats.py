@@ -53,14 +53,17 @@ def nats_server_binary() -> str:
     return found
 
 
-def start_nats(data_dir: Path, *, timeout: float = 15.0, attempts: int = 3) -> EmbeddedNats:
+def start_nats(
+    data_dir: Path, *, timeout: float = 15.0, attempts: int = 3, port: int | None = None
+) -> EmbeddedNats:
     """Start nats-server with JetStream in `data_dir/nats`; return once it serves clients."""
     store = data_dir.resolve() / "nats"
     store.mkdir(parents=True, exist_ok=True)
     pid_file = store / "nats-server.pid"
     _stop_leftover(pid_file)
+    fixed = port
     for _ in range(attempts):
-        port = _free_port()
+        port = fixed or _free_port()
         process = subprocess.Popen(
             [
                 nats_server_binary(),

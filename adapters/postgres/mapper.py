@@ -67,20 +67,20 @@ def encode_state(event: DomainEvent, metadata: Metadata) -> bytes:
 
 def decode_event(topic: str, state: bytes) -> tuple[DomainEvent, Metadata]:
     envelope = _envelope_decoder.decode(state)
-    return decode_data(topic, envelope), envelope.meta
+    return decode_data(topic, envelope.v, envelope.data), envelope.meta
 
 
-def decode_data(topic: str, envelope: Envelope) -> DomainEvent:
-    """The event in an already decoded envelope, upcast to its class's schema version."""
+def decode_data(topic: str, schema_version: int, data: bytes) -> DomainEvent:
+    """The event from its stored fields at `schema_version`, upcast to the current one."""
     cls = EVENT_TYPES.get(topic)
     if cls is None:
         raise UnknownEventTopic(f"no event class for stored topic {topic!r}")
-    if envelope.v == cls.schema_version:
-        return cast(DomainEvent, _decoder(cls).decode(envelope.data))
-    data: dict[str, Any] = msgspec.json.decode(envelope.data)
-    for version in range(envelope.v, cls.schema_version):
-        data = UPCASTERS[(topic, version)](data)
-    return cast(DomainEvent, msgspec.convert(data, cls))
+    if schema_version == cls.schema_version:
+        return cast(DomainEvent, _decoder(cls).decode(data))
+    fields: dict[str, Any] = msgspec.json.decode(data)
+    for version in range(schema_version, cls.schema_version):
+        fields = UPCASTERS[(topic, version)](fields)
+    return msgspec.convert(fields, cls)
 
 
 class StructMapper(Mapper[UUID]):

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 APPEND = (
@@ -71,7 +72,8 @@ class KontorRecorder(PostgresApplicationRecorder):
         if not after:
             return []
         ids = list(after)
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        # Tuple rows: building a dict per row costs more than the query for long streams.
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(
                 self.select_many_statement,
                 (ids, [after[i] for i in ids]),
@@ -80,10 +82,7 @@ class KontorRecorder(PostgresApplicationRecorder):
             )
             return [
                 StoredEvent(
-                    originator_id=row["originator_id"],
-                    originator_version=row["originator_version"],
-                    topic=row["topic"],
-                    state=bytes(row["state"]),
+                    originator_id=stream_id, originator_version=version, topic=topic, state=state
                 )
-                for row in curs.fetchall()
+                for stream_id, version, topic, state in curs.fetchall()
             ]

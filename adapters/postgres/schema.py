@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from adapters.postgres.billing import BILLING_TABLES
+from adapters.postgres.integration_schema import INTEGRATION_TABLES
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS tenants (
@@ -37,7 +38,22 @@ TABLES: tuple[str, ...] = (
         state bytea NOT NULL,
         version bigint NOT NULL,
         PRIMARY KEY (tenant_id, kind, code))""",
+    *INTEGRATION_TABLES,
 )
+
+# The stream hash chain (ADR 0020): sha256(previous hash || stream id || version || topic || NUL
+# || stored envelope). The envelope holds the event and its metadata, exactly as stored.
+# `adapters/postgres/chain.py` computes the same bytes in Python to verify.
+EVENT_HASH_FUNCTION = """
+CREATE OR REPLACE FUNCTION kontor_event_hash(
+    previous bytea, stream_id uuid, version bigint, topic text, state bytea
+) RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT sha256(coalesce(previous, ''::bytea) || uuid_send(stream_id) || int8send(version)
+        || convert_to(topic, 'UTF8') || decode('00', 'hex') || state)
+$$
+"""
+
+EVENTS_HASH_COLUMN = "ALTER TABLE kontor_events ADD COLUMN IF NOT EXISTS hash bytea"
 
 # One statement appends a whole command: idempotency row, catalog rows, then the events under
 # the library's table lock. Called in autocommit mode, it commits when it returns, so the lock
@@ -51,6 +67,9 @@ CREATE OR REPLACE FUNCTION kontor_append(
     cat_tenants uuid[], cat_kinds text[], cat_codes text[], cat_states bytea[],
     cat_versions bigint[]
 ) RETURNS SETOF bigint LANGUAGE plpgsql AS $$
+DECLARE
+    hashes bytea[] := '{}';
+    previous bytea;
 BEGIN
     IF idem_key IS NOT NULL THEN
         INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, body, version)
@@ -60,12 +79,30 @@ BEGIN
     SELECT * FROM unnest(cat_tenants, cat_kinds, cat_codes, cat_states, cat_versions)
     ON CONFLICT (tenant_id, kind, code) DO UPDATE
     SET state = EXCLUDED.state, version = EXCLUDED.version;
+    -- Tamper evidence (ADR 0020): each event's hash chains to the previous event of its stream,
+    -- computed before the lock: the previous event was committed before the caller loaded it.
+    -- A missing one is a gap, refused like a lost race.
+    FOR i IN 1 .. coalesce(array_length(ids, 1), 0) LOOP
+        IF versions[i] = 1 THEN
+            previous := ''::bytea;
+        ELSIF i > 1 AND ids[i - 1] = ids[i] AND versions[i - 1] = versions[i] - 1 THEN
+            previous := hashes[i - 1];
+        ELSE
+            SELECT e.hash INTO previous FROM kontor_events e
+            WHERE e.originator_id = ids[i] AND e.originator_version = versions[i] - 1;
+            IF NOT FOUND THEN
+                RAISE unique_violation USING MESSAGE = format(
+                    'stream %s has no version %s to follow', ids[i], versions[i] - 1);
+            END IF;
+        END IF;
+        hashes[i] := kontor_event_hash(previous, ids[i], versions[i], topics[i], states[i]);
+    END LOOP;
     SET LOCAL lock_timeout = '5s';
     LOCK TABLE kontor_events IN EXCLUSIVE MODE;
     NOTIFY kontor_events;
     RETURN QUERY
-    INSERT INTO kontor_events (originator_id, originator_version, topic, state)
-    SELECT * FROM unnest(ids, versions, topics, states)
+    INSERT INTO kontor_events (originator_id, originator_version, topic, state, hash)
+    SELECT * FROM unnest(ids, versions, topics, states, hashes)
     RETURNING notification_id;
 END
 $$
@@ -85,4 +122,11 @@ ALTER TABLE kontor_events SET (
 )
 """
 
-STATEMENTS: tuple[str, ...] = (*TABLES, *BILLING_TABLES, APPEND_FUNCTION, EVENTS_AUTOVACUUM)
+STATEMENTS: tuple[str, ...] = (
+    *TABLES,
+    *BILLING_TABLES,
+    EVENTS_HASH_COLUMN,
+    EVENT_HASH_FUNCTION,
+    APPEND_FUNCTION,
+    EVENTS_AUTOVACUUM,
+)

@@ -28,6 +28,7 @@ from domain.order.events import (
     CancelledLine,
     Customer,
     Discount,
+    LineAllocation,
     LineQuantity,
     OrderAllocated,
     OrderCancelled,
@@ -36,6 +37,7 @@ from domain.order.events import (
     OrderHeld,
     OrderLine,
     OrderLinesCancelled,
+    OrderLinesEdited,
     OrderPlaced,
     OrderReleased,
     OrderReservationsExpired,
@@ -45,7 +47,7 @@ from domain.order.state import Order, OrderStatus
 from domain.product.model import Product
 from domain.shared.errors import DomainError, InvalidCommand
 from domain.shared.money import Money
-from domain.shipment.errors import PickingStarted
+from domain.shipment.errors import OrderClosed, PickingStarted
 from domain.shipment.events import (
     ShipmentCancelled,
     ShipmentEvent,
@@ -119,63 +121,18 @@ def place(
     if len(command.lines) > MAX_LINES:
         raise InvalidCommand(f"an order has at most {MAX_LINES} lines", field="lines")
 
-    lines: list[OrderLine] = []
-    for number, line in enumerate(command.lines, start=1):
-        if line.quantity <= 0:
-            raise InvalidCommand(
-                f"line {number}: quantity must be positive, got {line.quantity}",
-                field=f"lines[{number - 1}].quantity",
-            )
-        if line.sku not in products or not products[line.sku].exists:
-            raise UnknownSku(
-                f"line {number}: unknown SKU {line.sku!r}", field=f"lines[{number - 1}].sku"
-            )
-        price = Money.of(line.unit_price, command.currency)
-        if price.amount < 0:
-            raise InvalidCommand(
-                f"line {number}: unit price cannot be negative",
-                field=f"lines[{number - 1}].unit_price",
-            )
-        discount = check_discount(line.discount, command.currency, f"lines[{number - 1}].discount")
-        lines.append(OrderLine(number, line.sku, line.quantity, price, discount))
-
-    available = {key: state.available for key, state in stock.items()}
-    plan = allocate(
+    lines = [
+        _new_line(number, line, command.currency, products, f"lines[{number - 1}]")
+        for number, line in enumerate(command.lines, start=1)
+    ]
+    plan, stock_events = _reserve(
+        command.order_id,
         [LineRequest(line.line_no, line.sku, line.quantity) for line in lines],
-        available,
-        locations,
-        command.shipping_address,
+        store=store,
+        stock=stock,
+        locations=locations,
+        destination=command.shipping_address,
     )
-    short: dict[str, int] = {}  # per SKU: two lines of one SKU add up
-    for line_plan in plan:
-        if line_plan.backordered:
-            sku = lines[line_plan.line_no - 1].sku
-            short[sku] = short.get(sku, 0) + line_plan.backordered
-    if short and not store.allow_backorders:
-        skus = ", ".join(f"{sku} (short {qty})" for sku, qty in short.items())
-        raise InsufficientStock(
-            f"not enough stock for {skus}; store {store.code!r} does not take backorders",
-            short=short,
-        )
-
-    stock_events: dict[StockKey, list[StockEvent]] = {}
-    working = dict(stock)
-    for line_plan in plan:
-        sku = lines[line_plan.line_no - 1].sku
-        for allocation in line_plan.allocations:
-            key = (sku, allocation.location)
-            current = working.get(key, Stock(sku=sku, location=allocation.location))
-            events = stock_rules.reserve(
-                current,
-                sku=sku,
-                location=allocation.location,
-                order_id=command.order_id,
-                line_no=line_plan.line_no,
-                quantity=allocation.quantity,
-            )
-            working[key] = fold_stock(list(events), current)
-            stock_events.setdefault(key, []).extend(events)
-
     placed = OrderPlaced(
         order_id=command.order_id,
         store=command.store,
@@ -190,6 +147,178 @@ def place(
         shipping_charge=check_shipping(command.shipping_charge, command.currency),
     )
     return Decision(order=[placed, OrderAllocated(lines=plan)], stock=stock_events)
+
+
+def _new_line(
+    number: int,
+    line: RequestedLine,
+    currency: str,
+    products: Mapping[str, Product],
+    field: str,
+) -> OrderLine:
+    if line.quantity <= 0:
+        raise InvalidCommand(
+            f"line {number}: quantity must be positive, got {line.quantity}",
+            field=f"{field}.quantity",
+        )
+    if line.sku not in products or not products[line.sku].exists:
+        raise UnknownSku(f"line {number}: unknown SKU {line.sku!r}", field=f"{field}.sku")
+    price = Money.of(line.unit_price, currency)
+    if price.amount < 0:
+        raise InvalidCommand(
+            f"line {number}: unit price cannot be negative", field=f"{field}.unit_price"
+        )
+    discount = check_discount(line.discount, currency, f"{field}.discount")
+    return OrderLine(number, line.sku, line.quantity, price, discount)
+
+
+def _reserve(
+    order_id: UUID,
+    requests: Sequence[LineRequest],
+    *,
+    store: Store,
+    stock: Mapping[StockKey, Stock],
+    locations: Sequence[Location],
+    destination: Address,
+) -> tuple[list[LineAllocation], dict[StockKey, list[StockEvent]]]:
+    """Allocates the requested units and reserves them; short units are backordered, or
+    refused when the store takes no backorders."""
+    available = {key: state.available for key, state in stock.items()}
+    plan = allocate(requests, available, locations, destination)
+    sku_of = {request.line_no: request.sku for request in requests}
+    short: dict[str, int] = {}  # per SKU: two lines of one SKU add up
+    for line_plan in plan:
+        if line_plan.backordered:
+            sku = sku_of[line_plan.line_no]
+            short[sku] = short.get(sku, 0) + line_plan.backordered
+    if short and not store.allow_backorders:
+        skus = ", ".join(f"{sku} (short {qty})" for sku, qty in short.items())
+        raise InsufficientStock(
+            f"not enough stock for {skus}; store {store.code!r} does not take backorders",
+            short=short,
+        )
+
+    stock_events: dict[StockKey, list[StockEvent]] = {}
+    working = dict(stock)
+    for line_plan in plan:
+        sku = sku_of[line_plan.line_no]
+        for allocation in line_plan.allocations:
+            key = (sku, allocation.location)
+            current = working.get(key, Stock(sku=sku, location=allocation.location))
+            events = stock_rules.reserve(
+                current,
+                sku=sku,
+                location=allocation.location,
+                order_id=order_id,
+                line_no=line_plan.line_no,
+                quantity=allocation.quantity,
+            )
+            working[key] = fold_stock(list(events), current)
+            stock_events.setdefault(key, []).extend(events)
+    return plan, stock_events
+
+
+class LineChange(msgspec.Struct, frozen=True):
+    """A line's new quantity (ordered and not cancelled, shipped units included); 0 removes it."""
+
+    line_no: int
+    quantity: int
+
+
+def edit(
+    order: Order,
+    *,
+    changes: Sequence[LineChange],
+    added: Sequence[RequestedLine],
+    store: Store,
+    products: Mapping[str, Product],
+    stock: Mapping[StockKey, Stock],
+    locations: Sequence[Location],
+    now: datetime,
+) -> Decision:
+    """Changes quantities, removes and adds lines of an order whose lines are not being picked.
+
+    Fewer units are a cancel of the difference (backorder first, then free reservations, then
+    open shipments); more units and new lines are allocated and reserved like a placement, after
+    the released units are back, so an edit can move units between lines of one SKU.
+    """
+    _refuse_if_cancelled(order)
+    order_id = _order_id(order)
+    assert order.shipping_address is not None
+    if order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+        raise OrderClosed(f"order {order_id} is {order.status}; place a new order instead")
+    if not changes and not added:
+        raise InvalidCommand("change, remove or add at least one line", field="lines")
+    if len(order.lines) + len(added) > MAX_LINES:
+        raise InvalidCommand(f"an order has at most {MAX_LINES} lines", field="add")
+    fewer: dict[int, int] = {}
+    more: list[LineQuantity] = []
+    for index, change in enumerate(changes):
+        field = f"lines[{index}]"
+        line = order.lines.get(change.line_no)
+        if line is None:
+            raise UnknownLine(f"order has no line {change.line_no}", field=f"{field}.line_no")
+        if change.line_no in fewer or any(m.line_no == change.line_no for m in more):
+            raise InvalidCommand(f"line {change.line_no} is named twice", field=f"{field}.line_no")
+        if change.quantity < line.shipped:
+            raise InvalidCommand(
+                f"line {change.line_no}: {line.shipped} units already shipped; "
+                f"the quantity cannot go below that (got {change.quantity})",
+                field=f"{field}.quantity",
+            )
+        if change.quantity == line.open_quantity:
+            continue
+        if order.picking_started(change.line_no):
+            raise PickingStarted(
+                f"line {change.line_no} ({line.sku}) is being picked; it can no longer be edited",
+                line_no=change.line_no,
+            )
+        if change.quantity < line.open_quantity:
+            fewer[change.line_no] = line.open_quantity - change.quantity
+        else:
+            more.append(LineQuantity(change.line_no, change.quantity - line.open_quantity))
+    first = max(order.lines, default=0) + 1
+    new_lines = [
+        _new_line(first + i, line, order.currency, products, f"add[{i}]")
+        for i, line in enumerate(added)
+    ]
+    left = sum(line.open_quantity for line in order.lines.values()) - sum(fewer.values())
+    if left + sum(m.quantity for m in more) + sum(line.quantity for line in new_lines) == 0:
+        raise InvalidCommand("an edit cannot remove every unit; cancel the order", field="lines")
+
+    decision = Decision(order=[], stock={})
+    if fewer:
+        decision = _take_out(order, stock=stock, reason="edit", wanted=fewer, now=now)
+    if not more and not new_lines:
+        return decision
+    working = {
+        key: fold_stock(list(decision.stock.get(key, [])), state) for key, state in stock.items()
+    }
+    requests = [LineRequest(m.line_no, order.lines[m.line_no].sku, m.quantity) for m in more]
+    requests += [LineRequest(line.line_no, line.sku, line.quantity) for line in new_lines]
+    plan, reserved = _reserve(
+        order_id,
+        requests,
+        store=store,
+        stock=working,
+        locations=locations,
+        destination=order.shipping_address,
+    )
+    # OrderAllocated sets a line's backorder: existing lines keep theirs and add the new one.
+    plan = [
+        msgspec.structs.replace(
+            p,
+            backordered=p.backordered
+            + (order.lines[p.line_no].backordered if p.line_no in order.lines else 0),
+        )
+        for p in plan
+    ]
+    for key, events in reserved.items():
+        decision.stock.setdefault(key, []).extend(events)
+    decision.order.extend(
+        [OrderLinesEdited(added=new_lines, increased=more), OrderAllocated(lines=plan)]
+    )
+    return decision
 
 
 def hold(order: Order, *, reason: str) -> list[OrderEvent]:
@@ -232,7 +361,22 @@ def cancel(
     )
     if not wanted:
         raise InvalidCommand("name at least one line to cancel", field="lines")
+    decision = _take_out(order, stock=stock, reason=reason, wanted=wanted, now=now)
+    remaining = sum(line.unshipped for line in order.lines.values()) - sum(wanted.values())
+    if remaining == 0 and not any(line.shipped for line in order.lines.values()):
+        decision.order.append(OrderCancelled(reason=reason))
+    return decision
 
+
+def _take_out(
+    order: Order,
+    *,
+    stock: Mapping[StockKey, Stock],
+    reason: str,
+    wanted: Mapping[int, int],
+    now: datetime | None,
+) -> Decision:
+    """Cancels quantities of lines: backorders, then free reservations, then open shipments."""
     cancelled: list[CancelledLine] = []
     stock_events: dict[StockKey, list[StockEvent]] = {}
     dropped: dict[UUID, list[LineQuantity]] = {}
@@ -299,9 +443,6 @@ def cancel(
         ]
         if sum(q.quantity for q in out_lines) >= sum(ref.lines.values()):
             shipment_events[shipment_id].append(ShipmentCancelled(reason=reason, cancelled_at=at))
-    remaining = sum(line.unshipped for line in order.lines.values()) - sum(wanted.values())
-    if remaining == 0 and not any(line.shipped for line in order.lines.values()):
-        events.append(OrderCancelled(reason=reason))
     return Decision(order=events, stock=stock_events, shipments=shipment_events)
 
 

@@ -67,6 +67,11 @@ class CancelledLine(msgspec.Struct, frozen=True):
     backorder_dropped: int
 
 
+class LineQuantity(msgspec.Struct, frozen=True):
+    line_no: int
+    quantity: int
+
+
 class OrderEvent(DomainEvent, frozen=True, kw_only=True):
     aggregate = "order"
 
@@ -106,12 +111,16 @@ class OrderCancelled(OrderEvent, frozen=True, kw_only=True):
     reason: str
 
 
+class OrderLinesEdited(OrderEvent, frozen=True, kw_only=True):
+    """Lines added and quantities raised before picking. Their units are allocated by the
+    `OrderAllocated` that follows; lowered quantities and removed lines are an
+    `OrderLinesCancelled` (reason `edit`) before this event."""
+
+    added: list[OrderLine]
+    increased: list[LineQuantity]
+
+
 # --- fulfilment: shipments, returns, reservation expiry ----------------------------------------
-
-
-class LineQuantity(msgspec.Struct, frozen=True):
-    line_no: int
-    quantity: int
 
 
 class OrderShipmentPlanned(OrderEvent, frozen=True, kw_only=True):

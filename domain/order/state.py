@@ -21,6 +21,7 @@ from domain.order.events import (
     OrderEvent,
     OrderHeld,
     OrderLinesCancelled,
+    OrderLinesEdited,
     OrderLinesShipped,
     OrderLinesShortPicked,
     OrderPickingStarted,
@@ -282,6 +283,23 @@ def _(event: OrderLinesCancelled, state: Order) -> Order:
             backordered=line.backordered - cancelled.backorder_dropped,
         )
     return _derived(msgspec.structs.replace(state, lines=lines))
+
+
+@evolve.register
+def _(event: OrderLinesEdited, state: Order) -> Order:
+    lines = dict(state.lines)
+    for more in event.increased:
+        line = lines[more.line_no]
+        lines[more.line_no] = msgspec.structs.replace(line, quantity=line.quantity + more.quantity)
+    for new in event.added:
+        lines[new.line_no] = Line(
+            line_no=new.line_no,
+            sku=new.sku,
+            quantity=new.quantity,
+            unit_price=new.unit_price,
+            discount=new.discount,
+        )
+    return msgspec.structs.replace(state, lines=lines)
 
 
 @evolve.register

@@ -29,3 +29,8 @@ def location_stream_id(tenant_id: UUID, code: str) -> UUID:
 
 def store_stream_id(tenant_id: UUID, code: str) -> UUID:
     return stream_id(tenant_id, "store", code)
+
+
+def event_id(stream_id: UUID, version: int) -> UUID:
+    """An event's id, derived from its place in its stream: the same on every read and replay."""
+    return uuid5(stream_id, str(version))

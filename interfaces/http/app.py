@@ -14,10 +14,14 @@ from interfaces.bootstrap import Container, build_container
 from interfaces.config import load_settings
 from interfaces.http.problems import EXCEPTION_HANDLERS
 from interfaces.http.routes.analytics import AnalyticsController, analytics_lifespan
+from interfaces.http.routes.audit import AuditController
 from interfaces.http.routes.billing import BillingController
 from interfaces.http.routes.catalog import CatalogController
+from interfaces.http.routes.events import EventCatalogController
 from interfaces.http.routes.health import HealthController
 from interfaces.http.routes.invoices import InvoiceController
+from interfaces.http.routes.metrics import MetricsController
+from interfaces.http.routes.movements import MovementController
 from interfaces.http.routes.orders import OrderController
 from interfaces.http.routes.payments import (
     OrderMoneyController,
@@ -27,7 +31,9 @@ from interfaces.http.routes.payments import (
 from interfaces.http.routes.reconciliation import ReconciliationController
 from interfaces.http.routes.returns import ReturnController
 from interfaces.http.routes.shipments import ShipmentController
+from interfaces.http.routes.shipping_settings import ShippingSettingsController
 from interfaces.http.routes.stock import StockController
+from interfaces.http.routes.webhooks import WebhookEndpointController
 from interfaces.http.support import authenticate, container_of
 
 MAX_BODY_BYTES = 1_048_576
@@ -49,6 +55,8 @@ def create_app(container: Container) -> Litestar:
             OrderController,
             ShipmentController,
             ReturnController,
+            MovementController,
+            ShippingSettingsController,
             InvoiceController,
             PaymentController,
             OrderMoneyController,
@@ -56,6 +64,10 @@ def create_app(container: Container) -> Litestar:
             BillingController,
             ReconciliationController,
             AnalyticsController,
+            AuditController,
+            EventCatalogController,
+            WebhookEndpointController,
+            MetricsController,
         ],
         dependencies={
             "container": Provide(container_of, sync_to_thread=False),

@@ -61,6 +61,7 @@ class PackIn(msgspec.Struct, forbid_unknown_fields=True):
 class LabelIn(msgspec.Struct, forbid_unknown_fields=True):
     carrier: Annotated[str, Meta(min_length=1, max_length=32)]
     service: Annotated[str, Meta(min_length=1, max_length=64)]
+    format: Literal["zpl", "pdf"] = "zpl"
 
 
 class DeliverIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -379,3 +380,25 @@ class StockSettingsOut(msgspec.Struct):
             stock.available,
             version,
         )
+
+
+class ReasonOut(msgspec.Struct):
+    reason: str
+    returns: int
+    units: int
+
+
+class ReasonCategoryOut(msgspec.Struct):
+    category: str
+    returns: int
+    units: int
+    reasons: list[ReasonOut]
+
+
+class ReturnReasonsOut(msgspec.Struct):
+    """Returns authorized in [from, to) per reason category; a return counts once per category
+    and once per reason it names."""
+
+    from_: datetime | None = msgspec.field(name="from")
+    to: datetime | None
+    categories: list[ReasonCategoryOut]

@@ -83,8 +83,10 @@ def _jsonable(context: dict[str, Any]) -> dict[str, Any]:
 
 def on_domain_error(_: Request[Any, Any, Any], error: DomainError) -> Response[bytes]:
     field = error.context.get("field")
-    context = {k: v for k, v in error.context.items() if k != "field"}
+    context = {k: v for k, v in error.context.items() if k not in ("field", "errors")}
     errors = [FieldError(str(field), error.detail)] if field else None
+    if isinstance(many := error.context.get("errors"), list):  # several fields at once
+        errors = [FieldError(str(name), str(message)) for name, message in many]
     return problem(
         status_of(error), error.code, error.detail, errors=errors, context=_jsonable(context)
     )

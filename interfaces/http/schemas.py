@@ -253,6 +253,18 @@ class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
     lines: Annotated[list[CancelLineIn], Meta(min_length=1, max_length=500)] | None = None
 
 
+class LineChangeIn(msgspec.Struct, forbid_unknown_fields=True):
+    line_no: Annotated[int, Meta(ge=1)]
+    quantity: Annotated[int, Meta(ge=0)]
+
+
+class EditLinesIn(msgspec.Struct, forbid_unknown_fields=True):
+    """`lines`: new quantities of existing lines (0 removes one); `add`: new lines."""
+
+    lines: Annotated[list[LineChangeIn], Meta(max_length=500)] = []
+    add: Annotated[list[OrderLineIn], Meta(max_length=500)] = []
+
+
 class HoldIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: Reason
 

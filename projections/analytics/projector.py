@@ -167,7 +167,7 @@ class AnalyticsProjector:
                 )
             )  # fmt: skip
             try:
-                event = decode_data(topic, envelope)
+                event = decode_data(topic, envelope.v, envelope.data)
             except UnknownEventTopic:
                 continue
             decoded.append((position, row["originator_id"], row["originator_version"], event, meta))

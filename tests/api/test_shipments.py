@@ -3,11 +3,13 @@ every bad input is a 4xx problem+json and writes nothing."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 from tests.api.conftest import Tenant, assert_problem
 
@@ -268,6 +270,27 @@ def test_rates_mark_the_cheapest_and_the_fastest_and_a_label_records_its_cost(
     assert document.status_code == 200
     assert document.text.startswith("^XA")
     assert labelled["label"]["tracking_number"] in document.text
+
+
+def test_a_pdf_label_is_a_real_pdf_showing_the_tracking_number(seeded: Tenant) -> None:
+    sent = shipment(seeded, order_at_berlin(seeded))
+    pick_all(seeded, sent)
+    seeded.ok(f"/v1/shipments/{sent['id']}/pack", {}, 200)
+    path = f"/v1/shipments/{sent['id']}/label"
+    refused(seeded, path, {"carrier": "DHL", "service": "parcel", "format": "png"}, 422)
+    service = seeded.get(f"/v1/shipments/{sent['id']}/rates").json()["quotes"][0]
+    body = {"carrier": service["carrier"], "service": service["service"], "format": "pdf"}
+    tracking = seeded.ok(path, body, 200)["label"]["tracking_number"]
+
+    document = seeded.get(path)
+    assert document.status_code == 200
+    assert document.headers["content-type"] == "application/pdf"
+    assert f'filename="{tracking}.pdf"' in document.headers["content-disposition"]
+    pdf = PdfReader(io.BytesIO(document.content))
+    assert len(pdf.pages) == 1
+    text = pdf.pages[0].extract_text()
+    assert tracking in text
+    assert "Ada Lovelace" in text
 
 
 def test_an_unknown_carrier_service_is_refused(seeded: Tenant) -> None:

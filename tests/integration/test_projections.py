@@ -25,7 +25,8 @@ from domain.stock.state import Stock
 from domain.stock.state import evolve as evolve_stock
 from interfaces.bootstrap import Container, build_container, migrate
 from interfaces.config import Settings
-from projections.runner import rebuild, start_runners, wait_until_caught_up
+from projections.rebuild import rebuild
+from projections.runner import start_runners, wait_until_caught_up
 
 SMALL_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "1"}
 
@@ -232,10 +233,19 @@ def test_rebuilding_a_projection_from_zero_gives_identical_rows(
         caught_up(container)
     before = merchant.read_models(full=True)
 
-    inventory = rebuild("inventory_levels", container.env | SMALL_POOL)
-    orders = rebuild("orders_view", container.env | SMALL_POOL)
+    seen_while_building: list[Any] = []
+
+    def readers_still_see_the_old_model(done: int, total: int) -> None:
+        seen_while_building.append(merchant.read_models(full=True))
+
+    inventory = rebuild(
+        "inventory_levels", container.env | SMALL_POOL, readers_still_see_the_old_model
+    )
+    orders = rebuild("orders_view", container.env | SMALL_POOL, readers_still_see_the_old_model)
 
     assert inventory.lag == orders.lag == 0
+    assert seen_while_building
+    assert all(seen == before for seen in seen_while_building)
     assert merchant.read_models(full=True) == before
     assert merchant.read_models() == merchant.folds()
 

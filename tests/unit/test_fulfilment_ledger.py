@@ -1,5 +1,5 @@
 """The stock ledger under random fulfilment: orders, shipments, picks (short and re-routed),
-cancels, expiry, returns, receipts, adjustments and transfers, all through the pure deciders.
+cancels, edits, expiry, returns, receipts, adjustments and transfers, all through the pure deciders.
 
 For every SKU x location: on_hand = received + adjustments + transfers in - transfers out -
 shipped + restocked (counted from the events themselves); reserved = the sum of open
@@ -23,7 +23,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from domain.location.model import Location
 from domain.order import decide as order_decide
-from domain.order.decide import Decision, PlaceOrder, RequestedLine
+from domain.order.decide import Decision, LineChange, PlaceOrder, RequestedLine
 from domain.order.events import Address, Customer
 from domain.order.state import Order
 from domain.order.state import fold as fold_order
@@ -226,6 +226,34 @@ class FulfilmentLedger(RuleBasedStateMachine):
         decision = self.attempt(
             lambda: order_decide.cancel(
                 order, stock=self.stock, reason="changed", lines=lines, now=NOW
+            )
+        )
+        if decision is not None:
+            self.apply(order_id, decision)
+
+    @precondition(lambda self: self.orders)
+    @rule(
+        data=st.data(),
+        added=st.lists(st.tuples(st.sampled_from(SKUS), st.integers(1, 4)), max_size=2),
+        backorders=st.booleans(),
+    )
+    def edit(self, data: st.DataObject, added: list[tuple[str, int]], backorders: bool) -> None:
+        order_id, order = self.pick_one(data, self.orders)
+        changes = [
+            LineChange(no, data.draw(st.integers(0, 6), label=f"line {no}"))
+            for no in data.draw(st.lists(st.sampled_from(sorted(order.lines)), unique=True))
+        ]
+        store = Store(code="web", currency="EUR", allow_backorders=backorders, exists=True)
+        decision = self.attempt(
+            lambda: order_decide.edit(
+                order,
+                changes=changes,
+                added=[RequestedLine(sku, qty, Decimal("1.00")) for sku, qty in added],
+                store=store,
+                products=PRODUCTS,
+                stock=self.stock,
+                locations=LOCATIONS,
+                now=NOW,
             )
         )
         if decision is not None:

@@ -11,7 +11,7 @@ from litestar import Controller, Response, get
 
 from adapters.cache import RedisCache
 from interfaces.bootstrap import Container
-from projections.runner import ProjectionStatus, statuses
+from projections.runner import ProjectionStatus, all_statuses
 
 
 class Check(msgspec.Struct):
@@ -48,7 +48,8 @@ class HealthController(Controller):
 
     @get("/ready", sync_to_thread=True)
     def ready(self, container: Container) -> Response[Any]:
-        """Readiness: servers reachable, and how far each projection lags behind the store."""
+        """Readiness: servers reachable, and how far each projection, the NATS relay and the
+        webhook fan-out lag behind the store (events and seconds)."""
         checks: list[Check] = []
         try:
             with container.datastore.transaction() as curs:
@@ -66,6 +67,6 @@ class HealthController(Controller):
                 checks.append(Check("redis", False, f"unreachable: {error}"))
         if settings.clickhouse_url and settings.clickhouse_url.startswith("http"):
             checks.append(_tcp("clickhouse", settings.clickhouse_url, 8123))
-        projections = statuses(container.datastore) if checks[0].ok else []
+        projections = all_statuses(container.datastore) if checks[0].ok else []
         ready = all(check.ok for check in checks)
         return Response(Readiness(ready, checks, projections), status_code=200 if ready else 503)

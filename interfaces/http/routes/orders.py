@@ -13,7 +13,7 @@ from litestar.params import Parameter
 from application.orders import NewOrder, Placed
 from application.streams import Loaded
 from application.tenants import Principal
-from domain.order.decide import RequestedLine
+from domain.order.decide import LineChange, RequestedLine
 from domain.order.events import Address, Customer, Discount, DiscountKind
 from domain.order.state import Order, OrderStatus
 from interfaces.bootstrap import Container
@@ -21,6 +21,7 @@ from interfaces.http.problems import ApiProblem
 from interfaces.http.schemas import (
     CancelIn,
     DiscountIn,
+    EditLinesIn,
     HoldIn,
     OrderIn,
     OrderOut,
@@ -169,6 +170,35 @@ class OrderController(Controller):
             data,
             lambda ctx: container.orders.cancel(
                 ctx, order_id, reason=data.reason, lines=lines, if_version=expected
+            ),
+            _order,
+        )
+
+    @post("/{order_id:uuid}/lines", sync_to_thread=True)
+    def edit_lines(
+        self,
+        order_id: UUID,
+        data: EditLinesIn,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+    ) -> Response[bytes]:
+        """Edits the order before picking: `lines` sets existing lines' quantities (0 removes a
+        line), `add` appends new lines. Stock is reserved and released per line and open
+        shipments shrink, in one append; a line being picked is 409 `picking_started`."""
+        changes = [LineChange(line.line_no, line.quantity) for line in data.lines]
+        added = [
+            RequestedLine(line.sku, line.quantity, line.unit_price, _discount(line.discount))
+            for line in data.add
+        ]
+        expected = if_match(request)
+        return run_command(
+            request,
+            container,
+            principal,
+            data,
+            lambda ctx: container.orders.edit(
+                ctx, order_id, changes=changes, added=added, if_version=expected
             ),
             _order,
         )

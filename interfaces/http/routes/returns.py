@@ -2,27 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.params import Parameter
 
 from application.streams import Loaded
 from application.tenants import Principal
 from domain.order.state import Order
 from domain.returns.decide import ReceivedUnits, RequestedReturn
+from domain.returns.reasons import CATEGORIES
 from domain.returns.state import Return
 from interfaces.bootstrap import Container
 from interfaces.http.fulfilment_schemas import (
+    ReasonCategoryOut,
+    ReasonOut,
     ReceiveIn,
     ReturnIn,
     ReturnOut,
+    ReturnReasonsOut,
     StockSettingsIn,
     StockSettingsOut,
 )
-from interfaces.http.schemas import OrderOut
-from interfaces.http.support import if_match, json_response, run_command
+from interfaces.http.problems import ApiProblem
+from interfaces.http.schemas import OrderOut, Page
+from interfaces.http.support import Cursor, if_match, json_response, run_command
+from projections.returns import list_returns, reason_counts
+
+Limit = Annotated[int, Parameter(ge=1, le=200)]
+STATUSES = ("authorized", "received")
+REASON_CATEGORIES = sorted(set(CATEGORIES.values()))
 
 
 def _return(status: int) -> Any:
@@ -55,6 +67,80 @@ class ReturnController(Controller):
             lambda ctx: container.returns.authorize(ctx, order_id, lines),
             _return(201),
         )
+
+    @get("/returns", sync_to_thread=True)
+    def list(
+        self,
+        container: Container,
+        principal: Principal,
+        status: str | None = None,
+        reason_category: str | None = None,
+        limit: Limit = 50,
+        cursor: str | None = None,
+    ) -> Page[ReturnOut]:
+        """Returns, newest first, by status and reason category (read model; see /ready)."""
+        if status is not None and status not in STATUSES:
+            raise ApiProblem(400, "invalid_status", f"status must be one of {', '.join(STATUSES)}")
+        if reason_category is not None and reason_category not in REASON_CATEGORIES:
+            raise ApiProblem(
+                400,
+                "invalid_reason_category",
+                f"reason_category must be one of {', '.join(REASON_CATEGORIES)}",
+            )
+        after = Cursor.decode(cursor)
+        position = None
+        if after is not None:
+            try:
+                position = (datetime.fromisoformat(after[0]), UUID(after[1]))
+            except (ValueError, IndexError, TypeError) as error:
+                raise ApiProblem(
+                    400, "invalid_cursor", "the cursor is not one this API issued"
+                ) from error
+        with container.datastore.transaction() as curs:
+            rows = list_returns(
+                curs,
+                principal.tenant_id,
+                status=status,
+                category=reason_category,
+                limit=limit + 1,
+                after=position,
+            )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = None
+        if more and rows[-1].state.authorized_at is not None:
+            last = rows[-1].state
+            next_cursor = Cursor.encode([last.authorized_at.isoformat(), str(last.id)])
+        items = [ReturnOut.of(row.state, row.version) for row in rows]
+        return Page(items, next_cursor)
+
+    @get("/returns/reasons", sync_to_thread=True)
+    def reasons(
+        self,
+        container: Container,
+        principal: Principal,
+        from_: Annotated[datetime | None, Parameter(query="from")] = None,
+        to: datetime | None = None,
+    ) -> ReturnReasonsOut:
+        """Returns and units per reason category (and per reason) authorized in [from, to)."""
+        for name, value in (("from", from_), ("to", to)):
+            if value is not None and value.tzinfo is None:
+                raise ApiProblem(400, "invalid_time", f"{name} needs a UTC offset (RFC 3339)")
+        if from_ is not None and to is not None and to <= from_:
+            raise ApiProblem(400, "invalid_period", "to must be after from")
+        with container.datastore.transaction() as curs:
+            counts = reason_counts(curs, principal.tenant_id, since=from_, until=to)
+        categories: dict[str, ReasonCategoryOut] = {}
+        for count in counts:
+            if count.reason is None:
+                categories[count.category] = ReasonCategoryOut(
+                    count.category, count.returns, count.units, []
+                )
+            else:
+                categories[count.category].reasons.append(
+                    ReasonOut(count.reason, count.returns, count.units)
+                )
+        return ReturnReasonsOut(from_, to, list(categories.values()))
 
     @get("/returns/{return_id:uuid}", sync_to_thread=True)
     def detail(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -159,14 +160,19 @@ class ShipmentController(Controller):
     def label_document(
         self, shipment_id: UUID, container: Container, principal: Principal
     ) -> Response[bytes]:
-        """The bought label's document (ZPL for thermal printers)."""
+        """The bought label's document: ZPL for thermal printers, or PDF, as it was bought."""
         label = container.fulfilment.get(principal.tenant_id, shipment_id).state.label
         if label is None:
             raise ApiProblem(404, "no_label", "no label has been bought for this shipment")
+        if label.label_format == "pdf":
+            document, media_type = base64.b64decode(label.label), "application/pdf"
+        else:
+            document, media_type = label.label.encode(), "application/zpl"
+        name = f"{label.tracking_number}.{label.label_format}"
         return Response(
-            label.label.encode(),
-            media_type="application/zpl",
-            headers={"Content-Disposition": f'attachment; filename="{label.tracking_number}.zpl"'},
+            document,
+            media_type=media_type,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
     @post("/shipments/{shipment_id:uuid}/pick", sync_to_thread=True)
@@ -236,7 +242,8 @@ class ShipmentController(Controller):
         container: Container,
         principal: Principal,
     ) -> Response[bytes]:
-        """Buys a label from a carrier service: tracking number, document, cost."""
+        """Buys a label from a carrier service: tracking number, document (`format`: zpl, the
+        default, or pdf), cost."""
         expected = if_match(request)
         return run_command(
             request,
@@ -244,7 +251,12 @@ class ShipmentController(Controller):
             principal,
             data,
             lambda ctx: container.fulfilment.label(
-                ctx, shipment_id, carrier=data.carrier, service=data.service, if_version=expected
+                ctx,
+                shipment_id,
+                carrier=data.carrier,
+                service=data.service,
+                label_format=data.format,
+                if_version=expected,
             ),
             _shipment(200),
         )
