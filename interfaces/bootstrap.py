@@ -42,6 +42,7 @@ from application.stock_settings import StockSettingsCommands
 from application.streams import Streams
 from application.tenants import Tenants
 from application.users import Users
+from domain.analytics import events as _analytics_events  # noqa: F401  (registers its topics)
 from interfaces.config import Settings
 from interfaces.fulfilment_settings import FulfilmentSettings
 from projections.runner import PROJECTIONS, construct_view

@@ -64,6 +64,11 @@ def reencrypt_secrets() -> None:
     console.print(f"re-encrypted {changed} rows under key {container.keyring.current!r}")
 
 
+from interfaces.analytics_cli import analytics  # noqa: E402
+
+app.add_typer(analytics, name="analytics")
+
+
 @contextmanager
 def servers() -> Iterator[Settings]:
     """The configured database, or the embedded PostgreSQL in KONTOR_DATA_DIR, migrated.
@@ -142,8 +147,16 @@ def seed(
     ] = None,
     orders: Annotated[int, typer.Option(help="orders to place")] = 300,
     skus: Annotated[int, typer.Option(help="products to define")] = 50,
+    days: Annotated[
+        int, typer.Option(help="spread the orders over this many past days (analytics history)")
+    ] = 0,
 ) -> None:
     """Seed demo data: stores, locations, products, stock and orders."""
+    if days > 0:
+        from interfaces.analytics_cli import seed_history_command
+
+        seed_history_command(tenant_id, days=days, orders=orders, skus=skus)
+        return
     from dataclasses import asdict
 
     from application.context import CommandContext

@@ -94,12 +94,15 @@ def serve(
 
         stop_workers: list[Callable[[], None]] = []  # stopped in reverse order
         if projectors:
+            from interfaces.analytics_worker import start_analytics_here
+
             stop_workers += [
                 start_projectors(resolved),
                 start_invoicing(resolved),
                 start_webhooks(resolved),
                 start_expiry(resolved),
                 start_mail(resolved),
+                start_analytics_here(resolved),
             ]
         if relay:
             stop_workers.append(start_relay(resolved))

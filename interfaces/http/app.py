@@ -17,6 +17,7 @@ from interfaces.config import load_settings
 from interfaces.http.access import guard, principal_of
 from interfaces.http.problems import EXCEPTION_HANDLERS
 from interfaces.http.protection import rate_limit, security_headers
+from interfaces.http.routes.analytics import AnalyticsController, analytics_lifespan
 from interfaces.http.routes.audit import AuditController
 from interfaces.http.routes.billing import BillingController
 from interfaces.http.routes.catalog import CatalogController
@@ -74,6 +75,7 @@ def create_app(container: Container) -> Litestar:
             WebhookController,
             BillingController,
             ReconciliationController,
+            AnalyticsController,
             AuditController,
             EventCatalogController,
             WebhookEndpointController,
@@ -121,7 +123,7 @@ def create_app(container: Container) -> Litestar:
                 "/schema", route_handlers=[], opt={"permission": Permission.PUBLIC}
             ),
         ),
-        lifespan=[lifespan],
+        lifespan=[lifespan, analytics_lifespan(container)],
     )
 
 
