@@ -21,7 +21,6 @@ import multiprocessing as mp
 import os
 import platform
 import secrets
-import statistics
 import sys
 import threading
 import time
@@ -41,7 +40,9 @@ from adapters.postgres.recorder import APPEND, SEQUENCE
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-STATE = b'{"v":1,"meta":{"tenant_id":"00000000-0000-0000-0000-000000000000"},"data":{}}' + b" " * 300
+STATE = (
+    b'{"v":1,"meta":{"tenant_id":"00000000-0000-0000-0000-000000000000"},"data":{}}' + b" " * 300
+)
 STOCK_TABLE = "bench_stock_events"
 console = Console(width=None if sys.stdout.isatty() else 120)
 
@@ -75,13 +76,15 @@ def _command(order: UUID, stocks: list[UUID], versions: dict[UUID, int]) -> list
     return events
 
 
-def _writer_process(config: dict[str, Any], out: Any) -> None:  # noqa: C901
+def _writer_process(config: dict[str, Any], out: Any) -> None:
     """Runs `threads` writers of one kind; sends back per-command latencies and commit times."""
     kind, url, threads = config["kind"], config["url"], config["threads"]
     start_at, stop_at = config["start_at"], config["stop_at"]
     recorder: PostgresApplicationRecorder | None = None
     if kind == "stock":
-        recorder = PostgresApplicationRecorder(_datastore(url, threads), events_table_name=STOCK_TABLE)
+        recorder = PostgresApplicationRecorder(
+            _datastore(url, threads), events_table_name=STOCK_TABLE
+        )
     results: list[tuple[list[float], dict[str, float]]] = []
     lock = threading.Lock()
 
@@ -107,9 +110,7 @@ def _writer_process(config: dict[str, Any], out: Any) -> None:  # noqa: C901
             elif kind == "stock":
                 assert recorder is not None
                 events = _command(order, stocks, versions)
-                recorder.insert_events(
-                    [StoredEvent(i, v, "bench", STATE) for i, v in events]
-                )
+                recorder.insert_events([StoredEvent(i, v, "bench", STATE) for i, v in events])
                 committed = time.monotonic()
             else:
                 assert conn is not None
@@ -146,7 +147,10 @@ def _writer_process(config: dict[str, Any], out: Any) -> None:  # noqa: C901
 
 def _tail(url: str, kind: str, stop: threading.Event, seen: dict[str, float]) -> None:
     table, channel = ("kontor_events", "kontor_events") if kind == "kontor" else (STOCK_TABLE,) * 2
-    with psycopg.connect(url, autocommit=True) as listen, psycopg.connect(url, autocommit=True) as read:
+    with (
+        psycopg.connect(url, autocommit=True) as listen,
+        psycopg.connect(url, autocommit=True) as read,
+    ):
         listen.execute(f"LISTEN {channel}")  # type: ignore[arg-type]
         position = read.execute(
             f"SELECT coalesce(max(notification_id), 0) FROM {table}"  # type: ignore[arg-type]
@@ -177,11 +181,17 @@ def run_config(url: str, kind: str, writers: int, seconds: float, warmup: float)
         mp.get_context("spawn").Process(
             target=_writer_process,
             args=(
-                {"kind": kind, "url": url, "threads": n, "start_at": start_at,
-                 "measure_from": measure_from, "stop_at": stop_at},
+                {
+                    "kind": kind,
+                    "url": url,
+                    "threads": n,
+                    "start_at": start_at,
+                    "measure_from": measure_from,
+                    "stop_at": stop_at,
+                },
                 out,
             ),
-        )  # fmt: skip
+        )
         for n in share
     ]
     stop = threading.Event()
@@ -223,8 +233,11 @@ def prepare(url: str) -> None:
     from interfaces.bootstrap import migrate
     from interfaces.config import Settings
 
-    migrate(Settings(database_url=url, clickhouse_url=None, nats_url=None, redis_url=None,
-                     data_dir=Path(".")))
+    migrate(
+        Settings(
+            database_url=url, clickhouse_url=None, nats_url=None, redis_url=None, data_dir=Path(".")
+        )
+    )
     recorder = PostgresApplicationRecorder(_datastore(url, 1), events_table_name=STOCK_TABLE)
     recorder.create_table()
     recorder.datastore.close()
@@ -261,9 +274,9 @@ def main(argv: list[str] | None = None) -> None:
                    "visible p50", "visible p99"):  # fmt: skip
         table.add_column(column)
     for r in rows:
-        table.add_row(r["recorder"], str(r["writers"]), f"{r['events_per_s']:.0f}",
-                      f"{r['commands_per_s']:.0f}", str(r["p50_ms"]), str(r["p99_ms"]),
-                      str(r.get("visible_p50_ms", "-")), str(r.get("visible_p99_ms", "-")))  # fmt: skip
+        figures = [r["events_per_s"], r["commands_per_s"], r["p50_ms"], r["p99_ms"]]
+        visible = [r.get("visible_p50_ms", "-"), r.get("visible_p99_ms", "-")]
+        table.add_row(r["recorder"], str(r["writers"]), *(str(x) for x in figures + visible))
     console.print(table)
     by = {(r["recorder"], r["writers"]): r for r in rows}
     for writers in sorted({r["writers"] for r in rows}):

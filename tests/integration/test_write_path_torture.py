@@ -101,7 +101,8 @@ def write(url: str, streams: list[UUID], stop: threading.Event, ledger: Ledger, 
                 continue
             with conn.transaction():
                 positions = [r[0] for r in conn.execute(SEQUENCE, (ids, versions)).fetchall()]
-            assert len(positions) == len(ids) and None not in positions
+            assert len(positions) == len(ids)
+            assert None not in positions
 
 
 class Reader:
@@ -112,7 +113,9 @@ class Reader:
         self.error: BaseException | None = None
 
     def take(self, position: int, event: Event) -> None:
-        assert position == self.position + 1, f"{self.name} skipped from {self.position} to {position}"
+        assert position == self.position + 1, (
+            f"{self.name} skipped from {self.position} to {position}"
+        )
         self.position = position
         self.seen.append(event)
 
@@ -196,7 +199,8 @@ def test_concurrent_writers_never_make_a_tailing_reader_skip(
     relay_conn.close()
 
     print(f"\n{ledger.outcomes}, {len(ledger.committed)} events, positions {start}..{final[0]}")
-    assert ledger.outcomes["slow"] > 0 and ledger.outcomes["rolled back"] > 0
+    assert ledger.outcomes["slow"] > 0
+    assert ledger.outcomes["rolled back"] > 0
     assert ledger.outcomes["died"] > 0
     mine = set(streams)
     orders = []
