@@ -25,6 +25,11 @@ APPEND = (
     "%s::uuid[], %s::text[], %s::text[], %s::bytea[], %s::bigint[])"
 )
 SEQUENCE = "SELECT * FROM kontor_sequence(%s::uuid[], %s::bigint[])"
+APPEND_SEQUENCED = (
+    "CALL kontor_append_sequenced(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[], "
+    "%s::uuid, %s::text, %s::text, %s::int, %s::bytea, %s::bigint, "
+    "%s::uuid[], %s::text[], %s::text[], %s::bytea[], %s::bigint[], NULL)"
+)
 
 
 class KontorRecorder(PostgresApplicationRecorder):
@@ -50,17 +55,17 @@ class KontorRecorder(PostgresApplicationRecorder):
         idempotency: tuple[Any, ...] | None = None,
         catalog_rows: Sequence[tuple[Any, ...]] = (),
     ) -> list[int]:
-        """Appends atomically (see `kontor_append` in schema.py), then returns the events' global
-        positions once the sequencer has given them.
+        """Appends atomically (`kontor_append` in schema.py), commits, then returns the events'
+        global positions once the sequencer has given them, in one round trip.
 
         Plain typed arrays rather than the library's array of a composite type: psycopg dumps
         those natively, where a composite array is dumped field by field in Python.
         """
         catalog = [list(column) for column in zip(*catalog_rows, strict=True)] or [[]] * 5
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            # Autocommit: the append commits as the statement returns.
+            # Autocommit, so that the procedure may commit the append before sequencing it.
             curs.execute(
-                APPEND,
+                APPEND_SEQUENCED,
                 (
                     [e.originator_id for e in stored_events],
                     [e.originator_version for e in stored_events],
@@ -72,7 +77,9 @@ class KontorRecorder(PostgresApplicationRecorder):
                 prepare=True,
                 binary=True,
             )
-            return self._sequence(curs, stored_events)
+            row = curs.fetchone()
+            assert row is not None
+            return list(row["positions"] or [])
 
     def sequence(self, stored_events: Sequence[StoredEvent] = ()) -> list[int]:
         """Gives every committed event without a position its position; returns those of

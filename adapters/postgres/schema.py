@@ -163,6 +163,26 @@ END
 $$
 """
 
+# Both in one round trip: the procedure commits the append, then sequences in a second
+# transaction (CALL in autocommit may commit), and hands back the positions.
+APPEND_SEQUENCED_PROCEDURE = """
+CREATE OR REPLACE PROCEDURE kontor_append_sequenced(
+    ids uuid[], versions bigint[], topics text[], states bytea[],
+    idem_tenant uuid, idem_key text, idem_hash text, idem_status int, idem_body bytea,
+    idem_version bigint,
+    cat_tenants uuid[], cat_kinds text[], cat_codes text[], cat_states bytea[],
+    cat_versions bigint[], INOUT positions bigint[] DEFAULT NULL
+) LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM kontor_append(ids, versions, topics, states, idem_tenant, idem_key, idem_hash,
+        idem_status, idem_body, idem_version, cat_tenants, cat_kinds, cat_codes, cat_states,
+        cat_versions);
+    COMMIT;
+    positions := ARRAY(SELECT kontor_sequence(ids, versions));
+END
+$$
+"""
+
 # Reads here probe primary keys and notification-id ranges, which need no fresh statistics:
 # analyze after 20% growth (the library's 1% meant hundreds of runs while the table grows).
 # Every event is updated once by the sequencer, so vacuum must follow the dead rows it leaves
@@ -189,5 +209,6 @@ STATEMENTS: tuple[str, ...] = (
     "int, bytea, bigint, uuid[], text[], text[], bytea[], bigint[])",
     APPEND_FUNCTION,
     SEQUENCE_FUNCTION,
+    APPEND_SEQUENCED_PROCEDURE,
     EVENTS_AUTOVACUUM,
 )
