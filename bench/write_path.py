@@ -77,10 +77,12 @@ def _command(order: UUID, stocks: list[UUID], versions: dict[UUID, int]) -> list
     return events
 
 
-def _writer_process(config: dict[str, Any], out: Any) -> None:
-    """Runs `threads` writers of one kind; sends back per-command latencies and commit times."""
+def _writer_process(config: dict[str, Any], out: Any, ready: Any, go: Any, start: Any) -> None:
+    """Runs `threads` writers of one kind; sends back per-command latencies and commit times.
+    Starts when every process has connected (spawning is slow on a busy machine)."""
     kind, url, threads = config["kind"], config["url"], config["threads"]
-    start_at, stop_at = config["start_at"], config["stop_at"]
+    connected = threading.Barrier(threads + 1)
+    window: dict[str, float] = {}
     recorder: PostgresApplicationRecorder | None = None
     if kind == "stock":
         recorder = PostgresApplicationRecorder(
@@ -95,9 +97,9 @@ def _writer_process(config: dict[str, Any], out: Any) -> None:
         stocks = [uuid4(), uuid4()]
         versions = dict.fromkeys(stocks, 0)
         conn = psycopg.connect(url, autocommit=True) if kind != "stock" else None
-        while time.time() < start_at:
-            time.sleep(0.001)
-        while (now := time.time()) < stop_at:
+        connected.wait()
+        connected.wait()  # the window is set
+        while (now := time.time()) < window["stop_at"]:
             order = uuid4()
             t0 = time.monotonic()
             if kind == "plain_insert":
@@ -127,7 +129,7 @@ def _writer_process(config: dict[str, Any], out: Any) -> None:
                     binary=True,
                 ).fetchall()
             done = time.monotonic()
-            if now >= config["measure_from"]:
+            if now >= window["measure_from"]:
                 latencies.append(done - t0)
                 commits[str(order)] = committed
         if conn is not None:
@@ -138,6 +140,12 @@ def _writer_process(config: dict[str, Any], out: Any) -> None:
     workers = [threading.Thread(target=run) for _ in range(threads)]
     for thread in workers:
         thread.start()
+    connected.wait()
+    ready.put(True)
+    go.wait()
+    window["measure_from"] = start.value + config["warmup"]
+    window["stop_at"] = window["measure_from"] + config["seconds"]
+    connected.wait()
     for thread in workers:
         thread.join()
     if recorder is not None:
@@ -173,24 +181,16 @@ def _tail(url: str, kind: str, stop: threading.Event, seen: dict[str, float]) ->
 def run_config(url: str, kind: str, writers: int, seconds: float, warmup: float) -> dict[str, Any]:
     processes = min(writers, 4)
     share = [writers // processes + (1 if n < writers % processes else 0) for n in range(processes)]
-    start_at = time.time() + 1.5
-    measure_from = start_at + warmup
-    stop_at = measure_from + seconds
-    out: Any = mp.get_context("spawn").Queue()
+    ctx = mp.get_context("spawn")
+    out: Any = ctx.Queue()
+    ready: Any = ctx.Queue()
+    go = ctx.Event()
+    start = ctx.Value("d", 0.0)
+    config = {"kind": kind, "url": url, "warmup": warmup, "seconds": seconds}
     procs = [
-        mp.get_context("spawn").Process(
+        ctx.Process(
             target=_writer_process,
-            args=(
-                {
-                    "kind": kind,
-                    "url": url,
-                    "threads": n,
-                    "start_at": start_at,
-                    "measure_from": measure_from,
-                    "stop_at": stop_at,
-                },
-                out,
-            ),
+            args=({**config, "threads": n}, out, ready, go, start),
         )
         for n in share
     ]
@@ -202,6 +202,10 @@ def run_config(url: str, kind: str, writers: int, seconds: float, warmup: float)
         tail.start()
     for proc in procs:
         proc.start()
+    for _ in procs:
+        ready.get()
+    start.value = time.time()
+    go.set()
     results = [item for _ in procs for item in out.get()]
     for proc in procs:
         proc.join()
