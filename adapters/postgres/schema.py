@@ -114,38 +114,18 @@ END
 $$
 """
 
-# The sequencer (ADR 0032): one transaction at a time (an advisory lock) gives every committed
-# event without a position the next gapless positions, in insertion order, then notifies the
-# readers. Run after an append commits, it returns that append's positions: if an earlier run
-# did not see them committed, this one does. A reader that passed position p saw a committed
-# run; every later run starts above the largest position it sees, so nothing lands behind p.
-SEQUENCE_FUNCTION = """
-CREATE OR REPLACE FUNCTION kontor_sequence(ids uuid[], versions bigint[])
-RETURNS SETOF bigint LANGUAGE plpgsql AS $$
+# The sequencer (ADR 0032). `kontor_place` gives every committed event without a position the
+# next gapless positions, in insertion order, then notifies the readers; its caller holds the
+# advisory lock, so runs are serialised, and each statement takes its snapshot after the lock
+# (READ COMMITTED): it sees the previous run's positions and every append committed before now.
+# A reader that passed position p saw a committed run; every later run starts above the largest
+# position it sees, so nothing lands behind p.
+PLACE_FUNCTION = """
+CREATE OR REPLACE FUNCTION kontor_place() RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     last bigint;
     assigned bigint;
-    i int;
 BEGIN
-    FOR i IN 1 .. 2 LOOP
-        -- Already placed by a run that saw this append committed: nothing to wait for. Checked
-        -- again once the lock is ours, so that a queue of writers is served by the one run
-        -- ahead of them (one commit for the batch) and the rest leave without writing.
-        IF array_length(ids, 1) > 0 AND NOT EXISTS (
-            SELECT FROM unnest(ids, versions) AS w(id, v)
-            JOIN kontor_events e ON e.originator_id = w.id AND e.originator_version = w.v
-            WHERE e.notification_id IS NULL
-        ) THEN
-            RETURN QUERY SELECT e.notification_id FROM unnest(ids, versions) AS w(id, v)
-            JOIN kontor_events e ON e.originator_id = w.id AND e.originator_version = w.v;
-            RETURN;
-        END IF;
-        IF i = 1 THEN
-            PERFORM pg_advisory_xact_lock(19279, 32);
-        END IF;
-    END LOOP;
-    -- Each statement takes a new snapshot (READ COMMITTED), after the lock: it sees the
-    -- previous run's positions and every append committed before now.
     SELECT coalesce(max(notification_id), 0) INTO last FROM kontor_events;
     WITH pending AS (
         SELECT originator_id, originator_version, row_number() OVER (ORDER BY seq) AS n
@@ -157,14 +137,43 @@ BEGIN
     IF assigned > 0 THEN
         NOTIFY kontor_events;
     END IF;
+END
+$$
+"""
+
+PLACED_FUNCTION = """
+CREATE OR REPLACE FUNCTION kontor_placed(ids uuid[], versions bigint[])
+RETURNS boolean LANGUAGE sql VOLATILE AS $$
+    SELECT array_length(ids, 1) > 0 AND NOT EXISTS (
+        SELECT FROM unnest(ids, versions) AS w(id, v)
+        JOIN kontor_events e ON e.originator_id = w.id AND e.originator_version = w.v
+        WHERE e.notification_id IS NULL)
+$$
+"""
+
+# Run after an append committed: returns its positions. Already placed by a run that saw the
+# append committed: nothing to wait for (checked again once the lock is ours). Without events it
+# only sweeps up appends whose writer stopped between commit and sequencing.
+SEQUENCE_FUNCTION = """
+CREATE OR REPLACE FUNCTION kontor_sequence(ids uuid[], versions bigint[])
+RETURNS SETOF bigint LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT coalesce(kontor_placed(ids, versions), false) THEN
+        PERFORM pg_advisory_xact_lock(19279, 32);
+        IF NOT coalesce(kontor_placed(ids, versions), false) THEN
+            PERFORM kontor_place();
+        END IF;
+    END IF;
     RETURN QUERY SELECT e.notification_id FROM unnest(ids, versions) AS w(id, v)
     JOIN kontor_events e ON e.originator_id = w.id AND e.originator_version = w.v;
 END
 $$
 """
 
-# Both in one round trip: the procedure commits the append, then sequences in a second
-# transaction (CALL in autocommit may commit), and hands back the positions.
+# What the recorder calls: the append, committed, then its positions, in one round trip (CALL
+# in autocommit may commit). Writers that find a run in progress do not queue for the lock one
+# by one: they wait (shared) for that run to end, all together, and look again; the first to
+# find its events still unplaced takes the lock and places everyone's.
 APPEND_SEQUENCED_PROCEDURE = """
 CREATE OR REPLACE PROCEDURE kontor_append_sequenced(
     ids uuid[], versions bigint[], topics text[], states bytea[],
@@ -178,7 +187,16 @@ BEGIN
         idem_status, idem_body, idem_version, cat_tenants, cat_kinds, cat_codes, cat_states,
         cat_versions);
     COMMIT;
-    positions := ARRAY(SELECT kontor_sequence(ids, versions));
+    WHILE NOT coalesce(kontor_placed(ids, versions), true) LOOP
+        IF pg_try_advisory_xact_lock(19279, 32) THEN
+            PERFORM kontor_place();
+        ELSE
+            PERFORM pg_advisory_xact_lock_shared(19279, 32);
+        END IF;
+        COMMIT;  -- releases the lock, shared or not
+    END LOOP;
+    positions := ARRAY(SELECT e.notification_id FROM unnest(ids, versions) AS w(id, v)
+        JOIN kontor_events e ON e.originator_id = w.id AND e.originator_version = w.v);
 END
 $$
 """
@@ -208,6 +226,8 @@ STATEMENTS: tuple[str, ...] = (
     "DROP FUNCTION IF EXISTS kontor_append(uuid[], bigint[], text[], bytea[], uuid, text, text, "
     "int, bytea, bigint, uuid[], text[], text[], bytea[], bigint[])",
     APPEND_FUNCTION,
+    PLACE_FUNCTION,
+    PLACED_FUNCTION,
     SEQUENCE_FUNCTION,
     APPEND_SEQUENCED_PROCEDURE,
     EVENTS_AUTOVACUUM,

@@ -24,7 +24,7 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from adapters.postgres.recorder import APPEND, SEQUENCE, KontorRecorder
+from adapters.postgres.recorder import APPEND, APPEND_SEQUENCED, SEQUENCE, KontorRecorder
 from interfaces.bootstrap import Container, build_container, migrate
 from interfaces.config import Settings
 
@@ -59,7 +59,7 @@ class Ledger:
 
 def write(url: str, streams: list[UUID], stop: threading.Event, ledger: Ledger, seed: int) -> None:
     rng = random.Random(seed)
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(url) as conn, psycopg.connect(url, autocommit=True) as fast:
         while not stop.is_set():
             chosen = sorted(rng.sample(streams, rng.randint(1, 3)))
             with conn.transaction():
@@ -77,6 +77,20 @@ def write(url: str, streams: list[UUID], stop: threading.Event, ledger: Ledger, 
                     versions.append(current[stream] + offset)
             states = [f'{{"n": {rng.random()}}}'.encode() for _ in ids]
             roll = rng.random()
+            if seed % 2 == 0 and 0.10 <= roll <= 0.88:
+                # What KontorRecorder.append sends: append, commit and sequence in one CALL.
+                args = (ids, versions, ["torture"] * len(ids), states, *(None,) * 6, *[[]] * 5)
+                try:
+                    [placed] = fast.execute(APPEND_SEQUENCED, args).fetchone()  # type: ignore[misc]
+                except errors.UniqueViolation:
+                    ledger.count("conflict")
+                    continue
+                with ledger.lock:
+                    ledger.committed.update(zip(ids, versions, strict=True))
+                ledger.count("committed")
+                assert len(placed) == len(ids)
+                assert None not in placed
+                continue
             try:
                 with conn.transaction() as tx:
                     conn.execute(
