@@ -171,9 +171,10 @@ $$
 """
 
 # What the recorder calls: the append, committed, then its positions, in one round trip (CALL
-# in autocommit may commit). Writers that find a run in progress do not queue for the lock one
-# by one: they wait (shared) for that run to end, all together, and look again; the first to
-# find its events still unplaced takes the lock and places everyone's.
+# in autocommit may commit). Writers that find a run in progress queue for the lock and leave at
+# once if that run placed their events. (Waiting for the run with a shared lock instead, all
+# together, livelocks: some waiter always holds the shared lock, so no one can take the
+# exclusive one. Measured: no appends at all at 32 writers.)
 APPEND_SEQUENCED_PROCEDURE = """
 CREATE OR REPLACE PROCEDURE kontor_append_sequenced(
     ids uuid[], versions bigint[], topics text[], states bytea[],
@@ -187,16 +188,7 @@ BEGIN
         idem_status, idem_body, idem_version, cat_tenants, cat_kinds, cat_codes, cat_states,
         cat_versions);
     COMMIT;
-    WHILE NOT coalesce(kontor_placed(ids, versions), true) LOOP
-        IF pg_try_advisory_xact_lock(19279, 32) THEN
-            PERFORM kontor_place();
-        ELSE
-            PERFORM pg_advisory_xact_lock_shared(19279, 32);
-        END IF;
-        COMMIT;  -- releases the lock, shared or not
-    END LOOP;
-    positions := ARRAY(SELECT e.notification_id FROM unnest(ids, versions) AS w(id, v)
-        JOIN kontor_events e ON e.originator_id = w.id AND e.originator_version = w.v);
+    positions := ARRAY(SELECT kontor_sequence(ids, versions));
 END
 $$
 """
