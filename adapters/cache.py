@@ -37,6 +37,16 @@ class MemoryCache:
         with self._lock:
             self._data.pop(key, None)
 
+    def incr(self, key: str, ttl_seconds: int) -> int:
+        with self._lock:
+            now = time.monotonic()
+            expires, value = self._data.get(key, (now + ttl_seconds, b"0"))
+            if expires < now:
+                expires, value = now + ttl_seconds, b"0"
+            count = int(value) + 1
+            self._data[key] = (expires, str(count).encode())
+            return count
+
 
 class RedisCache:
     in_process = False
@@ -54,6 +64,14 @@ class RedisCache:
 
     def delete(self, key: str) -> None:
         self._redis.delete(f"{self._ns}:{key}")
+
+    def incr(self, key: str, ttl_seconds: int) -> int:
+        name = f"{self._ns}:{key}"
+        pipe = self._redis.pipeline()
+        pipe.incr(name)
+        pipe.expire(name, ttl_seconds, nx=True)
+        count, _ = pipe.execute()
+        return int(count)
 
     def ping(self) -> bool:
         return bool(self._redis.ping())

@@ -36,6 +36,7 @@ class NewOrder(msgspec.Struct, frozen=True, kw_only=True):
     lines: list[decide.RequestedLine]
     discount: Discount | None = None
     shipping_charge: Decimal | None = None
+    placed_at: datetime | None = None  # imports and seeded history; otherwise now
 
 
 class Placed(msgspec.Struct, frozen=True):
@@ -76,7 +77,7 @@ class OrderCommands:
             customer=new.customer,
             shipping_address=new.shipping_address,
             lines=new.lines,
-            placed_at=datetime.now(UTC),
+            placed_at=new.placed_at or datetime.now(UTC),
             discount=new.discount,
             shipping_charge=new.shipping_charge,
         )

@@ -121,6 +121,10 @@ class Cache(Protocol):
 
     def delete(self, key: str) -> None: ...
 
+    def incr(self, key: str, ttl_seconds: int) -> int:
+        """Adds one to a counter, which expires `ttl_seconds` after its first increment."""
+        ...
+
 
 class CatalogView(msgspec.Struct, frozen=True):
     store: Store | None

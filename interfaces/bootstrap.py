@@ -10,6 +10,7 @@ import psycopg
 
 from adapters.cache import MemoryCache, RedisCache
 from adapters.carriers.ratecard import RateCardCarriers, load_boxes, load_rate_cards
+from adapters.mail import LogMailer, MailOutbox
 from adapters.postgres.billing import PostgresBillingConfig, PostgresEventFeed
 from adapters.postgres.catalog import PostgresCatalog
 from adapters.postgres.event_store import KontorEvents, PostgresEventStore, library_env
@@ -19,8 +20,9 @@ from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.postgres.schema import STATEMENTS
 from adapters.postgres.snapshots import PostgresSnapshotStore
 from adapters.postgres.tenants import PostgresTenantStore
+from adapters.postgres.users import PostgresUserStore
 from adapters.postgres.webhooks import WebhookStore
-from adapters.security import Argon2Hasher
+from adapters.security import Argon2Hasher, PyotpTotp, password_problems
 from adapters.webhooks.guard import Guard
 from application.catalog import CatalogCommands
 from application.executor import Executor
@@ -31,11 +33,14 @@ from application.invoicing import InvoicingProcess
 from application.orders import OrderCommands
 from application.ports import Cache
 from application.returns import ReturnCommands
+from application.sessions import Sessions
 from application.shipping_settings import ShippingDefaults, ShippingSettingsCommands
 from application.stock import StockCommands
 from application.stock_settings import StockSettingsCommands
 from application.streams import Streams
 from application.tenants import Tenants
+from application.users import Users
+from domain.analytics import events as _analytics_events  # noqa: F401  (registers its topics)
 from interfaces.config import Settings
 from interfaces.fulfilment_settings import FulfilmentSettings
 from projections.runner import PROJECTIONS, construct_view
@@ -69,6 +74,9 @@ class Container:
     webhooks: WebhookStore
     webhook_guard: Guard
     history: PostgresHistory
+    sessions: Sessions
+    users: Users
+    outbox: MailOutbox
 
     def close(self) -> None:
         self.events.close()
@@ -113,7 +121,11 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
     idempotency = PostgresIdempotencyStore(datastore)
     executor = Executor(store, streams, idempotency)
     catalog = PostgresCatalog(datastore)
-    cache: Cache = RedisCache(settings.redis_url) if settings.redis_url else MemoryCache()
+    cache: Cache = (
+        RedisCache(settings.redis_url, settings.cache_namespace)
+        if settings.redis_url
+        else MemoryCache()
+    )
     fulfilment = FulfilmentSettings.from_env()
     cards, boxes = load_rate_cards(fulfilment.rate_cards), load_boxes(fulfilment.box_catalogue)
     shipping = ShippingSettingsCommands(
@@ -129,6 +141,8 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
     )
     billing = PostgresBillingConfig(datastore)
     invoices = InvoiceCommands(executor, streams, billing)
+    hasher = Argon2Hasher()
+    sessions = Sessions(cache)
     return Container(
         settings=settings,
         env=env,
@@ -140,7 +154,7 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
         catalog_commands=CatalogCommands(executor, catalog),
         stock=StockCommands(executor, catalog),
         orders=OrderCommands(executor, streams, catalog),
-        tenants=Tenants(PostgresTenantStore(datastore), Argon2Hasher(), cache),
+        tenants=Tenants(PostgresTenantStore(datastore), hasher, cache),
         idempotency=idempotency,
         cache=cache,
         fulfilment=FulfilmentCommands(executor, streams, catalog, shipping),
@@ -154,6 +168,17 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
         webhooks=WebhookStore(datastore),
         webhook_guard=webhook_guard(settings),
         history=PostgresHistory(datastore),
+        sessions=sessions,
+        users=Users(
+            PostgresUserStore(datastore),
+            hasher,
+            sessions,
+            cache,
+            password_problems,
+            PyotpTotp(),
+            base_url=f"http://{settings.host}:{settings.port}",
+        ),
+        outbox=MailOutbox(datastore, LogMailer()),
     )
 
 

@@ -38,6 +38,10 @@ from interfaces.billing_cli import billing  # noqa: E402
 
 app.add_typer(billing, name="billing")
 
+from interfaces.analytics_cli import analytics  # noqa: E402
+
+app.add_typer(analytics, name="analytics")
+
 
 @contextmanager
 def servers() -> Iterator[Settings]:
@@ -81,17 +85,33 @@ def migrate() -> None:
 
 
 @tenants.command("create")
-def create_tenant(name: str) -> None:
-    """Create a tenant; prints JSON with tenant_id and api_key (shown once)."""
+def create_tenant(
+    name: str,
+    owner_email: Annotated[
+        str | None, typer.Option(help="also create an owner user who signs in with this email")
+    ] = None,
+) -> None:
+    """Create a tenant; prints JSON with tenant_id and an owner api_key (shown once), and with
+    --owner-email, the owner user's generated password (shown once)."""
+    import secrets
+
+    from application.access import Role
     from interfaces.bootstrap import build_container
 
     with servers() as settings:
         container = build_container(settings, pool_size=2)
         try:
             created = container.tenants.create(name)
+            result = {"tenant_id": str(created.tenant_id), "api_key": created.api_key}
+            if owner_email is not None:
+                password = secrets.token_urlsafe(18)
+                container.users.add(
+                    created.tenant_id, owner_email, password, frozenset({Role.OWNER})
+                )
+                result |= {"owner_email": owner_email.lower(), "owner_password": password}
         finally:
             container.close()
-    typer.echo(json.dumps({"tenant_id": str(created.tenant_id), "api_key": created.api_key}))
+    typer.echo(json.dumps(result))
 
 
 @app.command()
@@ -101,8 +121,18 @@ def seed(
     ] = None,
     orders: Annotated[int, typer.Option(help="orders to place")] = 300,
     skus: Annotated[int, typer.Option(help="products to define")] = 50,
+    days: Annotated[
+        int, typer.Option(help="spread the orders over this many past days (analytics history)")
+    ] = 0,
 ) -> None:
     """Seed demo data: stores, locations, products, stock and orders."""
+    if days > 0:
+        from interfaces.analytics_cli import seed_history_command
+
+        seed_history_command(tenant_id, days=days, orders=orders, skus=skus)
+        return
+    from dataclasses import asdict
+
     from application.context import CommandContext
     from interfaces.bootstrap import build_container
     from interfaces.demo import ensure_demo
@@ -111,8 +141,8 @@ def seed(
 
     with servers() as settings:
         if tenant_id is None:
-            demo_id, api_key = ensure_demo(settings, skus=skus, orders=orders)
-            typer.echo(json.dumps({"tenant_id": str(demo_id), "api_key": api_key}))
+            demo = ensure_demo(settings, skus=skus, orders=orders)
+            typer.echo(json.dumps(asdict(demo)))
             return
         container = build_container(settings, pool_size=4)
         try:

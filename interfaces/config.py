@@ -21,6 +21,8 @@ class Settings:
     data_dir: Path
     host: str = "127.0.0.1"
     port: int = 8000
+    cache_namespace: str = "kontor"
+    """Prefix of every Redis key (tests use one per run)."""
 
     def with_urls(self, **urls: str | None) -> Settings:
         return replace(self, **urls)

@@ -8,9 +8,13 @@ import signal
 import socket
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from adapters.embedded.services import EmbeddedServices
 from interfaces.config import Settings
+
+if TYPE_CHECKING:
+    from interfaces.demo import DemoTenant
 
 APP_FACTORY = "interfaces.http.app:create_app_from_env"
 
@@ -33,14 +37,16 @@ def export_environment(settings: Settings) -> None:
             os.environ[name] = value
 
 
-def banner(settings: Settings, tenant_id: str | None, api_key: str | None) -> str:
+def banner(settings: Settings, demo: DemoTenant | None) -> str:
     base = f"http://{settings.host}:{settings.port}"
     lines = [f"Kontor API   {base}", f"API docs     {base}/schema"]
-    if tenant_id is not None and api_key is not None:
+    if demo is not None:
         lines += [
-            f"Demo tenant  {tenant_id}",
-            f"API key      {api_key}",
-            f"Try:         curl -H 'Authorization: Bearer {api_key}' {base}/v1/orders",
+            f"Demo tenant  {demo.tenant_id}",
+            f"API key      {demo.api_key}",
+            f"Try:         curl -H 'Authorization: Bearer {demo.api_key}' {base}/v1/orders",
+            f"Sign-in      {demo.owner_email} / {demo.owner_password} (owner, POST /v1/session"
+            f" with tenant_id, email, password)",
         ]
     lines.append("Ctrl-C stops the server, the projectors and the embedded servers.")
     width = max(len(line) for line in lines)
@@ -66,25 +72,37 @@ def serve(
     _check_port_free(settings.host, settings.port)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with EmbeddedServices(settings) as resolved:
+        if workers > 1 and not resolved.redis_url:
+            print(
+                "warning: several API workers without KONTOR_REDIS_URL keep sessions, sign-in "
+                "throttles and verified API keys per process (a revoked key can live on in "
+                "another worker for up to 5 minutes); set KONTOR_REDIS_URL (ADR 0031)",
+                file=sys.stderr,
+                flush=True,
+            )
         export_environment(resolved)
         migrate(resolved)
-        tenant_id: str | None = None
-        api_key: str | None = None
+        demo_tenant: DemoTenant | None = None
         if demo:
             from interfaces.demo import ensure_demo
 
-            tenant_id, api_key = (str(value) for value in ensure_demo(resolved))
+            demo_tenant = ensure_demo(resolved)
         from interfaces.expiry_worker import start_expiry
         from interfaces.invoicing_worker import start_invoicing
+        from interfaces.mail_worker import start_mail
         from interfaces.workers import start_projectors, start_relay, start_webhooks
 
         stop_workers: list[Callable[[], None]] = []  # stopped in reverse order
         if projectors:
+            from interfaces.analytics_worker import start_analytics_here
+
             stop_workers += [
                 start_projectors(resolved),
                 start_invoicing(resolved),
                 start_webhooks(resolved),
                 start_expiry(resolved),
+                start_mail(resolved),
+                start_analytics_here(resolved),
             ]
         if relay:
             stop_workers.append(start_relay(resolved))
@@ -100,7 +118,7 @@ def serve(
             )
             # Workers start from a clean interpreter, not a fork of this threaded process.
             multiprocessing.set_start_method("spawn", force=True)
-            print(banner(resolved, tenant_id, api_key), flush=True)
+            print(banner(resolved, demo_tenant), flush=True)
             server.serve()
         finally:
             for stop in reversed(stop_workers):

@@ -42,7 +42,9 @@ def run_projectors(settings: Settings) -> None:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
-    stops = [start_projectors(settings), start_webhooks(settings)]
+    from interfaces.analytics_worker import start_analytics_worker
+
+    stops = [start_projectors(settings), start_webhooks(settings), start_analytics_worker(settings)]
     try:
         stopping.wait()
     finally:

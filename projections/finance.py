@@ -70,9 +70,14 @@ def list_invoices(
     issued_to: datetime | None = None,
     after: tuple[datetime, UUID] | None = None,
     limit: int = 50,
+    stores: frozenset[str] | None = None,
 ) -> list[InvoiceRow]:
+    """`stores`: the caller's store scope (None: every store)."""
     where = ["tenant_id = %(tenant)s"]
     params: dict[str, Any] = {"tenant": tenant_id, "now": now, "limit": limit}
+    if stores is not None:
+        where.append("store = ANY(%(stores)s)")
+        params["stores"] = sorted(stores)
     if status:
         where.append(f"({STATUS_SQL[status]})")
     if store:
@@ -300,11 +305,17 @@ def ageing(curs: Cursor[DictRow], tenant_id: UUID, now: datetime) -> list[Ageing
     ]
 
 
-def payments(curs: Cursor[DictRow], tenant_id: UUID) -> list[dict[str, Any]]:
+def payments(
+    curs: Cursor[DictRow], tenant_id: UUID, stores: frozenset[str] | None = None
+) -> list[dict[str, Any]]:
+    """Payments and refunds; with `stores`, only those of orders of these stores."""
     curs.execute(
-        "SELECT id, kind, order_id, invoice_id, amount, currency, method, gateway, "
-        "gateway_reference, at FROM billing_payments WHERE tenant_id = %s ORDER BY at, id",
-        (tenant_id,),
+        "SELECT p.id, p.kind, p.order_id, p.invoice_id, p.amount, p.currency, p.method, "
+        "p.gateway, p.gateway_reference, p.at FROM billing_payments p WHERE p.tenant_id = %(t)s "
+        "AND (%(stores)s::text[] IS NULL OR EXISTS (SELECT 1 FROM billing_orders o "
+        "WHERE o.tenant_id = p.tenant_id AND o.order_id = p.order_id "
+        "AND o.store = ANY(%(stores)s))) ORDER BY p.at, p.id",
+        {"t": tenant_id, "stores": None if stores is None else sorted(stores)},
     )
     return [dict(row) for row in curs.fetchall()]
 

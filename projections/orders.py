@@ -129,9 +129,14 @@ def list_orders(
     search: str | None,
     limit: int,
     after: tuple[datetime, UUID] | None,
+    stores: frozenset[str] | None = None,
 ) -> list[OrderRow]:
+    """`stores`: the caller's store scope (None: every store)."""
     where = ["tenant_id = %(tenant)s"]
     params: dict[str, Any] = {"tenant": tenant_id, "limit": limit}
+    if stores is not None:
+        where.append("store = ANY(%(stores)s)")
+        params["stores"] = sorted(stores)
     if status:
         where.append("status = %(status)s")
         params["status"] = status

@@ -4,6 +4,7 @@ they are kept as jsonb next to the row and grouped in SQL."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -97,10 +98,15 @@ def list_returns(
     category: str | None,
     limit: int,
     after: tuple[datetime, UUID] | None,
+    stores: Collection[str] | None = None,
 ) -> list[ReturnRow]:
-    """Newest first; `category` keeps returns with at least one line of that category."""
+    """Newest first; `category` keeps returns with at least one line of that category;
+    `stores` (a caller's store scope) keeps only theirs."""
     where = ["tenant_id = %(tenant)s"]
     params: dict[str, Any] = {"tenant": tenant_id, "limit": limit}
+    if stores is not None:
+        where.append("store = ANY(%(stores)s)")
+        params["stores"] = list(stores)
     if status is not None:
         where.append("status = %(status)s")
         params["status"] = status
@@ -129,7 +135,12 @@ class ReasonCount(msgspec.Struct, frozen=True):
 
 
 def reason_counts(
-    curs: Cursor[DictRow], tenant_id: UUID, *, since: datetime | None, until: datetime | None
+    curs: Cursor[DictRow],
+    tenant_id: UUID,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    stores: Collection[str] | None = None,
 ) -> list[ReasonCount]:
     """Returns and units per category and per reason, authorized in [since, until)."""
     curs.execute(
@@ -139,7 +150,13 @@ def reason_counts(
         "WHERE r.tenant_id = %(tenant)s "
         "AND (%(since)s::timestamptz IS NULL OR r.authorized_at >= %(since)s) "
         "AND (%(until)s::timestamptz IS NULL OR r.authorized_at < %(until)s) "
+        "AND (%(stores)s::text[] IS NULL OR r.store = ANY(%(stores)s)) "
         "GROUP BY GROUPING SETS ((1), (1, 2)) ORDER BY 1, 2 NULLS FIRST",
-        {"tenant": tenant_id, "since": since, "until": until},
+        {
+            "tenant": tenant_id,
+            "since": since,
+            "until": until,
+            "stores": None if stores is None else list(stores),
+        },
     )
     return msgspec.convert(curs.fetchall(), list[ReasonCount])

@@ -152,9 +152,14 @@ def list_shipments(
     order_id: UUID | None,
     limit: int,
     after: tuple[datetime, UUID] | None,
+    stores: frozenset[str] | None = None,
 ) -> list[ShipmentRow]:
+    """`stores`: the caller's store scope (None: every store)."""
     where = ["tenant_id = %(tenant)s"]
     params: dict[str, Any] = {"tenant": tenant_id, "limit": limit}
+    if stores is not None:
+        where.append("store = ANY(%(stores)s)")
+        params["stores"] = sorted(stores)
     for column, value in (("status", status), ("location", location), ("order_id", order_id)):
         if value is not None:
             where.append(f"{column} = %({column})s")
@@ -239,9 +244,13 @@ def fulfilment_times(
     store: str | None,
     location: str | None,
     since: datetime | None,
+    stores: frozenset[str] | None = None,
 ) -> FulfilmentTimes:
     where = ["tenant_id = %(tenant)s"]
     params: dict[str, Any] = {"tenant": tenant_id}
+    if stores is not None:
+        where.append("store = ANY(%(stores)s)")
+        params["stores"] = sorted(stores)
     if store:
         where.append("store = %(store)s")
         params["store"] = store

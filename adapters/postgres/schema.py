@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from adapters.postgres.billing import BILLING_TABLES
 from adapters.postgres.integration_schema import INTEGRATION_TABLES
+from adapters.postgres.people_schema import PEOPLE_TABLES
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS tenants (
@@ -210,6 +211,7 @@ ALTER TABLE kontor_events SET (
 
 STATEMENTS: tuple[str, ...] = (
     *TABLES,
+    *PEOPLE_TABLES,
     *BILLING_TABLES,
     EVENTS_HASH_COLUMN,
     EVENT_HASH_FUNCTION,

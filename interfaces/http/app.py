@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
+from application.access import Permission
 from interfaces.bootstrap import Container, build_container
 from interfaces.config import load_settings
+from interfaces.http.access import guard, principal_of
 from interfaces.http.problems import EXCEPTION_HANDLERS
+from interfaces.http.routes.analytics import AnalyticsController, analytics_lifespan
 from interfaces.http.routes.audit import AuditController
 from interfaces.http.routes.billing import BillingController
 from interfaces.http.routes.catalog import CatalogController
@@ -27,13 +30,21 @@ from interfaces.http.routes.payments import (
     PaymentController,
     WebhookController,
 )
+from interfaces.http.routes.people import (
+    ApiKeyController,
+    MeController,
+    PublicAccountController,
+    SecurityController,
+    SessionController,
+    UserController,
+)
 from interfaces.http.routes.reconciliation import ReconciliationController
 from interfaces.http.routes.returns import ReturnController
 from interfaces.http.routes.shipments import ShipmentController
 from interfaces.http.routes.shipping_settings import ShippingSettingsController
 from interfaces.http.routes.stock import StockController
 from interfaces.http.routes.webhooks import WebhookEndpointController
-from interfaces.http.support import authenticate, container_of
+from interfaces.http.support import container_of
 
 MAX_BODY_BYTES = 1_048_576
 
@@ -62,15 +73,23 @@ def create_app(container: Container) -> Litestar:
             WebhookController,
             BillingController,
             ReconciliationController,
+            AnalyticsController,
             AuditController,
             EventCatalogController,
             WebhookEndpointController,
             MetricsController,
+            SessionController,
+            MeController,
+            UserController,
+            PublicAccountController,
+            ApiKeyController,
+            SecurityController,
         ],
         dependencies={
             "container": Provide(container_of, sync_to_thread=False),
-            "principal": Provide(authenticate),
+            "principal": Provide(principal_of, sync_to_thread=False),
         },
+        guards=[guard],
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"container": container}),
         request_max_body_size=MAX_BODY_BYTES,
@@ -78,9 +97,11 @@ def create_app(container: Container) -> Litestar:
             title="Kontor",
             version="1",
             description="Event-sourced commerce operations engine.",
-            path="/schema",
+            openapi_router=Router(
+                "/schema", route_handlers=[], opt={"permission": Permission.PUBLIC}
+            ),
         ),
-        lifespan=[lifespan],
+        lifespan=[lifespan, analytics_lifespan(container)],
     )
 
 

@@ -1,4 +1,4 @@
-"""Plumbing shared by the routes: authentication, idempotent commands, ETags, cursors."""
+"""Plumbing shared by the routes: idempotent commands, ETags, cursors."""
 
 from __future__ import annotations
 
@@ -9,15 +9,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
-import anyio
 import msgspec
 from litestar import Request, Response
 from litestar.datastructures import State
 
+from application.access import Principal
 from application.context import CommandContext, Idempotency
 from application.executor import IdempotentReplay
 from application.ports import StoredResponse
-from application.tenants import Principal
 from interfaces.bootstrap import Container
 from interfaces.http.problems import ApiProblem
 
@@ -28,33 +27,6 @@ MAX_IDEMPOTENCY_KEY = 255
 
 def container_of(state: State) -> Container:
     return state.container  # type: ignore[no-any-return]
-
-
-async def authenticate(request: Request[Any, Any, Any], container: Container) -> Principal:
-    """The request's principal. A key verified recently is found in an in-process cache without
-    leaving the event loop; anything else (argon2, Redis, the database) runs on a thread."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise ApiProblem(
-            401,
-            "unauthorized",
-            "send your API key as 'Authorization: Bearer <key>'",
-            **{"WWW-Authenticate": 'Bearer realm="kontor"'},
-        )
-    tenants = container.tenants
-    principal = tenants.recently_verified(token) if container.cache.in_process else None
-    if principal is None:
-        principal = await anyio.to_thread.run_sync(tenants.authenticate, token)
-    if principal is None:
-        raise ApiProblem(
-            401,
-            "unauthorized",
-            "the API key is unknown or revoked",
-            **{"WWW-Authenticate": 'Bearer realm="kontor", error="invalid_token"'},
-        )
-    return principal
 
 
 def context_for(request: Request[Any, Any, Any], principal: Principal) -> CommandContext:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -18,21 +18,27 @@ from argon2 import PasswordHasher
 from litestar.testing import TestClient
 
 from adapters.security import Argon2Hasher
+from application.access import Role
 from interfaces.bootstrap import Container, build_container, migrate
 from interfaces.config import Settings
 from interfaces.http.app import create_app
 from projections.runner import start_runners, wait_until_caught_up
 
 PROBLEM_JSON = "application/problem+json"
+USER_PASSWORD = "plum ostrich velvet harbour"
 
 
 @pytest.fixture(scope="package")
-def container(settings: Settings) -> Container:
-    """Closed by the app's lifespan when the `client` fixture exits."""
+def container(settings: Settings, run_id: str) -> Container:
+    """Closed by the app's lifespan when the `client` fixture exits. Its Redis keys (sessions,
+    throttles) are this run's own: concurrent runs on one Redis never share a counter."""
     migrate(settings)
+    settings = replace(settings, cache_namespace=f"kontor-test-{run_id}")
     built = build_container(settings, pool_size=6)
     # argon2id at test-sized cost: the same code path, a fraction of the CPU per new tenant.
-    built.tenants.hasher = Argon2Hasher(PasswordHasher(time_cost=1, memory_cost=8 * 1024))
+    cheap = Argon2Hasher(PasswordHasher(time_cost=1, memory_cost=8 * 1024))
+    built.tenants.hasher = cheap
+    built.users.hasher = cheap
     return built
 
 
@@ -94,6 +100,31 @@ class Tenant:
 
     def event_count(self) -> int:
         return event_count(self.container, self.tenant_id)
+
+    def with_key(self, *roles: str, stores: set[str] | None = None) -> Tenant:
+        """The same tenant, talking through a new API key with these roles (and stores)."""
+        created = self.container.tenants.issue_key(
+            self.tenant_id,
+            f"test {'+'.join(roles)}",
+            roles=frozenset(Role(role) for role in roles),
+            stores=None if stores is None else frozenset(stores),
+            actor="test",
+        )
+        return Tenant(self.client, self.container, self.tenant_id, created.api_key)
+
+    def add_user(
+        self, *roles: str, stores: set[str] | None = None, password: str = USER_PASSWORD
+    ) -> str:
+        """A user with these roles (and stores); returns the email (the password is given)."""
+        email = f"{'-'.join(roles)}-{uuid4().hex[:6]}@example.com"
+        self.container.users.add(
+            self.tenant_id,
+            email,
+            password,
+            frozenset(Role(role) for role in roles),
+            None if stores is None else frozenset(stores),
+        )
+        return email
 
     def inventory(self, **params: Any) -> dict[tuple[str, str], dict[str, Any]]:
         response = self.get("/v1/inventory", params={"limit": 500, **params})

@@ -53,3 +53,9 @@ def test_a_value_expires_after_its_ttl(cache: Cache) -> None:
     cache.set("k", b"value", ttl_seconds=1)
     time.sleep(1.2)
     assert cache.get("k") is None
+
+
+def test_a_counter_counts_and_expires_from_its_first_increment(cache: Cache) -> None:
+    assert [cache.incr("n", ttl_seconds=1) for _ in range(3)] == [1, 2, 3]
+    time.sleep(1.2)
+    assert cache.incr("n", ttl_seconds=1) == 1

@@ -12,8 +12,8 @@ from litestar.params import Parameter
 
 from adapters.postgres.chain import Break, verify
 from adapters.postgres.history import HistoryEvent, stream_page
+from application.access import Permission, Principal
 from application.audit import check_owned, kind_named, state_as_of
-from application.tenants import Principal
 from interfaces.bootstrap import Container
 from interfaces.http.problems import ApiProblem
 from interfaces.http.schemas import Page
@@ -68,7 +68,9 @@ class AuditController(Controller):
     path = "/v1/audit"
     tags = ["audit"]
 
-    @get("/{aggregate:str}/{stream_id:uuid}/events", sync_to_thread=True)
+    @get(
+        "/{aggregate:str}/{stream_id:uuid}/events", sync_to_thread=True, permission=Permission.AUDIT
+    )
     def events(
         self,
         aggregate: str,
@@ -89,7 +91,9 @@ class AuditController(Controller):
         items = items[:limit]
         return Page(items, Cursor.encode([items[-1].version]) if more else None)
 
-    @get("/{aggregate:str}/{stream_id:uuid}/state", sync_to_thread=True)
+    @get(
+        "/{aggregate:str}/{stream_id:uuid}/state", sync_to_thread=True, permission=Permission.AUDIT
+    )
     def state(
         self,
         aggregate: str,
@@ -122,7 +126,7 @@ class AuditController(Controller):
             result.replayed_from,
         )
 
-    @get("/log", sync_to_thread=True)
+    @get("/log", sync_to_thread=True, permission=Permission.AUDIT)
     def log(
         self,
         container: Container,
@@ -151,7 +155,7 @@ class AuditController(Controller):
         entries = entries[:limit]
         return Page(entries, Cursor.encode([entries[-1].position]) if more else None)
 
-    @get("/verify", sync_to_thread=True)
+    @get("/verify", sync_to_thread=True, permission=Permission.AUDIT)
     def verify(
         self, container: Container, principal: Principal, stream: UUID | None = None
     ) -> Response[VerifyOut]:

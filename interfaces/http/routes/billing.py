@@ -9,10 +9,10 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 
+from application.access import Permission, Principal
 from application.billing import InvoiceOn, StorePolicy, TenantBilling
 from application.context import CommandContext
 from application.ports import IdempotentWrite, StoredResponse
-from application.tenants import Principal
 from domain.invoice.pricing import TaxRounding
 from interfaces.bootstrap import Container
 from interfaces.http.money_schemas import (
@@ -60,7 +60,7 @@ class BillingController(Controller):
     path = "/v1/billing"
     tags = ["money"]
 
-    @post("/settings", sync_to_thread=True)
+    @post("/settings", sync_to_thread=True, permission=Permission.BILLING_SETTINGS)
     def settings(
         self,
         data: BillingSettingsIn,
@@ -79,7 +79,7 @@ class BillingController(Controller):
             lambda idem: container.billing.set_tenant(principal.tenant_id, value, idem),
         )
 
-    @post("/stores/{store:str}", sync_to_thread=True)
+    @post("/stores/{store:str}", sync_to_thread=True, permission=Permission.BILLING_SETTINGS)
     def store_policy(
         self,
         store: str,
@@ -109,27 +109,27 @@ class BillingController(Controller):
 
     # One GET per list, next to its POST: a static path with only a POST would answer a GET on
     # it with 405 before a `/{table}` route is tried.
-    @get("/tax-rates", sync_to_thread=True)
+    @get("/tax-rates", sync_to_thread=True, permission=Permission.FINANCE_READ)
     def tax_rates(self, container: Container, principal: Principal) -> list[dict[str, Any]]:
         """Configured tax rates per country and region."""
         return container.billing.listing("tax_rates", principal.tenant_id)
 
-    @get("/fx-rates", sync_to_thread=True)
+    @get("/fx-rates", sync_to_thread=True, permission=Permission.FINANCE_READ)
     def fx_rate_list(self, container: Container, principal: Principal) -> list[dict[str, Any]]:
         """Loaded exchange rates."""
         return container.billing.listing("fx_rates", principal.tenant_id)
 
-    @get("/stores", sync_to_thread=True)
+    @get("/stores", sync_to_thread=True, permission=Permission.FINANCE_READ)
     def stores(self, container: Container, principal: Principal) -> list[dict[str, Any]]:
         """Stores' invoicing policies."""
         return container.billing.listing("store_billing", principal.tenant_id)
 
-    @get("/tax-exemptions", sync_to_thread=True)
+    @get("/tax-exemptions", sync_to_thread=True, permission=Permission.FINANCE_READ)
     def exemptions(self, container: Container, principal: Principal) -> list[dict[str, Any]]:
         """Tax-exempt customers with their reasons."""
         return container.billing.listing("tax_exemptions", principal.tenant_id)
 
-    @post("/tax-rates", sync_to_thread=True)
+    @post("/tax-rates", sync_to_thread=True, permission=Permission.BILLING_SETTINGS)
     def tax_rate(
         self,
         data: TaxRateIn,
@@ -151,7 +151,7 @@ class BillingController(Controller):
             ),
         )
 
-    @post("/fx-rates", sync_to_thread=True)
+    @post("/fx-rates", sync_to_thread=True, permission=Permission.BILLING_SETTINGS)
     def fx_rates(
         self,
         data: FxRatesIn,
@@ -173,7 +173,7 @@ class BillingController(Controller):
             lambda idem: container.billing.set_fx_rates(principal.tenant_id, rows, idem),
         )
 
-    @post("/tax-exemptions", sync_to_thread=True)
+    @post("/tax-exemptions", sync_to_thread=True, permission=Permission.BILLING_SETTINGS)
     def exemption(
         self,
         data: ExemptionIn,
@@ -193,7 +193,7 @@ class BillingController(Controller):
             ),
         )
 
-    @post("/webhook-secrets", sync_to_thread=True)
+    @post("/webhook-secrets", sync_to_thread=True, permission=Permission.BILLING_SETTINGS)
     def webhook_secret(
         self,
         data: WebhookSecretIn,

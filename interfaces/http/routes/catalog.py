@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
-from application.tenants import Principal
+from application.access import Permission, Principal
 from domain.product.model import Dimensions
 from domain.shared.ids import location_stream_id
 from domain.shared.money import Money
@@ -32,7 +32,7 @@ class CatalogController(Controller):
     path = "/v1"
     tags = ["catalog"]
 
-    @post("/stores", sync_to_thread=True)
+    @post("/stores", sync_to_thread=True, permission=Permission.CATALOG_WRITE)
     def create_store(
         self,
         data: StoreIn,
@@ -57,13 +57,13 @@ class CatalogController(Controller):
             lambda loaded: (201, StoreOut.of(loaded.state), loaded.version),
         )
 
-    @get("/stores", sync_to_thread=True)
+    @get("/stores", sync_to_thread=True, permission=Permission.CATALOG_READ)
     def list_stores(self, container: Container, principal: Principal) -> Page[StoreOut]:
-        """Lists the tenant's stores."""
+        """Lists the tenant's stores (those in the caller's scope)."""
         stores = container.catalog.stores(principal.tenant_id)
-        return Page([StoreOut.of(store) for store in stores], None)
+        return Page([StoreOut.of(store) for store in stores if principal.sees(store.code)], None)
 
-    @post("/locations", sync_to_thread=True)
+    @post("/locations", sync_to_thread=True, permission=Permission.CATALOG_WRITE)
     def create_location(
         self,
         data: LocationIn,
@@ -87,7 +87,7 @@ class CatalogController(Controller):
             ),
         )
 
-    @get("/locations", sync_to_thread=True)
+    @get("/locations", sync_to_thread=True, permission=Permission.CATALOG_READ)
     def list_locations(self, container: Container, principal: Principal) -> Page[LocationOut]:
         """Lists the tenant's stock locations."""
         locations = container.catalog.locations(principal.tenant_id)
@@ -99,7 +99,7 @@ class CatalogController(Controller):
             None,
         )
 
-    @post("/products", sync_to_thread=True)
+    @post("/products", sync_to_thread=True, permission=Permission.CATALOG_WRITE)
     def create_product(
         self,
         data: ProductIn,
@@ -130,7 +130,7 @@ class CatalogController(Controller):
             lambda loaded: (201, ProductOut.of(loaded.state), loaded.version),
         )
 
-    @get("/products", sync_to_thread=True)
+    @get("/products", sync_to_thread=True, permission=Permission.CATALOG_READ)
     def list_products(
         self,
         container: Container,
@@ -150,7 +150,7 @@ class CatalogController(Controller):
             Cursor.encode([products[-1].sku]) if more else None,
         )
 
-    @get("/products/{sku:str}", sync_to_thread=True)
+    @get("/products/{sku:str}", sync_to_thread=True, permission=Permission.CATALOG_READ)
     def get_product(self, sku: str, container: Container, principal: Principal) -> ProductOut:
         """One product by SKU."""
         product = container.catalog.product(principal.tenant_id, sku)

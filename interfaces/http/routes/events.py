@@ -6,7 +6,7 @@ from functools import cache
 
 from litestar import Controller, Response, get
 
-from application.tenants import Principal
+from application.access import Permission, Principal
 from interfaces.event_catalog import render
 
 
@@ -19,7 +19,7 @@ class EventCatalogController(Controller):
     path = "/v1/events"
     tags = ["events"]
 
-    @get("/catalog", sync_to_thread=False)
+    @get("/catalog", sync_to_thread=False, permission=Permission.SELF)
     def catalog(self, principal: Principal) -> Response[bytes]:
         """The AsyncAPI 3 document of every event Kontor publishes to NATS JetStream, with the
         JSON Schema of each payload under `components.schemas`."""

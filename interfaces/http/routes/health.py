@@ -10,6 +10,7 @@ import msgspec
 from litestar import Controller, Response, get
 
 from adapters.cache import RedisCache
+from application.access import Permission
 from interfaces.bootstrap import Container
 from projections.runner import ProjectionStatus, all_statuses
 
@@ -41,12 +42,12 @@ class HealthController(Controller):
     path = ""
     tags = ["health"]
 
-    @get("/health", sync_to_thread=False)
+    @get("/health", sync_to_thread=False, permission=Permission.PUBLIC)
     def health(self) -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    @get("/ready", sync_to_thread=True)
+    @get("/ready", sync_to_thread=True, permission=Permission.PUBLIC)
     def ready(self, container: Container) -> Response[Any]:
         """Readiness: servers reachable, and how far each projection, the NATS relay and the
         webhook fan-out lag behind the store (events and seconds)."""

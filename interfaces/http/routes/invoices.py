@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
-from application.tenants import Principal
+from application.access import Permission, Principal
 from domain.shared.money import Money
 from interfaces.bootstrap import Container
 from interfaces.http.money_schemas import CreditIn, InvoiceSummaryOut, VoidIn
@@ -22,6 +22,7 @@ from interfaces.http.routes.money_support import (
     utc_now,
 )
 from interfaces.http.schemas import Page
+from interfaces.http.scope import invoice_in_scope
 from interfaces.http.support import Cursor, if_match, json_response, run_command
 from projections import finance
 
@@ -30,7 +31,7 @@ class InvoiceController(Controller):
     path = "/v1/invoices"
     tags = ["money"]
 
-    @get("/", sync_to_thread=True)
+    @get("/", sync_to_thread=True, permission=Permission.FINANCE_READ)
     def list(
         self,
         container: Container,
@@ -59,6 +60,7 @@ class InvoiceController(Controller):
                 issued_to=parse_date(to, "to"),
                 after=position,
                 limit=limit + 1,
+                stores=principal.stores,
             )
         more = len(rows) > limit
         rows = rows[:limit]
@@ -82,7 +84,7 @@ class InvoiceController(Controller):
             items, Cursor.encode([last.issued_at.isoformat(), str(last.id)]) if last else None
         )
 
-    @get("/{ref:str}", sync_to_thread=True)
+    @get("/{ref:str}", sync_to_thread=True, permission=Permission.FINANCE_READ)
     def detail(self, ref: str, container: Container, principal: Principal) -> Response[bytes]:
         """One invoice folded from its stream (ETag = version); `{id}.pdf` renders the PDF."""
         wants_pdf = ref.endswith(".pdf")
@@ -91,6 +93,8 @@ class InvoiceController(Controller):
         except ValueError as error:
             raise ApiProblem(404, "invoice_not_found", f"no invoice {ref}") from error
         loaded = container.invoices.get(principal.tenant_id, invoice_id)
+        if not principal.sees(loaded.state.document.store):
+            raise ApiProblem(404, "invoice_not_found", f"no invoice {ref}")
         if wants_pdf:
             from adapters.documents.pdf import invoice_pdf
 
@@ -103,7 +107,7 @@ class InvoiceController(Controller):
         status, body, version = invoice_response(loaded)
         return json_response(status, msgspec.json.encode(body), version=version)
 
-    @post("/{invoice_id:uuid}/void", sync_to_thread=True)
+    @post("/{invoice_id:uuid}/void", sync_to_thread=True, permission=Permission.FINANCE_WRITE)
     def void(
         self,
         invoice_id: UUID,
@@ -113,6 +117,7 @@ class InvoiceController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """Voids an unpaid invoice (If-Match honoured); a paid one needs a credit note."""
+        invoice_in_scope(container, principal, invoice_id)
         expected = if_match(request)
         return run_command(
             request,
@@ -125,7 +130,7 @@ class InvoiceController(Controller):
             invoice_response,
         )
 
-    @post("/{invoice_id:uuid}/reissue", sync_to_thread=True)
+    @post("/{invoice_id:uuid}/reissue", sync_to_thread=True, permission=Permission.FINANCE_WRITE)
     def reissue(
         self,
         invoice_id: UUID,
@@ -135,6 +140,7 @@ class InvoiceController(Controller):
     ) -> Response[bytes]:
         """Issues what a voided invoice billed again, with the next number (same shipment).
         Retrying returns the same new invoice."""
+        invoice_in_scope(container, principal, invoice_id)
         return run_command(
             request,
             container,
@@ -144,7 +150,9 @@ class InvoiceController(Controller):
             lambda loaded: (201, invoice_response(loaded)[1], loaded.version),
         )
 
-    @post("/{invoice_id:uuid}/credit-notes", sync_to_thread=True)
+    @post(
+        "/{invoice_id:uuid}/credit-notes", sync_to_thread=True, permission=Permission.FINANCE_WRITE
+    )
     def credit(
         self,
         invoice_id: UUID,
@@ -154,6 +162,7 @@ class InvoiceController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """A correction credit note: lowers what the invoice asks for, moves no money."""
+        invoice_in_scope(container, principal, invoice_id)
         return run_command(
             request,
             container,

@@ -9,6 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from application.access import Permission
 from interfaces.bootstrap import Container
 from projections.runner import all_statuses
 
@@ -42,7 +43,7 @@ class MetricsController(Controller):
     path = ""
     tags = ["health"]
 
-    @get("/metrics", sync_to_thread=True)
+    @get("/metrics", sync_to_thread=True, permission=Permission.PUBLIC)
     def metrics(self, container: Container) -> Response[bytes]:
         """Prometheus text format: position, lag in events and lag in seconds of every
         projection, the NATS relay and the webhook fan-out (no auth, like /ready)."""

@@ -10,7 +10,7 @@ import msgspec
 from litestar import Controller, get
 from litestar.params import Parameter
 
-from application.tenants import Principal
+from application.access import Permission, Principal
 from interfaces.bootstrap import Container
 from interfaces.http.problems import ApiProblem
 from interfaces.http.schemas import Page
@@ -46,7 +46,7 @@ class MovementController(Controller):
     path = "/v1/inventory"
     tags = ["stock"]
 
-    @get("/{sku:str}/movements", sync_to_thread=True)
+    @get("/{sku:str}/movements", sync_to_thread=True, permission=Permission.STOCK_READ)
     def movements(
         self,
         sku: str,

@@ -10,10 +10,11 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
+from application.access import Permission, Principal
 from application.orders import NewOrder, Placed
 from application.streams import Loaded
-from application.tenants import Principal
 from domain.order.decide import LineChange, RequestedLine
+from domain.order.errors import OrderNotFound
 from domain.order.events import Address, Customer, Discount, DiscountKind
 from domain.order.state import Order, OrderStatus
 from interfaces.bootstrap import Container
@@ -28,6 +29,7 @@ from interfaces.http.schemas import (
     OrderSummaryOut,
     Page,
 )
+from interfaces.http.scope import order_in_scope, store_in_scope
 from interfaces.http.support import Cursor, if_match, json_response, run_command
 from projections.orders import list_orders
 
@@ -47,7 +49,7 @@ class OrderController(Controller):
     path = "/v1/orders"
     tags = ["orders"]
 
-    @post("/", sync_to_thread=True)
+    @post("/", sync_to_thread=True, permission=Permission.ORDERS_WRITE)
     def place(
         self,
         data: OrderIn,
@@ -61,6 +63,7 @@ class OrderController(Controller):
         Without enough stock, and unless the store allows backorders, the answer is 409
         `insufficient_stock` and nothing is written.
         """
+        store_in_scope(principal, data.store)
         new = NewOrder(
             store=data.store,
             channel=data.channel,
@@ -93,17 +96,19 @@ class OrderController(Controller):
             render,
         )
 
-    @get("/{order_id:uuid}", sync_to_thread=True)
+    @get("/{order_id:uuid}", sync_to_thread=True, permission=Permission.ORDERS_READ)
     def detail(self, order_id: UUID, container: Container, principal: Principal) -> Response[bytes]:
         """One order, read from its event stream (always current). ETag is its version."""
         loaded = container.orders.get(principal.tenant_id, order_id)
+        if not principal.sees(loaded.state.store):
+            raise OrderNotFound(f"no order {order_id}")
         return json_response(
             200,
             msgspec.json.encode(OrderOut.of(loaded.state, loaded.version)),
             version=loaded.version,
         )
 
-    @get("/", sync_to_thread=True)
+    @get("/", sync_to_thread=True, permission=Permission.ORDERS_READ)
     def list(
         self,
         container: Container,
@@ -138,6 +143,7 @@ class OrderController(Controller):
                 search=q,
                 limit=limit + 1,
                 after=position,
+                stores=principal.stores,
             )
         more = len(rows) > limit
         rows = rows[:limit]
@@ -147,7 +153,7 @@ class OrderController(Controller):
         )
         return Page(items, next_cursor)
 
-    @post("/{order_id:uuid}/cancel", sync_to_thread=True)
+    @post("/{order_id:uuid}/cancel", sync_to_thread=True, permission=Permission.ORDERS_WRITE)
     def cancel(
         self,
         order_id: UUID,
@@ -157,6 +163,7 @@ class OrderController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """Cancels the whole order, or some quantities of some lines; releases their stock."""
+        order_in_scope(container, principal, order_id)
         lines = None
         if data.lines is not None:
             lines = {}
@@ -174,7 +181,7 @@ class OrderController(Controller):
             _order,
         )
 
-    @post("/{order_id:uuid}/lines", sync_to_thread=True)
+    @post("/{order_id:uuid}/lines", sync_to_thread=True, permission=Permission.ORDERS_WRITE)
     def edit_lines(
         self,
         order_id: UUID,
@@ -186,6 +193,7 @@ class OrderController(Controller):
         """Edits the order before picking: `lines` sets existing lines' quantities (0 removes a
         line), `add` appends new lines. Stock is reserved and released per line and open
         shipments shrink, in one append; a line being picked is 409 `picking_started`."""
+        order_in_scope(container, principal, order_id)
         changes = [LineChange(line.line_no, line.quantity) for line in data.lines]
         added = [
             RequestedLine(line.sku, line.quantity, line.unit_price, _discount(line.discount))
@@ -203,7 +211,7 @@ class OrderController(Controller):
             _order,
         )
 
-    @post("/{order_id:uuid}/hold", sync_to_thread=True)
+    @post("/{order_id:uuid}/hold", sync_to_thread=True, permission=Permission.ORDERS_WRITE)
     def hold(
         self,
         order_id: UUID,
@@ -213,6 +221,7 @@ class OrderController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """Puts the order on hold: it will not be picked until released."""
+        order_in_scope(container, principal, order_id)
         expected = if_match(request)
         return run_command(
             request,
@@ -225,7 +234,7 @@ class OrderController(Controller):
             _order,
         )
 
-    @post("/{order_id:uuid}/release", sync_to_thread=True)
+    @post("/{order_id:uuid}/release", sync_to_thread=True, permission=Permission.ORDERS_WRITE)
     def release(
         self,
         order_id: UUID,
@@ -234,6 +243,7 @@ class OrderController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """Releases a hold."""
+        order_in_scope(container, principal, order_id)
         expected = if_match(request)
         return run_command(
             request,

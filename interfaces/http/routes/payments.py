@@ -11,10 +11,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
 from adapters.payments.stripe import StripeGateway
+from application.access import Permission, Principal
 from application.context import CommandContext
 from application.invoices import NewPayment, PaymentResult, RefundResult
 from application.payments import InvalidSignature, PaymentGateway
-from application.tenants import Principal
 from domain.shared.money import Money
 from interfaces.bootstrap import Container
 from interfaces.http.money_schemas import (
@@ -27,6 +27,7 @@ from interfaces.http.money_schemas import (
 )
 from interfaces.http.problems import ApiProblem
 from interfaces.http.routes.money_support import invoice_response, utc_now
+from interfaces.http.scope import order_in_scope
 from interfaces.http.support import json_response, run_command
 
 GATEWAYS: dict[str, PaymentGateway] = {"stripe": StripeGateway()}
@@ -36,7 +37,7 @@ class PaymentController(Controller):
     path = "/v1/payments"
     tags = ["money"]
 
-    @post("/", sync_to_thread=True)
+    @post("/", sync_to_thread=True, permission=Permission.FINANCE_WRITE)
     def record(
         self,
         data: PaymentIn,
@@ -90,17 +91,18 @@ class OrderMoneyController(Controller):
     path = "/v1/orders"
     tags = ["money"]
 
-    @get("/{order_id:uuid}/billing", sync_to_thread=True)
+    @get("/{order_id:uuid}/billing", sync_to_thread=True, permission=Permission.FINANCE_READ)
     def billing(
         self, order_id: UUID, container: Container, principal: Principal
     ) -> OrderBillingOut:
         """The order's invoices, payments, refunds, held credit (prepayments not yet taken by
         an invoice), outstanding and overpaid amounts, from the event store."""
+        order_in_scope(container, principal, order_id)
         return OrderBillingOut.of(
             container.invoices.billing(principal.tenant_id, order_id), utc_now()
         )
 
-    @post("/{order_id:uuid}/refunds", sync_to_thread=True)
+    @post("/{order_id:uuid}/refunds", sync_to_thread=True, permission=Permission.FINANCE_WRITE)
     def refund(
         self,
         order_id: UUID,
@@ -111,6 +113,7 @@ class OrderMoneyController(Controller):
     ) -> Response[bytes]:
         """Refunds `amount`, or what the given line quantities were billed, against the order's
         paid invoices (newest first), with a credit note each. Never more than was paid."""
+        order_in_scope(container, principal, order_id)
         if (data.amount is None) == (data.lines is None):
             raise ApiProblem(422, "validation_failed", "give exactly one of amount, lines")
         lines = None
@@ -134,7 +137,7 @@ class WebhookController(Controller):
     path = "/v1/webhooks/payments"
     tags = ["money"]
 
-    @post("/{gateway:str}")
+    @post("/{gateway:str}", permission=Permission.PUBLIC)
     async def ingest(
         self,
         gateway: str,

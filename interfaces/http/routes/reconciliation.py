@@ -15,7 +15,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 from msgspec.structs import astuple
 
-from application.tenants import Principal
+from application.access import Permission, Principal
 from domain.shared.money import Money
 from interfaces.bootstrap import Container
 from interfaces.http.money_schemas import PayoutImportOut
@@ -31,7 +31,7 @@ class ReconciliationController(Controller):
     path = "/v1"
     tags = ["money"]
 
-    @get("/reconciliation", sync_to_thread=True)
+    @get("/reconciliation", sync_to_thread=True, permission=Permission.FINANCE_READ)
     def reconciliation(
         self,
         container: Container,
@@ -70,19 +70,21 @@ class ReconciliationController(Controller):
             )
         return json_response(200, msgspec.json.encode(report))
 
-    @get("/receivables/ageing", sync_to_thread=True)
+    @get("/receivables/ageing", sync_to_thread=True, permission=Permission.FINANCE_READ)
     def ageing(self, container: Container, principal: Principal) -> list[finance.AgeingBucket]:
         """Outstanding invoices by days past due: current, 1-30, 31-60, 61-90, 90+."""
         with container.datastore.transaction() as curs:
             return finance.ageing(curs, principal.tenant_id, utc_now())
 
-    @get("/exports/{name:str}", sync_to_thread=True)
+    @get("/exports/{name:str}", sync_to_thread=True, permission=Permission.EXPORTS)
     def export(self, name: str, container: Container, principal: Principal) -> Response[bytes]:
-        """CSV of `invoices` or `payments` (payments and refunds)."""
+        """CSV of `invoices` or `payments` (payments and refunds), of the caller's stores."""
         now = utc_now()
         with container.datastore.transaction() as curs:
             if name == "invoices":
-                rows = finance.list_invoices(curs, principal.tenant_id, now=now, limit=1_000_000)
+                rows = finance.list_invoices(
+                    curs, principal.tenant_id, now=now, limit=1_000_000, stores=principal.stores
+                )
                 fields = list(finance.InvoiceRow.__struct_fields__)
                 return csv_response(
                     ([*(getattr(r, f) for f in fields), r.status(now)] for r in rows),
@@ -90,7 +92,7 @@ class ReconciliationController(Controller):
                     "invoices",
                 )
             if name == "payments":
-                found = finance.payments(curs, principal.tenant_id)
+                found = finance.payments(curs, principal.tenant_id, principal.stores)
                 header = [
                     "id",
                     "kind",
@@ -106,7 +108,7 @@ class ReconciliationController(Controller):
                 return csv_response(([row[h] for h in header] for row in found), header, "payments")
         raise ApiProblem(404, "not_found", f"no export {name!r}; try invoices or payments")
 
-    @post("/reconciliation/payouts", sync_to_thread=True)
+    @post("/reconciliation/payouts", sync_to_thread=True, permission=Permission.FINANCE_WRITE)
     def import_payouts(
         self,
         request: Request[Any, Any, Any],
@@ -129,7 +131,7 @@ class ReconciliationController(Controller):
         body = {"import_id": import_id, "items": matches}
         return json_response(201, msgspec.json.encode(body))
 
-    @get("/reconciliation/payouts", sync_to_thread=True)
+    @get("/reconciliation/payouts", sync_to_thread=True, permission=Permission.FINANCE_READ)
     def payouts(
         self,
         container: Container,

@@ -10,8 +10,8 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
+from application.access import Permission, Principal
 from application.streams import Loaded
-from application.tenants import Principal
 from domain.order.state import Order
 from domain.returns.decide import ReceivedUnits, RequestedReturn
 from domain.returns.reasons import CATEGORIES
@@ -29,6 +29,7 @@ from interfaces.http.fulfilment_schemas import (
 )
 from interfaces.http.problems import ApiProblem
 from interfaces.http.schemas import OrderOut, Page
+from interfaces.http.scope import order_in_scope, return_in_scope
 from interfaces.http.support import Cursor, if_match, json_response, run_command
 from projections.returns import list_returns, reason_counts
 
@@ -48,7 +49,11 @@ class ReturnController(Controller):
     path = "/v1"
     tags = ["returns"]
 
-    @post("/orders/{order_id:uuid}/returns", sync_to_thread=True)
+    @post(
+        "/orders/{order_id:uuid}/returns",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_WRITE,
+    )
     def authorize(
         self,
         order_id: UUID,
@@ -58,6 +63,7 @@ class ReturnController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """Authorizes a return (RMA) of shipped units within the return window."""
+        order_in_scope(container, principal, order_id)
         lines = [RequestedReturn(x.sku, x.quantity, x.reason) for x in data.lines]
         return run_command(
             request,
@@ -68,7 +74,7 @@ class ReturnController(Controller):
             _return(201),
         )
 
-    @get("/returns", sync_to_thread=True)
+    @get("/returns", sync_to_thread=True, permission=Permission.FULFILMENT_READ)
     def list(
         self,
         container: Container,
@@ -104,6 +110,7 @@ class ReturnController(Controller):
                 category=reason_category,
                 limit=limit + 1,
                 after=position,
+                stores=principal.stores,
             )
         more = len(rows) > limit
         rows = rows[:limit]
@@ -114,7 +121,7 @@ class ReturnController(Controller):
         items = [ReturnOut.of(row.state, row.version) for row in rows]
         return Page(items, next_cursor)
 
-    @get("/returns/reasons", sync_to_thread=True)
+    @get("/returns/reasons", sync_to_thread=True, permission=Permission.FULFILMENT_READ)
     def reasons(
         self,
         container: Container,
@@ -129,7 +136,9 @@ class ReturnController(Controller):
         if from_ is not None and to is not None and to <= from_:
             raise ApiProblem(400, "invalid_period", "to must be after from")
         with container.datastore.transaction() as curs:
-            counts = reason_counts(curs, principal.tenant_id, since=from_, until=to)
+            counts = reason_counts(
+                curs, principal.tenant_id, since=from_, until=to, stores=principal.stores
+            )
         categories: dict[str, ReasonCategoryOut] = {}
         for count in counts:
             if count.reason is None:
@@ -142,16 +151,21 @@ class ReturnController(Controller):
                 )
         return ReturnReasonsOut(from_, to, list(categories.values()))
 
-    @get("/returns/{return_id:uuid}", sync_to_thread=True)
+    @get("/returns/{return_id:uuid}", sync_to_thread=True, permission=Permission.FULFILMENT_READ)
     def detail(
         self, return_id: UUID, container: Container, principal: Principal
     ) -> Response[bytes]:
         """One return, read from its stream."""
+        return_in_scope(container, principal, return_id)
         loaded = container.returns.get(principal.tenant_id, return_id)
         body = msgspec.json.encode(ReturnOut.of(loaded.state, loaded.version))
         return json_response(200, body, version=loaded.version)
 
-    @post("/returns/{return_id:uuid}/receive", sync_to_thread=True)
+    @post(
+        "/returns/{return_id:uuid}/receive",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_WRITE,
+    )
     def receive(
         self,
         return_id: UUID,
@@ -161,6 +175,7 @@ class ReturnController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """Receives returned units: sellable ones are restocked, damaged ones written off."""
+        return_in_scope(container, principal, return_id)
         lines = [ReceivedUnits(x.sku, x.quantity, x.condition) for x in data.lines]
         return run_command(
             request,
@@ -173,7 +188,9 @@ class ReturnController(Controller):
             _return(200),
         )
 
-    @post("/orders/{order_id:uuid}/confirm", sync_to_thread=True)
+    @post(
+        "/orders/{order_id:uuid}/confirm", sync_to_thread=True, permission=Permission.ORDERS_WRITE
+    )
     def confirm(
         self,
         order_id: UUID,
@@ -182,6 +199,7 @@ class ReturnController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """Confirms (e.g. paid) an order: its store's reservation TTL no longer applies."""
+        order_in_scope(container, principal, order_id)
         expected = if_match(request)
 
         def render(loaded: Loaded[Order]) -> tuple[int, OrderOut, int]:
@@ -196,7 +214,7 @@ class ReturnController(Controller):
             render,
         )
 
-    @post("/stock/settings", sync_to_thread=True)
+    @post("/stock/settings", sync_to_thread=True, permission=Permission.STOCK_WRITE)
     def stock_settings(
         self,
         data: StockSettingsIn,

@@ -11,9 +11,9 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
+from application.access import Permission, Principal
 from application.fulfilment import Rates
 from application.streams import Loaded
-from application.tenants import Principal
 from domain.shipment.decide import PickCount
 from domain.shipment.events import Parcel, ParcelLine
 from domain.shipment.state import Shipment, ShipmentStatus
@@ -37,6 +37,7 @@ from interfaces.http.fulfilment_schemas import (
 )
 from interfaces.http.problems import ApiProblem
 from interfaces.http.schemas import Page
+from interfaces.http.scope import order_in_scope, shipment_in_scope
 from interfaces.http.support import Cursor, if_match, json_response, run_command
 from projections.shipments import (
     FulfilmentTimes,
@@ -65,7 +66,11 @@ class ShipmentController(Controller):
     path = "/v1"
     tags = ["shipments"]
 
-    @post("/orders/{order_id:uuid}/shipments", sync_to_thread=True)
+    @post(
+        "/orders/{order_id:uuid}/shipments",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_WRITE,
+    )
     def create(
         self,
         order_id: UUID,
@@ -76,6 +81,7 @@ class ShipmentController(Controller):
     ) -> Response[bytes]:
         """Creates a shipment of the order's allocated units at a location (by default all of
         them not yet in another shipment). Lines never exceed what is allocated there."""
+        order_in_scope(container, principal, order_id)
         lines = None
         if data.lines is not None:
             lines = {}
@@ -92,7 +98,7 @@ class ShipmentController(Controller):
             _shipment(201),
         )
 
-    @get("/shipments", sync_to_thread=True)
+    @get("/shipments", sync_to_thread=True, permission=Permission.FULFILMENT_READ)
     def list(
         self,
         container: Container,
@@ -126,6 +132,7 @@ class ShipmentController(Controller):
                 order_id=order_id,
                 limit=limit + 1,
                 after=position,
+                stores=principal.stores,
             )
         more = len(rows) > limit
         rows = rows[:limit]
@@ -134,33 +141,51 @@ class ShipmentController(Controller):
         )
         return Page([ShipmentSummaryOut.from_row(row) for row in rows], next_cursor)
 
-    @get("/shipments/{shipment_id:uuid}", sync_to_thread=True)
+    @get(
+        "/shipments/{shipment_id:uuid}", sync_to_thread=True, permission=Permission.FULFILMENT_READ
+    )
     def detail(
         self, shipment_id: UUID, container: Container, principal: Principal
     ) -> Response[bytes]:
         """One shipment with its status timeline, read from its stream. ETag is its version."""
+        shipment_in_scope(container, principal, shipment_id)
         loaded = container.fulfilment.get(principal.tenant_id, shipment_id)
         body = msgspec.json.encode(ShipmentOut.of(loaded.state, loaded.version))
         return json_response(200, body, version=loaded.version)
 
-    @get("/shipments/{shipment_id:uuid}/packing", sync_to_thread=True)
+    @get(
+        "/shipments/{shipment_id:uuid}/packing",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_READ,
+    )
     def packing(self, shipment_id: UUID, container: Container, principal: Principal) -> PackingOut:
         """The recommended parcels: the smallest boxes of the catalogue that hold the units."""
+        shipment_in_scope(container, principal, shipment_id)
         parcels = container.fulfilment.recommend(principal.tenant_id, shipment_id)
         return PackingOut(shipment_id, parcels)
 
-    @get("/shipments/{shipment_id:uuid}/rates", sync_to_thread=True)
+    @get(
+        "/shipments/{shipment_id:uuid}/rates",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_READ,
+    )
     def rates(self, shipment_id: UUID, container: Container, principal: Principal) -> RatesOut:
         """Quotes from every configured carrier service, the cheapest and the fastest marked."""
+        shipment_in_scope(container, principal, shipment_id)
         rates: Rates = container.fulfilment.rates(principal.tenant_id, shipment_id)
         quotes = [QuoteOut.of(q, rates.cheapest, rates.fastest) for q in rates.quotes]
         return RatesOut(shipment_id, rates.parcels, quotes)
 
-    @get("/shipments/{shipment_id:uuid}/label", sync_to_thread=True)
+    @get(
+        "/shipments/{shipment_id:uuid}/label",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_READ,
+    )
     def label_document(
         self, shipment_id: UUID, container: Container, principal: Principal
     ) -> Response[bytes]:
         """The bought label's document: ZPL for thermal printers, or PDF, as it was bought."""
+        shipment_in_scope(container, principal, shipment_id)
         label = container.fulfilment.get(principal.tenant_id, shipment_id).state.label
         if label is None:
             raise ApiProblem(404, "no_label", "no label has been bought for this shipment")
@@ -175,7 +200,11 @@ class ShipmentController(Controller):
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
-    @post("/shipments/{shipment_id:uuid}/pick", sync_to_thread=True)
+    @post(
+        "/shipments/{shipment_id:uuid}/pick",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_WRITE,
+    )
     def pick(
         self,
         shipment_id: UUID,
@@ -186,6 +215,7 @@ class ShipmentController(Controller):
     ) -> Response[bytes]:
         """Records picked units per line, and units explicitly reported `short` (not found).
         Short units are released, or with `reroute_short` reserved at other locations."""
+        shipment_in_scope(container, principal, shipment_id)
         counts = [PickCount(line.line_no, line.picked, line.short) for line in data.lines]
         expected = if_match(request)
         return run_command(
@@ -199,7 +229,11 @@ class ShipmentController(Controller):
             _shipment(200),
         )
 
-    @post("/shipments/{shipment_id:uuid}/pack", sync_to_thread=True)
+    @post(
+        "/shipments/{shipment_id:uuid}/pack",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_WRITE,
+    )
     def pack(
         self,
         shipment_id: UUID,
@@ -209,6 +243,7 @@ class ShipmentController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """Packs the picked units into parcels; without `parcels`, into the recommended boxes."""
+        shipment_in_scope(container, principal, shipment_id)
         parcels = None
         if data.parcels is not None:
             parcels = [
@@ -233,7 +268,11 @@ class ShipmentController(Controller):
             _shipment(200),
         )
 
-    @post("/shipments/{shipment_id:uuid}/label", sync_to_thread=True)
+    @post(
+        "/shipments/{shipment_id:uuid}/label",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_WRITE,
+    )
     def buy_label(
         self,
         shipment_id: UUID,
@@ -244,6 +283,7 @@ class ShipmentController(Controller):
     ) -> Response[bytes]:
         """Buys a label from a carrier service: tracking number, document (`format`: zpl, the
         default, or pdf), cost."""
+        shipment_in_scope(container, principal, shipment_id)
         expected = if_match(request)
         return run_command(
             request,
@@ -261,7 +301,11 @@ class ShipmentController(Controller):
             _shipment(200),
         )
 
-    @post("/shipments/{shipment_id:uuid}/ship", sync_to_thread=True)
+    @post(
+        "/shipments/{shipment_id:uuid}/ship",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_WRITE,
+    )
     def ship(
         self,
         shipment_id: UUID,
@@ -271,6 +315,7 @@ class ShipmentController(Controller):
     ) -> Response[bytes]:
         """Ships the packed parcels: commits the reservations (on hand and reserved drop) and
         marks the order's lines shipped, in one atomic append."""
+        shipment_in_scope(container, principal, shipment_id)
         expected = if_match(request)
         return run_command(
             request,
@@ -281,7 +326,11 @@ class ShipmentController(Controller):
             _shipment(200),
         )
 
-    @post("/shipments/{shipment_id:uuid}/deliver", sync_to_thread=True)
+    @post(
+        "/shipments/{shipment_id:uuid}/deliver",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_WRITE,
+    )
     def deliver(
         self,
         shipment_id: UUID,
@@ -291,6 +340,7 @@ class ShipmentController(Controller):
         data: DeliverIn | None = None,
     ) -> Response[bytes]:
         """Marks a shipped shipment delivered (a repeated delivery changes nothing)."""
+        shipment_in_scope(container, principal, shipment_id)
         body = data or DeliverIn()
         expected = if_match(request)
         return run_command(
@@ -304,7 +354,11 @@ class ShipmentController(Controller):
             _shipment(200),
         )
 
-    @post("/shipments/{shipment_id:uuid}/tracking-events", sync_to_thread=True)
+    @post(
+        "/shipments/{shipment_id:uuid}/tracking-events",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_WRITE,
+    )
     def tracking(
         self,
         shipment_id: UUID,
@@ -314,6 +368,7 @@ class ShipmentController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """A carrier's tracking update: in transit, out for delivery, delivered, exception."""
+        shipment_in_scope(container, principal, shipment_id)
         return run_command(
             request,
             container,
@@ -330,7 +385,7 @@ class ShipmentController(Controller):
             _shipment(201),
         )
 
-    @get("/pick-lists", sync_to_thread=True)
+    @get("/pick-lists", sync_to_thread=True, permission=Permission.FULFILMENT_READ)
     def pick_list(
         self,
         container: Container,
@@ -388,13 +443,13 @@ class ShipmentController(Controller):
             next_wave=wave + 1 if more else None,
         )
 
-    @get("/pick-work", sync_to_thread=True)
+    @get("/pick-work", sync_to_thread=True, permission=Permission.FULFILMENT_READ)
     def open_pick_work(self, container: Container, principal: Principal) -> list[PickWork]:
         """Open pick work per location: shipments not yet picked, expedited ones, units."""
         with container.datastore.transaction() as curs:
             return pick_work(curs, principal.tenant_id)
 
-    @get("/fulfilment-times", sync_to_thread=True)
+    @get("/fulfilment-times", sync_to_thread=True, permission=Permission.FULFILMENT_READ)
     def times(
         self,
         container: Container,
@@ -406,5 +461,10 @@ class ShipmentController(Controller):
         """Placed -> shipped and shipped -> delivered, in hours: average, median, 90th pct."""
         with container.datastore.transaction() as curs:
             return fulfilment_times(
-                curs, principal.tenant_id, store=store, location=location, since=since
+                curs,
+                principal.tenant_id,
+                store=store,
+                location=location,
+                since=since,
+                stores=principal.stores,
             )

@@ -14,8 +14,8 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, put
 from msgspec import Meta
 
+from application.access import Permission, Principal
 from application.shipping_settings import Effective
-from application.tenants import Principal
 from domain.shipment.packing import Box
 from domain.shipment.rates import RateCard
 from interfaces.bootstrap import Container
@@ -102,12 +102,12 @@ class ShippingSettingsController(Controller):
     path = "/v1/settings"
     tags = ["settings"]
 
-    @get("/boxes", sync_to_thread=True)
+    @get("/boxes", sync_to_thread=True, permission=Permission.FULFILMENT_READ)
     def boxes(self, container: Container, principal: Principal) -> Response[bytes]:
         """The box catalogue packing recommendations use for this tenant."""
         return _respond(_boxes(container.shipping_settings.effective(principal.tenant_id)))
 
-    @put("/boxes", sync_to_thread=True)
+    @put("/boxes", sync_to_thread=True, permission=Permission.FULFILMENT_WRITE)
     def set_boxes(
         self,
         data: BoxesIn,
@@ -129,7 +129,7 @@ class ShippingSettingsController(Controller):
             _boxes,
         )
 
-    @delete("/boxes", sync_to_thread=True, status_code=200)
+    @delete("/boxes", sync_to_thread=True, permission=Permission.FULFILMENT_WRITE, status_code=200)
     def clear_boxes(
         self, request: Request[Any, Any, Any], container: Container, principal: Principal
     ) -> Response[bytes]:
@@ -144,12 +144,12 @@ class ShippingSettingsController(Controller):
             _boxes,
         )
 
-    @get("/carriers", sync_to_thread=True)
+    @get("/carriers", sync_to_thread=True, permission=Permission.FULFILMENT_READ)
     def carriers(self, container: Container, principal: Principal) -> Response[bytes]:
         """The rate cards (one per carrier service) rates and labels use for this tenant."""
         return _respond(_carriers(container.shipping_settings.effective(principal.tenant_id)))
 
-    @put("/carriers", sync_to_thread=True)
+    @put("/carriers", sync_to_thread=True, permission=Permission.FULFILMENT_WRITE)
     def set_carriers(
         self,
         data: CarriersIn,
@@ -171,7 +171,9 @@ class ShippingSettingsController(Controller):
             _carriers,
         )
 
-    @delete("/carriers", sync_to_thread=True, status_code=200)
+    @delete(
+        "/carriers", sync_to_thread=True, permission=Permission.FULFILMENT_WRITE, status_code=200
+    )
     def clear_carriers(
         self, request: Request[Any, Any, Any], container: Container, principal: Principal
     ) -> Response[bytes]:

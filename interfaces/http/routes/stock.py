@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
+from application.access import Permission, Principal
 from application.stock import ReceiptLine
-from application.tenants import Principal
 from interfaces.bootstrap import Container
 from interfaces.http.schemas import (
     AdjustmentIn,
@@ -31,7 +31,7 @@ class StockController(Controller):
     path = "/v1"
     tags = ["stock"]
 
-    @post("/stock/receipts", sync_to_thread=True)
+    @post("/stock/receipts", sync_to_thread=True, permission=Permission.STOCK_WRITE)
     def receive(
         self,
         data: ReceiptIn,
@@ -63,7 +63,7 @@ class StockController(Controller):
             ),
         )
 
-    @post("/stock/adjustments", sync_to_thread=True)
+    @post("/stock/adjustments", sync_to_thread=True, permission=Permission.STOCK_WRITE)
     def adjust(
         self,
         data: AdjustmentIn,
@@ -88,7 +88,7 @@ class StockController(Controller):
             lambda loaded: (201, StockOut.of(loaded.state, loaded.version), loaded.version),
         )
 
-    @post("/stock/transfers", sync_to_thread=True)
+    @post("/stock/transfers", sync_to_thread=True, permission=Permission.STOCK_WRITE)
     def transfer(
         self,
         data: TransferIn,
@@ -119,7 +119,7 @@ class StockController(Controller):
             ),
         )
 
-    @get("/inventory", sync_to_thread=True)
+    @get("/inventory", sync_to_thread=True, permission=Permission.STOCK_READ)
     def inventory(
         self,
         container: Container,

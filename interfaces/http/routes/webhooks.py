@@ -14,9 +14,9 @@ from litestar.params import Parameter
 from adapters.postgres.webhooks import Delivery, Endpoint
 from adapters.webhooks.guard import ForbiddenTarget
 from adapters.webhooks.signing import new_secret, secret_bytes
+from application.access import Permission, Principal
 from application.context import CommandContext
 from application.ports import IdempotentWrite, StoredResponse
-from application.tenants import Principal
 from interfaces.bootstrap import Container
 from interfaces.event_catalog import domain_events
 from interfaces.http.problems import ApiProblem
@@ -99,7 +99,7 @@ class WebhookEndpointController(Controller):
     path = "/v1/webhooks"
     tags = ["webhooks"]
 
-    @post("/endpoints", sync_to_thread=True)
+    @post("/endpoints", sync_to_thread=True, permission=Permission.INTEGRATIONS)
     def register(
         self,
         data: EndpointIn,
@@ -132,7 +132,7 @@ class WebhookEndpointController(Controller):
             render,
         )
 
-    @get("/endpoints", sync_to_thread=True)
+    @get("/endpoints", sync_to_thread=True, permission=Permission.INTEGRATIONS)
     def endpoints(
         self,
         container: Container,
@@ -153,7 +153,11 @@ class WebhookEndpointController(Controller):
         more = len(found) > limit
         return Page(items, Cursor.encode([str(items[-1].id)]) if more else None)
 
-    @post("/endpoints/{endpoint_id:uuid}/secrets", sync_to_thread=True)
+    @post(
+        "/endpoints/{endpoint_id:uuid}/secrets",
+        sync_to_thread=True,
+        permission=Permission.INTEGRATIONS,
+    )
     def rotate_secret(
         self,
         endpoint_id: UUID,
@@ -179,13 +183,18 @@ class WebhookEndpointController(Controller):
             request, container, principal, data, run, lambda rotated: (201, rotated, None)
         )
 
-    @delete("/endpoints/{endpoint_id:uuid}", sync_to_thread=True, status_code=204)
+    @delete(
+        "/endpoints/{endpoint_id:uuid}",
+        sync_to_thread=True,
+        permission=Permission.INTEGRATIONS,
+        status_code=204,
+    )
     def unregister(self, endpoint_id: UUID, container: Container, principal: Principal) -> None:
         """Stops deliveries to the endpoint; queued ones fail. Its log stays readable."""
         if not container.webhooks.delete_endpoint(principal.tenant_id, endpoint_id):
             raise ApiProblem(404, "endpoint_not_found", f"no webhook endpoint {endpoint_id}")
 
-    @get("/deliveries", sync_to_thread=True)
+    @get("/deliveries", sync_to_thread=True, permission=Permission.INTEGRATIONS)
     def deliveries(
         self,
         container: Container,
@@ -214,7 +223,12 @@ class WebhookEndpointController(Controller):
         found = found[:limit]
         return Page([d for _, d in found], Cursor.encode([found[-1][0]]) if more else None)
 
-    @post("/deliveries/{delivery_id:uuid}/redeliver", sync_to_thread=True, status_code=202)
+    @post(
+        "/deliveries/{delivery_id:uuid}/redeliver",
+        sync_to_thread=True,
+        permission=Permission.INTEGRATIONS,
+        status_code=202,
+    )
     def redeliver(
         self,
         delivery_id: UUID,

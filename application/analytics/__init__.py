@@ -1,0 +1,1 @@
+"""Analytics logic that needs no database: periods, comparisons, forecasts, anomalies."""

@@ -1,0 +1,521 @@
+"""Analytics endpoints, read from ClickHouse: overview, time series, breakdowns and reports.
+
+Every call takes `from`/`to` (RFC 3339; default: the 30 days up to now), `compare`
+(previous_period, previous_year or none) and `store`, and answers JSON, or CSV with
+`?format=csv` or `Accept: text/csv`.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import os
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.params import Parameter
+
+from adapters.embedded.clickhouse import SharedClient, shared_client
+from application.access import Permission, Principal
+from application.analytics.anomalies import check
+from application.analytics.forecast import Forecast, NotEnoughHistory
+from application.analytics.forecast import forecast as run_forecast
+from application.analytics.periods import COMPARISONS, INTERVALS, buckets, change_pct, comparison
+from interfaces.analytics_worker import IN_API, hourly_revenue, start_analytics
+from interfaces.bootstrap import Container
+from interfaces.http.problems import ApiProblem
+from interfaces.http.scope import store_in_scope
+from interfaces.http.support import json_response
+from projections.analytics import queries, reports, schema
+from projections.analytics.queries import DIMENSIONS, METRICS, Scope
+
+From = Annotated[str | None, Parameter(query="from", description="RFC 3339; default 30 days ago")]
+To = Annotated[str | None, Parameter(description="RFC 3339, exclusive; default now")]
+Compare = Annotated[str, Parameter(description="previous_period | previous_year | none")]
+Format = Annotated[str | None, Parameter(description="json (default) or csv")]
+
+
+def analytics_client(container: Container) -> SharedClient:
+    url = container.settings.clickhouse_url
+    if url is None:
+        raise ApiProblem(503, "analytics_unavailable", "no ClickHouse is configured")
+    try:
+        return _migrated(url)
+    except Exception as error:  # another process holds the embedded engine
+        raise ApiProblem(
+            503,
+            "analytics_unavailable",
+            "the analytics engine is not reachable from this process: with the embedded "
+            "engine, run one API worker, or set KONTOR_CLICKHOUSE_URL to a ClickHouse server",
+        ) from error
+
+
+@lru_cache(maxsize=4)
+def _migrated(url: str) -> SharedClient:
+    """The shared client, its schema created once per process: reports asked for before the
+    projector has run answer from empty tables instead of failing."""
+    client = shared_client(url)
+    schema.migrate(client)
+    return client
+
+
+class Window(msgspec.Struct, frozen=True):
+    scope: Scope
+    previous: Scope | None
+    compare: str
+
+
+def _when(value: str | None, name: str, default: datetime) -> datetime:
+    if value is None:
+        return default
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise ApiProblem(
+            422, "invalid_parameter", f"{name} must be an RFC 3339 date or time"
+        ) from error
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _choice(value: str, name: str, allowed: Iterable[str]) -> str:
+    options = list(allowed)
+    if value not in options:
+        raise ApiProblem(422, "invalid_parameter", f"{name} must be one of {', '.join(options)}")
+    return value
+
+
+def window(
+    principal: Principal, from_: str | None, to: str | None, compare: str, store: str | None
+) -> Window:
+    end = _when(to, "to", datetime.now(UTC))
+    start = _when(from_, "from", end - timedelta(days=30))
+    if start >= end:
+        raise ApiProblem(422, "invalid_parameter", "from must lie before to")
+    if end - start > timedelta(days=3 * 366):
+        raise ApiProblem(422, "invalid_parameter", "a period spans at most three years")
+    _choice(compare, "compare", COMPARISONS)
+    if store:
+        store_in_scope(principal, store)
+    scope = Scope(principal.tenant_id, start, end, store or None, principal.stores)
+    other = comparison(start, end, compare)
+    previous = (
+        Scope(principal.tenant_id, other[0], other[1], store or None, principal.stores)
+        if other
+        else None
+    )
+    return Window(scope, previous, compare)
+
+
+def wants_csv(request: Request[Any, Any, Any], format: str | None) -> bool:
+    if format is not None:
+        return _choice(format, "format", ("json", "csv")) == "csv"
+    return "text/csv" in request.headers.get("accept", "")
+
+
+def csv_response(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], name: str
+) -> Response[bytes]:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response(
+        out.getvalue().encode(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+def report(
+    request: Request[Any, Any, Any],
+    format: str | None,
+    name: str,
+    body: dict[str, Any],
+    items: str,
+) -> Response[bytes]:
+    """The report as JSON, or its `items` list as CSV."""
+    if wants_csv(request, format):
+        rows = body[items]
+        header = list(rows[0]) if rows else []
+        return csv_response(header, ([row[h] for h in header] for row in rows), name)
+    return json_response(200, msgspec.json.encode(body))
+
+
+def _period(window: Window) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "from": window.scope.start,
+        "to": window.scope.end,
+        "compare": window.compare,
+    }
+    if window.previous is not None:
+        body["comparison_from"] = window.previous.start
+        body["comparison_to"] = window.previous.end
+    return body
+
+
+def _money(value: Decimal | None, money: bool) -> str | None:
+    if value is None:
+        return None
+    return str(value.quantize(Decimal("0.01"))) if money else str(value.normalize())
+
+
+class AnalyticsController(Controller):
+    path = "/v1/analytics"
+    tags = ["analytics"]
+
+    @get("/overview", sync_to_thread=True, permission=Permission.ANALYTICS)
+    def overview(
+        self,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+        from_: From = None,
+        to: To = None,
+        compare: Compare = "previous_period",
+        store: str | None = None,
+        format: Format = None,
+    ) -> Response[bytes]:
+        """Gross sales, discounts, cancellations, refunds, net sales (gross - discounts -
+        cancellations - refunds) and AOV per currency; orders, units, new and returning
+        customers; each with its comparison value and % change."""
+        w = window(principal, from_, to, compare, store)
+        client = analytics_client(container)
+        now = queries.overview_values(client, w.scope)
+        before = queries.overview_values(client, w.previous) if w.previous else {}
+        metrics = []
+        for metric, currency in [*now, *(key for key in before if key not in now)]:
+            value = now.get((metric, currency), Decimal(0))
+            previous = before.get((metric, currency), Decimal(0)) if w.previous else None
+            money = currency is not None
+            metrics.append(
+                {
+                    "metric": metric,
+                    "currency": currency,
+                    "value": _money(value, money),
+                    "previous": _money(previous, money),
+                    "change_pct": _money(change_pct(value, previous), False),
+                }
+            )
+        return report(request, format, "overview", _period(w) | {"metrics": metrics}, "metrics")
+
+    @get("/timeseries", sync_to_thread=True, permission=Permission.ANALYTICS)
+    def timeseries(
+        self,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+        metric: str = "revenue",
+        interval: str = "day",
+        from_: From = None,
+        to: To = None,
+        compare: Compare = "previous_period",
+        store: str | None = None,
+        format: Format = None,
+    ) -> Response[bytes]:
+        """`metric` (revenue, orders, aov, units) per `interval` (hour, day, week, month), money
+        per currency. The n-th point of the comparison period stands beside the n-th point."""
+        _choice(metric, "metric", METRICS)
+        _choice(interval, "interval", INTERVALS)
+        w = window(principal, from_, to, compare, store)
+        if interval == "hour" and w.scope.end - w.scope.start > timedelta(days=92):
+            raise ApiProblem(422, "invalid_parameter", "hourly series span at most 92 days")
+        client = analytics_client(container)
+        money = metric in queries.MONEY_METRICS
+        current = _series(client, w.scope, metric, interval)
+        previous = _series(client, w.previous, metric, interval) if w.previous else None
+        currencies = sorted({c for series in (current, previous or {}) for _, c in series}) or [
+            None
+        ]
+        points = []
+        now_buckets = list(buckets(w.scope.start, w.scope.end, interval))
+        before_buckets = (
+            list(buckets(w.previous.start, w.previous.end, interval)) if w.previous else []
+        )
+        for currency in currencies:
+            for n, at in enumerate(now_buckets):
+                value = current.get((at, currency), Decimal(0))
+                prior = None
+                if previous is not None:
+                    prior = (
+                        previous.get((before_buckets[n], currency), Decimal(0))
+                        if n < len(before_buckets)
+                        else None
+                    )
+                points.append(
+                    {
+                        "bucket": at,
+                        "currency": currency,
+                        "value": _money(value, money),
+                        "previous": _money(prior, money),
+                        "change_pct": _money(change_pct(value, prior), False),
+                    }
+                )
+        body = _period(w) | {"metric": metric, "interval": interval, "points": points}
+        return report(request, format, f"timeseries-{metric}", body, "points")
+
+    @get("/breakdown", sync_to_thread=True, permission=Permission.ANALYTICS)
+    def breakdown(
+        self,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+        metric: str = "revenue",
+        by: str = "store",
+        limit: Annotated[int, Parameter(ge=1, le=100)] = 10,
+        from_: From = None,
+        to: To = None,
+        compare: Compare = "previous_period",
+        store: str | None = None,
+        format: Format = None,
+    ) -> Response[bytes]:
+        """The top `limit` stores, channels, countries, SKUs or categories by `metric`, with
+        their share of the total (per currency for money) and their comparison value."""
+        _choice(metric, "metric", METRICS)
+        _choice(by, "by", DIMENSIONS)
+        w = window(principal, from_, to, compare, store)
+        client = analytics_client(container)
+        money = metric in queries.MONEY_METRICS
+        found = queries.breakdown(client, w.scope, metric, by)
+        totals: dict[str, Decimal] = {}
+        for row in found:
+            totals[row["currency"]] = totals.get(row["currency"], Decimal(0)) + Decimal(
+                row["value"]
+            )
+        top: list[dict[str, Any]] = []
+        taken: dict[str, int] = {}
+        for row in found:
+            if taken.get(row["currency"], 0) < limit:
+                taken[row["currency"]] = taken.get(row["currency"], 0) + 1
+                top.append(row)
+        before: dict[tuple[str, str], Decimal] = {}
+        if w.previous is not None and top:
+            keys = sorted({row["key"] for row in top})
+            for row in queries.breakdown(client, w.previous, metric, by, keys):
+                before[(row["key"], row["currency"])] = Decimal(row["value"])
+        items = []
+        for row in top:
+            value = Decimal(row["value"])
+            total = totals[row["currency"]]
+            prior = before.get((row["key"], row["currency"]), Decimal(0)) if w.previous else None
+            items.append(
+                {
+                    "key": row["key"],
+                    "currency": row["currency"] or None,
+                    "value": _money(value, money),
+                    "share_pct": _money((value * 100 / total) if total else Decimal(0), True),
+                    "previous": _money(prior, money),
+                    "change_pct": _money(change_pct(value, prior), False),
+                }
+            )
+        body = _period(w) | {"metric": metric, "by": by, "items": items}
+        return report(request, format, f"breakdown-{by}", body, "items")
+
+    @get("/fulfilment", sync_to_thread=True, permission=Permission.ANALYTICS)
+    def fulfilment(
+        self,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+        sla_hours: Annotated[int, Parameter(ge=1, le=24 * 60)] = 48,
+        from_: From = None,
+        to: To = None,
+        store: str | None = None,
+        format: Format = None,
+    ) -> Response[bytes]:
+        """Shipments sent in the period per location and carrier: hours to ship and to deliver
+        (p50/p90), on-time rate (shipped within `sla_hours` of the order), shipping cost per
+        order, short-pick rate; return rate and reasons."""
+        w = window(principal, from_, to, "none", store)
+        body = reports.fulfilment(analytics_client(container), w.scope, sla_hours)
+        return report(request, format, "fulfilment", _period(w) | body, "by_location_and_carrier")
+
+    @get("/inventory", sync_to_thread=True, permission=Permission.ANALYTICS)
+    def inventory(
+        self,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+        lead_time_days: Annotated[float, Parameter(ge=0, le=365)] = 14,
+        safety_days: Annotated[float, Parameter(ge=0, le=365)] = 7,
+        from_: From = None,
+        to: To = None,
+        store: str | None = None,
+        format: Format = None,
+    ) -> Response[bytes]:
+        """Per SKU: stock now, units sold and per day over it, days of
+        cover, turnover per year, sell-through, status (out_of_stock, low_stock: cover below
+        the lead time, ok) and a reorder quantity covering lead time plus safety days."""
+        w = window(principal, from_, to, "none", store)
+        items = reports.inventory(analytics_client(container), w.scope, lead_time_days, safety_days)
+        return report(request, format, "inventory", _period(w) | {"items": items}, "items")
+
+    @get("/customers", sync_to_thread=True, permission=Permission.ANALYTICS)
+    def customers(
+        self,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+        churn_k: Annotated[float, Parameter(gt=0, le=100)] = 3,
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 20,
+        from_: From = None,
+        to: To = None,
+        store: str | None = None,
+        format: Format = None,
+    ) -> Response[bytes]:
+        """As at the end of the period: RFM segments, lifetime value, repeat-purchase rate, the
+        top customers, and those at churn risk (no order in `churn_k` x their usual interval)."""
+        w = window(principal, from_, to, "none", store)
+        body = reports.customers(analytics_client(container), w.scope, churn_k, limit)
+        return report(request, format, "customers", _period(w) | body, "top_customers")
+
+    @get("/forecast", sync_to_thread=True, permission=Permission.ANALYTICS)
+    def forecast(
+        self,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+        metric: str = "revenue",
+        horizon: Annotated[int, Parameter(ge=1, le=365)] = 90,
+        history_days: Annotated[int, Parameter(ge=28, le=3 * 365)] = 365,
+        sku: str | None = None,
+        store: str | None = None,
+        currency: str | None = None,
+        to: Annotated[
+            str | None, Parameter(description="end of the history; default today")
+        ] = None,
+        format: Format = None,
+    ) -> Response[bytes]:
+        """Daily `metric` (revenue or units) for the `horizon` days from `to` (default today),
+        from the complete days of the `history_days` before it: Holt-Winters (weekly season,
+        damped trend) with a 90 % prediction interval, and the MAPE of a backtest on the most
+        recent days. Revenue is in one `currency` (default: the one with the most sales)."""
+        _choice(metric, "metric", ("revenue", "units"))
+        end = _when(to, "to", datetime.now(UTC)).replace(hour=0, minute=0, second=0, microsecond=0)
+        if store:
+            store_in_scope(principal, store)
+        scope = Scope(
+            principal.tenant_id, end - timedelta(days=history_days), end, store, principal.stores
+        )
+        client = analytics_client(container)
+        per_currency = queries.daily(client, scope, metric, sku)
+        if metric == "revenue" and currency is None:  # the currency with the most sales
+            currency = max(per_currency, key=lambda c: sum(per_currency[c].values()), default=None)
+        by_day = (
+            per_currency.get(currency or "", {})
+            if metric == "revenue"
+            else per_currency.get("", {})
+        )
+        days = [scope.start.date() + timedelta(days=n) for n in range(history_days)]
+        first = next((n for n, day in enumerate(days) if day in by_day), len(days))
+        history = [float(by_day.get(day, 0)) for day in days[first:]]
+        try:
+            result = cached_forecast(tuple(history), horizon)
+        except NotEnoughHistory as error:
+            raise ApiProblem(422, "not_enough_history", str(error)) from error
+        points = [
+            {
+                "date": end.date() + timedelta(days=n),
+                "value": result.mean[n],
+                "lower": result.lower[n],
+                "upper": result.upper[n],
+            }
+            for n in range(horizon)
+        ]
+        body = {
+            "metric": metric,
+            "sku": sku,
+            "store": store,
+            "currency": currency if metric == "revenue" else None,
+            "model": "Holt-Winters: additive weekly season, damped additive trend",
+            "history_from": days[first] if first < len(days) else None,
+            "history_to": end.date(),
+            "level": result.level,
+            "backtest": {"days": result.backtest_days, "mape_pct": result.backtest_mape},
+            "points": points,
+        }
+        return report(request, format, f"forecast-{metric}", body, "points")
+
+    @get("/anomalies", sync_to_thread=True, permission=Permission.ANALYTICS)
+    def anomalies(
+        self,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+        threshold_pct: Annotated[float, Parameter(gt=0, le=10_000)] = 50,
+        min_z: Annotated[float, Parameter(ge=0, le=100)] = 3,
+        weeks: Annotated[int, Parameter(ge=2, le=12)] = 4,
+        from_: From = None,
+        to: To = None,
+        format: Format = None,
+    ) -> Response[bytes]:
+        """Hours of the period (default: the last 7 days) whose revenue changed by at least
+        `threshold_pct` from the same hour of the previous `weeks` weeks and lies `min_z`
+        standard deviations from it; and the alerts the detector raised in the period (events
+        `analytics_alert.RevenueAnomalyDetected`, which integrators receive too)."""
+        end = _when(to, "to", datetime.now(UTC))
+        start = _when(from_, "from", end - timedelta(days=7))
+        w = window(principal, start.isoformat(), end.isoformat(), "none", None)
+        if end - start > timedelta(days=92):
+            raise ApiProblem(422, "invalid_parameter", "an anomaly scan spans at most 92 days")
+        client = analytics_client(container)
+        revenue = hourly_revenue(client, principal.tenant_id, start - timedelta(weeks=weeks), end)
+        found = []
+        for currency, by_hour in sorted(revenue.items()):
+            for hour in buckets(start, end, "hour"):
+                anomaly = check(
+                    by_hour,
+                    hour,
+                    currency,
+                    weeks=weeks,
+                    threshold_pct=Decimal(str(threshold_pct)),
+                    min_z=Decimal(str(min_z)),
+                )
+                if anomaly is not None:
+                    found.append(dataclasses.asdict(anomaly))
+        raised = [
+            {"position": a["position"], "recorded_at": a["recorded_at"]}
+            | msgspec.json.decode(a["data"])
+            for a in queries.alerts(client, w.scope)
+        ]
+        body = _period(w) | {"anomalies": found, "alerts": raised}
+        return report(request, format, "anomalies", body, "anomalies")
+
+
+def _series(
+    client: SharedClient, scope: Scope, metric: str, interval: str
+) -> dict[tuple[datetime, str | None], Decimal]:
+    return {
+        (at.replace(tzinfo=UTC), currency): value
+        for at, currency, value in queries.timeseries(client, scope, metric, interval)
+    }
+
+
+def analytics_lifespan(container: Container) -> Any:
+    """Runs the analytics projector in this API process when `kontor serve` asks for it (the
+    embedded engine opens in one process only: this one, which serves the endpoints)."""
+
+    @asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        stop = None
+        if os.environ.get(IN_API) == "1":
+            stop = start_analytics(container.settings)
+        try:
+            yield
+        finally:
+            if stop is not None:
+                stop()
+
+    return lifespan
+
+
+@lru_cache(maxsize=256)
+def cached_forecast(history: tuple[float, ...], horizon: int) -> Forecast:
+    """Complete days only change once a day: the same series and horizon, the same forecast."""
+    return run_forecast(history, horizon)

@@ -1,0 +1,1 @@
+"""ClickHouse analytics: versioned schema, the projector that feeds it, and the report queries."""

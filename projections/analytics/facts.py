@@ -1,0 +1,508 @@
+"""From events to analytics rows: one handler per event type the fact tables know.
+
+An event type without a handler (say, one another part of Kontor added since) still lands in
+`events`, raw with its metadata; the fact tables ignore it until a handler is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from application.ports import Metadata
+from domain.invoice.events import CreditNoteIssued, InvoiceIssued, InvoiceVoided, PaymentApplied
+from domain.invoice.pricing import LineCharge, line_discount, order_discount, split
+from domain.order.events import DiscountKind, OrderLinesCancelled, OrderPlaced
+from domain.payment.events import PaymentRecorded, RefundRecorded
+from domain.returns.events import ReturnAuthorized
+from domain.shared.events import DomainEvent
+from domain.shipment.events import (
+    ShipmentCreated,
+    ShipmentDelivered,
+    ShipmentLabelled,
+    ShipmentPacked,
+    ShipmentShipped,
+)
+from domain.stock.events import (
+    StockAdjusted,
+    StockCommitted,
+    StockEvent,
+    StockReceived,
+    StockReservationExpired,
+    StockReservationReleased,
+    StockReserved,
+    StockRestocked,
+    StockTransferredIn,
+    StockTransferredOut,
+)
+from projections.analytics.folds import Fold, Key, touch
+
+ZERO = Decimal(0)
+
+ORDER_LINE_COLUMNS = [
+    "tenant_id", "order_id", "line_no", "store", "channel", "country", "region", "customer", "sku",
+    "quantity", "unit_price", "gross", "discount", "net", "currency", "cancelled_quantity",
+    "shipped_quantity", "invoiced_tax", "base_currency", "fx_rate", "placed_at", "shipped_at",
+    "cancelled_at", "version"
+]  # fmt: skip
+SHIPMENT_COLUMNS = [
+    "tenant_id", "shipment_id", "order_id", "store", "location", "carrier", "service", "cost",
+    "cost_currency", "weight_grams", "units", "short_units", "value", "order_placed_at",
+    "created_at", "shipped_at", "delivered_at", "version"
+]  # fmt: skip
+INVOICE_COLUMNS = [
+    "tenant_id", "invoice_id", "number", "order_id", "shipment_id", "store", "currency",
+    "subtotal", "discount", "shipping", "tax", "total", "base_currency", "fx_rate", "paid",
+    "credited", "refunded", "voided", "issued_at", "voided_at", "version"
+]  # fmt: skip
+STOCK_COLUMNS = [
+    "tenant_id", "position", "sku", "location", "kind", "on_hand_delta", "reserved_delta",
+    "unit_cost", "order_id", "at"
+]  # fmt: skip
+RETURN_COLUMNS = [
+    "tenant_id", "return_id", "line_no", "order_id", "store", "sku", "quantity", "reason",
+    "category", "authorized_at"
+]  # fmt: skip
+PAYMENT_COLUMNS = [
+    "tenant_id", "id", "kind", "order_id", "invoice_id", "amount", "currency", "method", "gateway",
+    "reason", "at"
+]  # fmt: skip
+
+
+class Facts:
+    """The rows one batch of events produces: appended rows per table and three folds."""
+
+    def __init__(self) -> None:
+        self.order_lines = Fold("order_lines", ("tenant_id", "order_id"), ORDER_LINE_COLUMNS)
+        self.shipments = Fold("shipments", ("tenant_id", "shipment_id"), SHIPMENT_COLUMNS)
+        self.invoices = Fold("invoices", ("tenant_id", "invoice_id"), INVOICE_COLUMNS)
+        self.folds = (self.order_lines, self.shipments, self.invoices)
+        self.appended: dict[str, list[tuple[Any, ...]]] = {}
+
+    def needs(
+        self, stream_id: UUID, version: int, event: DomainEvent, tenant: UUID
+    ) -> list[tuple[Fold, Key]]:
+        """The folded groups an event will read or change (loaded before the batch applies).
+        An event that opens its stream opens its group too: there is nothing to load (after a
+        crash, the replay rebuilds the same rows from this event on)."""
+        if isinstance(event, OrderPlaced | ShipmentCreated | InvoiceIssued) and version == 1:
+            opened = {OrderPlaced: self.order_lines, ShipmentCreated: self.shipments}
+            opened.get(type(event), self.invoices).fresh((tenant, stream_id))
+        if isinstance(event, OrderPlaced | OrderLinesCancelled):
+            return [(self.order_lines, (tenant, stream_id))]
+        if isinstance(event, PaymentApplied | CreditNoteIssued | InvoiceVoided):
+            return [(self.invoices, (tenant, stream_id))]
+        if isinstance(event, ShipmentCreated | ShipmentShipped):
+            return [
+                (self.order_lines, (tenant, event.order_id)),
+                (self.shipments, (tenant, event.shipment_id)),
+            ]
+        if isinstance(event, ShipmentPacked | ShipmentLabelled):
+            return [(self.shipments, (tenant, stream_id))]
+        if isinstance(event, ShipmentDelivered):
+            return [(self.shipments, (tenant, stream_id))]
+        if isinstance(event, InvoiceIssued):
+            return [
+                (self.order_lines, (tenant, event.order_id)),
+                (self.invoices, (tenant, event.invoice_id)),
+            ]
+        return []
+
+    def append(self, table: str, row: tuple[Any, ...]) -> None:
+        self.appended.setdefault(table, []).append(row)
+
+    def apply(self, position: int, stream_id: UUID, event: DomainEvent, meta: Metadata) -> None:
+        handler = HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, position, stream_id, event, meta)
+
+
+Handler = Callable[[Facts, int, UUID, Any, Metadata], None]
+HANDLERS: dict[type[DomainEvent], Handler] = {}
+
+
+def handles(*types: type[DomainEvent]) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        for cls in types:
+            HANDLERS[cls] = handler
+        return handler
+
+    return register
+
+
+# --- orders ---------------------------------------------------------------------------------
+
+
+def line_discounts(event: OrderPlaced) -> list[Decimal]:
+    """Each line's own discount plus its share of the order's, as invoicing computes them when
+    the whole order is invoiced at once (ADR 0017)."""
+    currency = event.currency
+    if event.discount is None and all(line.discount is None for line in event.lines):
+        return [ZERO] * len(event.lines)
+    own = [
+        line_discount(
+            LineCharge(
+                line_no=line.line_no,
+                sku=line.sku,
+                quantity=line.quantity,
+                ordered=line.quantity,
+                before=0,
+                unit_price=line.unit_price.amount,
+                discount=line.discount,
+            ),
+            currency,
+        )
+        for line in event.lines
+    ]
+    nets = [
+        line.unit_price.amount * line.quantity - d for line, d in zip(event.lines, own, strict=True)
+    ]
+    fixed = (
+        event.discount.value
+        if event.discount and event.discount.kind is DiscountKind.FIXED
+        else ZERO
+    )
+    whole = order_discount(event.discount, sum(nets, ZERO), fixed, currency)
+    return [d + share for d, share in zip(own, split(whole, nets, currency), strict=True)]
+
+
+@handles(OrderPlaced)
+def _placed(
+    facts: Facts, position: int, stream_id: UUID, event: OrderPlaced, meta: Metadata
+) -> None:
+    key = (meta.tenant_id, event.order_id)
+    rows = facts.order_lines.get(key)
+    if rows:
+        return  # placed once; a replay finds the lines already there
+    address = event.shipping_address
+    for line, discount in zip(event.lines, line_discounts(event), strict=True):
+        gross = line.unit_price.amount * line.quantity
+        row = {
+            "tenant_id": meta.tenant_id,
+            "order_id": event.order_id,
+            "line_no": line.line_no,
+            "store": event.store,
+            "channel": event.channel,
+            "country": address.country,
+            "region": address.region or "",
+            "customer": event.customer.email.lower(),
+            "sku": line.sku,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price.amount,
+            "gross": gross,
+            "discount": discount,
+            "net": gross - discount,
+            "currency": event.currency,
+            "cancelled_quantity": 0,
+            "shipped_quantity": 0,
+            "invoiced_tax": ZERO,
+            "base_currency": "",
+            "fx_rate": None,
+            "placed_at": event.placed_at,
+            "shipped_at": None,
+            "cancelled_at": None,
+        }
+        touch(row, position)
+        rows.append(row)
+
+
+@handles(OrderLinesCancelled)
+def _lines_cancelled(
+    facts: Facts, position: int, stream_id: UUID, event: OrderLinesCancelled, meta: Metadata
+) -> None:
+    key = (meta.tenant_id, stream_id)
+    if facts.order_lines.version(key) >= position:
+        return
+    by_no = {row["line_no"]: row for row in facts.order_lines.get(key)}
+    for cancelled in event.lines:
+        row = by_no.get(cancelled.line_no)
+        if row is not None:
+            row["cancelled_quantity"] += cancelled.quantity
+            row["cancelled_at"] = meta.recorded_at
+            touch(row, position)
+
+
+# --- shipments ------------------------------------------------------------------------------
+
+
+@handles(ShipmentCreated)
+def _shipment_created(
+    facts: Facts, position: int, stream_id: UUID, event: ShipmentCreated, meta: Metadata
+) -> None:
+    rows = facts.shipments.get((meta.tenant_id, event.shipment_id))
+    if rows:
+        return
+    lines = facts.order_lines.get((meta.tenant_id, event.order_id))
+    row = {
+        "tenant_id": meta.tenant_id,
+        "shipment_id": event.shipment_id,
+        "order_id": event.order_id,
+        "store": event.store,
+        "location": event.location,
+        "carrier": "",
+        "service": "",
+        "cost": ZERO,
+        "cost_currency": "",
+        "weight_grams": 0,
+        "units": sum(line.quantity for line in event.lines),
+        "short_units": 0,
+        "value": ZERO,
+        "order_placed_at": event.order_placed_at or (lines[0]["placed_at"] if lines else None),
+        "created_at": event.created_at,
+        "shipped_at": None,
+        "delivered_at": None,
+    }
+    touch(row, position)
+    rows.append(row)
+
+
+@handles(ShipmentShipped)
+def _shipment_shipped(
+    facts: Facts, position: int, stream_id: UUID, event: ShipmentShipped, meta: Metadata
+) -> None:
+    # The order's lines and the shipment are separate rows, written apart: each is checked
+    # against its own version, so a replay after a crash between them applies only what
+    # is missing.
+    order_key = (meta.tenant_id, event.order_id)
+    lines = {row["line_no"]: row for row in facts.order_lines.get(order_key)}
+    value = sum(
+        (
+            lines[ln.line_no]["unit_price"] * ln.quantity
+            for ln in event.lines
+            if ln.line_no in lines
+        ),
+        ZERO,
+    )
+    if facts.order_lines.version(order_key) < position:
+        for line in event.lines:
+            row = lines.get(line.line_no)
+            if row is not None:
+                row["shipped_quantity"] += line.quantity
+                row["shipped_at"] = event.shipped_at
+                touch(row, position)
+    key = (meta.tenant_id, event.shipment_id)
+    if facts.shipments.version(key) >= position:
+        return
+    rows = facts.shipments.get(key)
+    if not rows:  # shipped without a ShipmentCreated we saw: record what we know
+        created = ShipmentCreated(
+            shipment_id=event.shipment_id,
+            order_id=event.order_id,
+            store=event.store,
+            location=event.location,
+            lines=event.lines,
+            created_at=event.shipped_at,
+        )
+        _shipment_created(facts, position, stream_id, created, meta)
+    row = rows[0]
+    shipped = sum(line.quantity for line in event.lines)
+    row["short_units"] = max(row["units"] - shipped, 0)
+    row["units"] = shipped
+    row["value"] = value
+    row["shipped_at"] = event.shipped_at
+    row["carrier"] = event.carrier or row["carrier"]
+    row["service"] = event.service or row["service"]
+    if row["order_placed_at"] is None and lines:
+        row["order_placed_at"] = next(iter(lines.values()))["placed_at"]
+    touch(row, position)
+
+
+def _shipment_row(facts: Facts, position: int, stream_id: UUID, meta: Metadata) -> Any:
+    """The shipment's row to change, or None (unknown shipment, or the event is applied)."""
+    rows = facts.shipments.get((meta.tenant_id, stream_id))
+    if not rows or rows[0]["version"] >= position:
+        return None
+    touch(rows[0], position)
+    return rows[0]
+
+
+@handles(ShipmentPacked, ShipmentLabelled, ShipmentDelivered)
+def _shipment_progressed(
+    facts: Facts, position: int, stream_id: UUID, event: Any, meta: Metadata
+) -> None:
+    row = _shipment_row(facts, position, stream_id, meta)
+    if row is None:
+        return
+    if isinstance(event, ShipmentPacked):
+        row["weight_grams"] = sum(parcel.weight_grams for parcel in event.parcels)
+    elif isinstance(event, ShipmentLabelled):
+        row["carrier"], row["service"] = event.carrier, event.service
+        row["cost"], row["cost_currency"] = event.cost.amount, event.cost.currency
+    else:
+        row["delivered_at"] = event.delivered_at
+
+
+@handles(ReturnAuthorized)
+def _return_authorized(
+    facts: Facts, position: int, _: UUID, event: ReturnAuthorized, meta: Metadata
+) -> None:
+    for line in event.lines:
+        facts.append(
+            "return_lines",
+            (
+                meta.tenant_id, event.return_id, line.line_no, event.order_id, event.store,
+                line.sku, line.quantity, line.reason, line.category, event.authorized_at,
+            ),
+        )  # fmt: skip
+
+
+# --- stock ----------------------------------------------------------------------------------
+
+
+def _movement(
+    facts: Facts, position: int, event: StockEvent, meta: Metadata, kind: str, **values: Any
+) -> None:
+    facts.append(
+        "stock_movements",
+        (
+            meta.tenant_id,
+            position,
+            event.sku,
+            event.location,
+            kind,
+            values.get("on_hand", 0),
+            values.get("reserved", 0),
+            values.get("unit_cost"),
+            values.get("order_id"),
+            meta.recorded_at,
+        ),
+    )
+
+
+@handles(StockReceived, StockAdjusted, StockTransferredIn, StockTransferredOut)
+def _stock_moved(facts: Facts, position: int, _: UUID, event: Any, meta: Metadata) -> None:
+    if isinstance(event, StockReceived):
+        cost = event.unit_cost.amount if event.unit_cost else None
+        _movement(facts, position, event, meta, "receipt", on_hand=event.quantity, unit_cost=cost)
+    elif isinstance(event, StockAdjusted):
+        _movement(facts, position, event, meta, "adjustment", on_hand=event.delta)
+    elif isinstance(event, StockTransferredIn):
+        _movement(facts, position, event, meta, "transfer_in", on_hand=event.quantity)
+    else:
+        _movement(facts, position, event, meta, "transfer_out", on_hand=-event.quantity)
+
+
+@handles(StockCommitted, StockRestocked)
+def _stock_left(facts: Facts, position: int, _: UUID, event: Any, meta: Metadata) -> None:
+    if isinstance(event, StockCommitted):
+        _movement(
+            facts, position, event, meta, "committed", on_hand=-event.quantity,
+            reserved=-event.quantity, order_id=event.order_id,
+        )  # fmt: skip
+    else:
+        _movement(facts, position, event, meta, "restocked", on_hand=event.quantity)
+
+
+@handles(StockReserved, StockReservationReleased, StockReservationExpired)
+def _stock_reserved(facts: Facts, position: int, _: UUID, event: Any, meta: Metadata) -> None:
+    if isinstance(event, StockReservationExpired):
+        _movement(
+            facts, position, event, meta, "expired", reserved=-event.quantity,
+            order_id=event.order_id,
+        )  # fmt: skip
+    elif isinstance(event, StockReserved):
+        _movement(
+            facts, position, event, meta, "reserved", reserved=event.quantity,
+            order_id=event.order_id,
+        )  # fmt: skip
+    else:
+        _movement(
+            facts, position, event, meta, "released", reserved=-event.quantity,
+            order_id=event.order_id,
+        )  # fmt: skip
+
+
+# --- money ----------------------------------------------------------------------------------
+
+
+@handles(InvoiceIssued)
+def _invoice_issued(
+    facts: Facts, position: int, stream_id: UUID, event: InvoiceIssued, meta: Metadata
+) -> None:
+    conversion = event.conversion
+    order_key = (meta.tenant_id, event.order_id)
+    if facts.order_lines.version(order_key) < position:
+        by_no = {r["line_no"]: r for r in facts.order_lines.get(order_key)}
+        for line in event.lines:
+            target = by_no.get(line.line_no)
+            if target is not None:
+                target["invoiced_tax"] += line.tax.amount
+                if conversion is not None:
+                    target["base_currency"] = conversion.base_currency
+                    target["fx_rate"] = conversion.rate
+                touch(target, position)
+    rows = facts.invoices.get((meta.tenant_id, event.invoice_id))
+    if rows:
+        return
+    row = {
+        "tenant_id": meta.tenant_id,
+        "invoice_id": event.invoice_id,
+        "number": event.number,
+        "order_id": event.order_id,
+        "shipment_id": event.shipment_id,
+        "store": event.store,
+        "currency": event.currency,
+        "subtotal": event.subtotal.amount,
+        "discount": event.discount_total.amount,
+        "shipping": event.shipping.amount,
+        "tax": event.tax_total.amount,
+        "total": event.total.amount,
+        "base_currency": conversion.base_currency if conversion else "",
+        "fx_rate": conversion.rate if conversion else None,
+        "paid": ZERO,
+        "credited": ZERO,
+        "refunded": ZERO,
+        "voided": 0,
+        "issued_at": event.issued_at,
+        "voided_at": None,
+    }
+    touch(row, position)
+    rows.append(row)
+
+
+def _invoice_changed(
+    facts: Facts, position: int, stream_id: UUID, meta: Metadata
+) -> dict[str, Any] | None:
+    key = (meta.tenant_id, stream_id)
+    rows = facts.invoices.get(key)
+    if not rows or rows[0]["version"] >= position:
+        return None
+    touch(rows[0], position)
+    return rows[0]
+
+
+@handles(PaymentApplied, CreditNoteIssued, InvoiceVoided)
+def _invoice_updated(
+    facts: Facts, position: int, stream_id: UUID, event: Any, meta: Metadata
+) -> None:
+    row = _invoice_changed(facts, position, stream_id, meta)
+    if row is None:
+        return
+    if isinstance(event, PaymentApplied):
+        row["paid"] += event.amount.amount
+    elif isinstance(event, CreditNoteIssued):
+        row["credited"] += event.amount.amount
+        if event.refund_id is not None:
+            row["refunded"] += event.amount.amount
+    else:
+        row["voided"] = 1
+        row["voided_at"] = event.voided_at
+
+
+@handles(PaymentRecorded, RefundRecorded)
+def _money_moved(facts: Facts, position: int, _: UUID, event: Any, meta: Metadata) -> None:
+    if isinstance(event, PaymentRecorded):
+        row: tuple[Any, ...] = (
+            meta.tenant_id, event.payment_id, "payment", event.order_id, event.invoice_id,
+            event.amount.amount, event.amount.currency, event.method, event.gateway, "",
+            event.received_at,
+        )  # fmt: skip
+    else:
+        row = (
+            meta.tenant_id, event.refund_id, "refund", event.order_id, None,
+            event.amount.amount, event.amount.currency, "", event.gateway or "", event.reason,
+            event.refunded_at,
+        )  # fmt: skip
+    facts.append("payments", row)

@@ -1,0 +1,112 @@
+"""Rows that later events change (an order's lines, a shipment, an invoice), folded in memory.
+
+The projector is the only writer of these tables, so a group it wrote need not be read back:
+groups stay in a bounded cache of their last committed rows, and only a miss reads ClickHouse
+(FINAL, one query per table and batch). A group's `version` is the global position of the last
+event applied to it, so an event at or below it is skipped: replays change nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import operator
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from adapters.embedded.clickhouse import SharedClient
+
+Key = tuple[UUID, UUID]
+Row = dict[str, Any]
+
+
+class Fold:
+    def __init__(
+        self, table: str, key: tuple[str, str], columns: Sequence[str], cache_size: int = 50_000
+    ) -> None:
+        self.table = table
+        self.key = key
+        self.columns = list(columns)
+        self.cache_size = cache_size
+        self._committed: OrderedDict[Key, list[Row]] = OrderedDict()
+        self._pending: dict[Key, list[Row]] = {}
+        self._values = operator.itemgetter(*self.columns)
+
+    def load(self, client: SharedClient, keys: Iterable[Key]) -> None:
+        """Reads the groups among `keys` that the cache does not hold."""
+        missing = [
+            k for k in dict.fromkeys(keys) if k not in self._committed and k not in self._pending
+        ]
+        if not missing:
+            return
+        found: dict[Key, list[Row]] = {k: [] for k in missing}
+        for chunk in range(0, len(missing), 5_000):
+            pairs = ",".join(f"('{t}','{i}')" for t, i in missing[chunk : chunk + 5_000])
+            result = client.query(
+                f"SELECT {', '.join(self.columns)} FROM {self.table} FINAL "
+                f"WHERE ({self.key[0]}, {self.key[1]}) IN ({pairs})"
+            )
+            for values in result.result_rows:
+                row = dict(zip(self.columns, map(_utc, values), strict=True))
+                found[(row[self.key[0]], row[self.key[1]])].append(row)
+        for k, rows in found.items():
+            self._committed[k] = rows
+
+    def fresh(self, key: Key) -> None:
+        """Marks a group as new (its stream has just opened), unless it is already known."""
+        if key not in self._committed and key not in self._pending:
+            self._pending[key] = []
+
+    def get(self, key: Key) -> list[Row]:
+        """The group's rows as this batch changes them (empty if it does not exist yet)."""
+        rows = self._pending.get(key)
+        if rows is None:
+            rows = self._pending[key] = copy.deepcopy(self._committed.get(key, []))
+        return rows
+
+    def version(self, key: Key) -> int:
+        rows = self.get(key)
+        return max((row["version"] for row in rows), default=0)
+
+    def dirty(self) -> list[tuple[Any, ...]]:
+        """Every row an event of this batch touched, ready to insert."""
+        return [
+            self._values(row)
+            for group in self._pending.values()
+            for row in group
+            if row.pop("_dirty", False)
+        ]
+
+    def touched(self) -> Iterator[Row]:
+        """Every row of every group this batch read or changed (replayed events included)."""
+        for group in self._pending.values():
+            yield from group
+
+    def commit(self) -> None:
+        for key, rows in self._pending.items():
+            self._committed[key] = rows
+            self._committed.move_to_end(key)
+        self._pending.clear()
+        while len(self._committed) > self.cache_size:
+            self._committed.popitem(last=False)
+
+    def rollback(self) -> None:
+        self._pending.clear()
+
+    def clear(self) -> None:
+        self._pending.clear()
+        self._committed.clear()
+
+
+def touch(row: Row, position: int) -> None:
+    row["version"] = position
+    row["_dirty"] = True
+
+
+def _utc(value: Any) -> Any:
+    """Results hold naive UTC times; inserting a naive time would read it as local time."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value

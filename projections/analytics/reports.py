@@ -1,0 +1,175 @@
+"""Fulfilment, inventory and customer reports over the ClickHouse fact tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.embedded.clickhouse import SharedClient
+from projections.analytics.queries import STORE, TENANT, Scope, between, rows
+
+END = "fromUnixTimestamp64Micro({end:Int64}, 'UTC')"
+
+# --- fulfilment -----------------------------------------------------------------------------
+
+SHIPPING = f"""
+SELECT location, if(carrier = '', 'unassigned', carrier) AS carrier, count() AS shipments,
+    round(quantileExact(0.5)(dateDiff('second', order_placed_at, shipped_at)) / 3600, 1)
+        AS hours_to_ship_p50,
+    round(quantileExact(0.9)(dateDiff('second', order_placed_at, shipped_at)) / 3600, 1)
+        AS hours_to_ship_p90,
+    round(quantileExactIf(0.5)(dateDiff('second', shipped_at, delivered_at),
+        delivered_at IS NOT NULL) / 3600, 1) AS hours_to_deliver_p50,
+    round(quantileExactIf(0.9)(dateDiff('second', shipped_at, delivered_at),
+        delivered_at IS NOT NULL) / 3600, 1) AS hours_to_deliver_p90,
+    round(countIf(dateDiff('second', order_placed_at, shipped_at) <= {{sla:UInt32}} * 3600)
+        / count(), 4) AS on_time_rate,
+    round(sum(cost) / uniqExact(order_id), 2) AS shipping_cost_per_order,
+    any(cost_currency) AS cost_currency,
+    round(sum(short_units) / greatest(sum(units) + sum(short_units), 1), 4) AS short_pick_rate
+FROM shipments FINAL
+WHERE {TENANT} AND {STORE} AND shipped_at IS NOT NULL AND {between("shipped_at")}
+GROUP BY location, carrier ORDER BY location, carrier
+"""
+RETURNS = f"""
+SELECT reason, category, sum(quantity) AS units, uniqExact(order_id) AS orders
+FROM return_lines FINAL WHERE {TENANT} AND {STORE} AND {between("authorized_at")}
+GROUP BY reason, category ORDER BY units DESC, reason
+"""
+RETURNED_ORDERS = f"""
+SELECT uniqExact(order_id) AS orders FROM return_lines FINAL
+WHERE {TENANT} AND {STORE} AND {between("authorized_at")}
+"""
+REFUNDS = f"""
+SELECT if(reason = '', 'unspecified', reason) AS reason, count() AS refunds,
+    uniqExact(order_id) AS orders
+FROM payments FINAL WHERE {TENANT} AND kind = 'refund' AND {between("at")}
+GROUP BY reason ORDER BY refunds DESC, reason
+"""
+SHIPPED_ORDERS = f"""
+SELECT uniqExact(order_id) AS orders FROM shipments FINAL
+WHERE {TENANT} AND {STORE} AND shipped_at IS NOT NULL AND {between("shipped_at")}
+"""
+
+
+def fulfilment(client: SharedClient, scope: Scope, sla_hours: int) -> dict[str, Any]:
+    params = scope.params() | {"sla": sla_hours}
+    shipped = rows(client, SHIPPED_ORDERS, params)[0]["orders"]
+    returned = rows(client, RETURNED_ORDERS, params)[0]["orders"]
+    return {
+        "by_location_and_carrier": rows(client, SHIPPING, params),
+        "orders_shipped": shipped,
+        "orders_returned": returned,
+        "return_rate": round(returned / shipped, 4) if shipped else None,
+        "return_reasons": rows(client, RETURNS, params),
+        "refund_reasons": rows(client, REFUNDS, params),
+    }
+
+
+# --- inventory ------------------------------------------------------------------------------
+
+INVENTORY = f"""
+WITH stock AS (
+    SELECT sku, sum(on_hand_delta) AS on_hand, sum(reserved_delta) AS reserved
+    FROM stock_movements FINAL WHERE {TENANT} GROUP BY sku),
+sold AS (
+    SELECT sku, sum(quantity - cancelled_quantity) AS units_sold FROM order_lines FINAL
+    WHERE {TENANT} AND {STORE} AND {between("placed_at")} GROUP BY sku)
+SELECT sku, on_hand, reserved, available, units_sold,
+    round(units_sold / {{days:Float64}}, 3) AS units_per_day,
+    if(units_per_day > 0, round(available / units_per_day, 1), NULL) AS days_of_cover,
+    if(on_hand > 0, round(units_sold / on_hand * 365 / {{days:Float64}}, 2), NULL)
+        AS turnover_per_year,
+    round(units_sold / greatest(units_sold + greatest(available, 0), 1), 4) AS sell_through,
+    multiIf(available <= 0, 'out_of_stock',
+        days_of_cover IS NOT NULL AND days_of_cover < {{lead:Float64}}, 'low_stock', 'ok')
+        AS status,
+    toInt64(greatest(0, ceil(units_per_day * ({{lead:Float64}} + {{safety:Float64}}))
+        - available)) AS reorder_quantity
+FROM (
+    SELECT if(stock.sku = '', sold.sku, stock.sku) AS sku, stock.on_hand AS on_hand,
+        stock.reserved AS reserved, stock.on_hand - stock.reserved AS available,
+        sold.units_sold AS units_sold
+    FROM stock FULL OUTER JOIN sold ON stock.sku = sold.sku
+    SETTINGS join_use_nulls = 0)
+ORDER BY status = 'ok', days_of_cover, sku
+"""
+
+
+def inventory(
+    client: SharedClient, scope: Scope, lead_time_days: float, safety_days: float
+) -> list[dict[str, Any]]:
+    """Per SKU, stock now and sales velocity over the period. Stock events carry no business
+    time of their own (only when they were recorded), so stock is not reported as of a date."""
+    days = max((scope.end - scope.start).total_seconds() / 86_400, 1 / 24)
+    params = scope.params() | {"days": days, "lead": lead_time_days, "safety": safety_days}
+    return rows(client, INVENTORY, params)
+
+
+# --- customers ------------------------------------------------------------------------------
+
+CUSTOMERS = f"""
+WITH per_customer AS (
+    SELECT customer, currency, uniqExact(order_id) AS orders,
+        sum(net - unit_price * cancelled_quantity) AS monetary,
+        min(placed_at) AS first_order, max(placed_at) AS last_order,
+        dateDiff('day', last_order, {END}) AS recency_days,
+        if(orders > 1, dateDiff('day', first_order, last_order) / (orders - 1), NULL)
+            AS usual_interval_days
+    FROM order_lines FINAL WHERE {TENANT} AND {STORE} AND placed_at < {END}
+    GROUP BY customer, currency),
+cuts AS (
+    SELECT quantiles(0.2, 0.4, 0.6, 0.8)(recency_days) AS rq,
+        quantiles(0.2, 0.4, 0.6, 0.8)(orders) AS fq,
+        quantiles(0.2, 0.4, 0.6, 0.8)(monetary) AS mq
+    FROM per_customer),
+scored AS (
+    -- quintile scores 1-5 against the quintile cuts (5: most recent, most orders, most spent)
+    SELECT per_customer.*, 1 + arrayCount(x -> recency_days < x, rq) AS r,
+        1 + arrayCount(x -> orders > x, fq) AS f, 1 + arrayCount(x -> monetary > x, mq) AS m
+    FROM per_customer CROSS JOIN cuts)
+SELECT customer, currency, orders, monetary AS lifetime_value,
+    round(monetary / orders, 2) AS average_order_value, first_order, last_order,
+    recency_days, round(usual_interval_days, 1) AS usual_interval_days, r, f, m,
+    multiIf(r >= 4 AND f >= 4, 'champions', f >= 4, 'loyal', r >= 4 AND orders = 1, 'new',
+        r <= 2 AND f >= 3, 'at_risk', r <= 2, 'hibernating', 'promising') AS segment,
+    orders > 1 AND recency_days > {{k:Float64}} * greatest(usual_interval_days, 1)
+        AS churn_risk
+FROM scored
+"""
+
+
+def customers(client: SharedClient, scope: Scope, churn_k: float, limit: int) -> dict[str, Any]:
+    """RFM segments, lifetime value, repeat-purchase rate and churn risk, as at the end of the
+    period (every order before it counts). Two scans: segments, then both customer lists."""
+    params = scope.params() | {"k": churn_k, "limit": limit}
+    segments = rows(
+        client,
+        f"SELECT segment, currency, count() AS customers, countIf(orders > 1) AS repeat,"
+        f" countIf(churn_risk) AS churning, sum(lifetime_value) AS value,"
+        f" round(avg(lifetime_value), 2) AS average_lifetime_value FROM ({CUSTOMERS})"
+        f" GROUP BY segment, currency ORDER BY segment, currency",
+        params,
+    )
+    listed = rows(
+        client,
+        f"SELECT arrayJoin(if(churn_risk, ['top', 'churn_risk'], ['top'])) AS list, *"
+        f" FROM ({CUSTOMERS}) ORDER BY list, lifetime_value DESC, customer"
+        f" LIMIT {{limit:UInt32}} BY list",
+        params,
+    )
+    total = sum(s["customers"] for s in segments)
+    repeat = sum(s.pop("repeat") for s in segments)
+    churning = sum(s.pop("churning") for s in segments)
+    return {
+        "customers": total,
+        "repeat_customers": repeat,
+        "repeat_purchase_rate": round(repeat / total, 4) if total else None,
+        "at_churn_risk": churning,
+        "segments": segments,
+        "top_customers": [_without_list(c) for c in listed if c["list"] == "top"],
+        "churn_risk": [_without_list(c) for c in listed if c["list"] == "churn_risk"],
+    }
+
+
+def _without_list(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != "list"}

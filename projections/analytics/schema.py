@@ -1,0 +1,116 @@
+"""The analytics schema in ClickHouse, as numbered migrations applied once each, in order.
+
+Every table is a ReplacingMergeTree whose sorting key is the identity of what a row describes
+(an event's position, an order line, a shipment...). A replay inserts the same keys again, and
+readers use FINAL, so duplicates never count twice. Folded tables carry `version` (the global
+position of the last event applied) and keep the newest row.
+"""
+
+from __future__ import annotations
+
+from adapters.embedded.clickhouse import SharedClient
+
+MONEY = "Decimal(18, 4)"
+TOTAL = "Decimal(38, 4)"
+TIME = "DateTime64(6, 'UTC')"
+
+MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
+    (
+        1,
+        "facts",
+        (
+            f"""CREATE TABLE IF NOT EXISTS events (
+                position UInt64, tenant_id UUID, stream_id UUID, version UInt64,
+                topic LowCardinality(String), aggregate LowCardinality(String),
+                actor String, correlation_id UUID, causation_id Nullable(UUID),
+                request_id Nullable(String), recorded_at {TIME}, data String
+            ) ENGINE = ReplacingMergeTree ORDER BY (tenant_id, position)
+            PARTITION BY toYYYYMM(recorded_at)""",
+            f"""CREATE TABLE IF NOT EXISTS order_lines (
+                tenant_id UUID, order_id UUID, line_no UInt32,
+                store LowCardinality(String), channel LowCardinality(String),
+                country LowCardinality(String), region LowCardinality(String),
+                customer String, sku LowCardinality(String), quantity Int32,
+                unit_price {MONEY}, gross {MONEY}, discount {MONEY}, net {MONEY},
+                currency LowCardinality(String), cancelled_quantity Int32,
+                shipped_quantity Int32, invoiced_tax {MONEY},
+                base_currency LowCardinality(String), fx_rate Nullable(Decimal(18, 8)),
+                placed_at {TIME}, shipped_at Nullable({TIME}), cancelled_at Nullable({TIME}),
+                version UInt64
+            ) ENGINE = ReplacingMergeTree(version) ORDER BY (tenant_id, order_id, line_no)
+            PARTITION BY toYYYYMM(placed_at)""",
+            f"""CREATE TABLE IF NOT EXISTS shipments (
+                tenant_id UUID, shipment_id UUID, order_id UUID,
+                store LowCardinality(String), location LowCardinality(String),
+                carrier LowCardinality(String), service LowCardinality(String),
+                cost {MONEY}, cost_currency LowCardinality(String),
+                weight_grams UInt32, units Int32, short_units Int32, value {MONEY},
+                order_placed_at Nullable({TIME}), created_at {TIME},
+                shipped_at Nullable({TIME}), delivered_at Nullable({TIME}), version UInt64
+            ) ENGINE = ReplacingMergeTree(version) ORDER BY (tenant_id, shipment_id)""",
+            f"""CREATE TABLE IF NOT EXISTS stock_movements (
+                tenant_id UUID, position UInt64, sku LowCardinality(String),
+                location LowCardinality(String), kind LowCardinality(String),
+                on_hand_delta Int32, reserved_delta Int32,
+                unit_cost Nullable({MONEY}), order_id Nullable(UUID), at {TIME}
+            ) ENGINE = ReplacingMergeTree ORDER BY (tenant_id, position)
+            PARTITION BY toYYYYMM(at)""",
+            f"""CREATE TABLE IF NOT EXISTS invoices (
+                tenant_id UUID, invoice_id UUID, number String, order_id UUID,
+                shipment_id Nullable(UUID), store LowCardinality(String),
+                currency LowCardinality(String), subtotal {MONEY}, discount {MONEY},
+                shipping {MONEY}, tax {MONEY}, total {MONEY},
+                base_currency LowCardinality(String), fx_rate Nullable(Decimal(18, 8)),
+                paid {MONEY}, credited {MONEY}, refunded {MONEY}, voided UInt8,
+                issued_at {TIME}, voided_at Nullable({TIME}), version UInt64
+            ) ENGINE = ReplacingMergeTree(version) ORDER BY (tenant_id, invoice_id)""",
+            f"""CREATE TABLE IF NOT EXISTS payments (
+                tenant_id UUID, id UUID, kind LowCardinality(String), order_id UUID,
+                invoice_id Nullable(UUID), amount {MONEY}, currency LowCardinality(String),
+                method LowCardinality(String), gateway LowCardinality(String),
+                reason String, at {TIME}
+            ) ENGINE = ReplacingMergeTree ORDER BY (tenant_id, kind, id)""",
+            f"""CREATE TABLE IF NOT EXISTS daily_sales (
+                tenant_id UUID, day Date, store LowCardinality(String),
+                channel LowCardinality(String), sku LowCardinality(String),
+                currency LowCardinality(String), orders UInt64, units Int64,
+                gross {TOTAL}, discount {TOTAL},
+                cancelled {TOTAL}, version UInt64
+            ) ENGINE = ReplacingMergeTree(version)
+            ORDER BY (tenant_id, day, store, channel, sku, currency)""",
+            """CREATE TABLE IF NOT EXISTS projector_position (
+                projector LowCardinality(String), position UInt64
+            ) ENGINE = ReplacingMergeTree(position) ORDER BY projector""",
+        ),
+    ),
+    (
+        2,
+        "returns",
+        (
+            f"""CREATE TABLE IF NOT EXISTS return_lines (
+                tenant_id UUID, return_id UUID, line_no UInt32, order_id UUID,
+                store LowCardinality(String), sku LowCardinality(String), quantity Int32,
+                reason LowCardinality(String), category LowCardinality(String),
+                authorized_at {TIME}
+            ) ENGINE = ReplacingMergeTree ORDER BY (tenant_id, return_id, line_no)""",
+        ),
+    ),
+]
+
+
+def migrate(client: SharedClient) -> list[int]:
+    """Applies the migrations this database has not seen; returns their numbers."""
+    client.command(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, "
+        "applied_at DateTime64(6, 'UTC') DEFAULT now64(6)) ENGINE = MergeTree ORDER BY version"
+    )
+    done = {row[0] for row in client.query("SELECT version FROM schema_migrations").result_rows}
+    applied = []
+    for version, name, statements in MIGRATIONS:
+        if version in done:
+            continue
+        for statement in statements:
+            client.command(statement)
+        client.insert("schema_migrations", [(version, name)], column_names=["version", "name"])
+        applied.append(version)
+    return applied
