@@ -6,7 +6,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 PYTEST_ARGS ?= -n 2
 COMPOSE ?= docker compose
 
-.PHONY: help install run test lint bench bench-invoicing bench-integrators up down clean clean-data
+.PHONY: help install run test lint bench bench-invoicing bench-write-path bench-integrators up down clean clean-data
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -32,6 +32,9 @@ bench: install ## Place-order load over HTTP; writes bench/results/*.json
 
 bench-invoicing: install ## Invoicing process manager and reconciliation; writes bench/results/invoicing.json
 	$(UV) run python -m bench.invoicing
+
+bench-write-path: install ## Appends/s: stock vs Kontor recorder vs plain INSERT; bench/results/write_path.json
+	$(UV) run python -m bench.write_path
 
 bench-integrators: install ## Relay, audit state-as-of and rebuild figures; bench/results/integrators.json
 	$(UV) run python -m bench.integrators

@@ -107,6 +107,8 @@ def migrate(settings: Settings) -> None:
             with events.recorder.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
                 for statement in STATEMENTS:
                     curs.execute(statement)
+            # Appends whose writer stopped between commit and sequencing get their positions.
+            events.recorder.sequence()  # type: ignore[attr-defined]
             for name in PROJECTIONS:
                 construct_view(name, env).datastore.close()
         finally:

@@ -58,7 +58,7 @@ class Break(msgspec.Struct, frozen=True):
 
     stream_id: UUID | None
     version: int | None
-    position: int
+    position: int | None  # None: committed, not yet given a position by the sequencer
     problem: str
 
 
@@ -87,8 +87,16 @@ def _rows(
         ).fetchall()
         yield from rows
         if len(rows) < page:
-            return
+            break
         after = rows[-1]["notification_id"]
+    # Committed events the sequencer has not placed yet (ADR 0032) are walked too, after the
+    # others: a row forged with no position must not hide from the audit.
+    where = "notification_id IS NULL" + (" AND originator_id = %s" if stream_id else "")
+    yield from conn.execute(
+        "SELECT notification_id, originator_id, originator_version, topic, state, hash "
+        f"FROM kontor_events WHERE {where} ORDER BY seq",  # type: ignore[arg-type]
+        (stream_id,) if stream_id else (),
+    )
 
 
 def verify(
@@ -140,7 +148,7 @@ class _Walk:
         self.result.events += 1
         stored = bytes(row["hash"]) if row["hash"] is not None else None
         problems = [self._stream_link(sid, version, row["topic"], state, stored)]
-        if self.anchors is not None:
+        if self.anchors is not None and position is not None:
             self.seen.add(position)
             problems.append(self._anchored(self.anchors, tenant, position, stored))
         self.result.breaks.extend(Break(sid, version, position, p) for p in problems if p)
@@ -179,7 +187,7 @@ class _Walk:
                 Break(None, None, position, "anchored event is missing from the store")
                 for position in sorted(self.anchors.hashes.keys() - self.seen)
             )
-        result.breaks.sort(key=lambda b: b.position)
+        result.breaks.sort(key=lambda b: (b.position is None, b.position or 0))
         return result
 
 

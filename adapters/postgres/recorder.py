@@ -2,7 +2,10 @@
 
 - `load` reads many streams (each above a known version) in one round trip.
 - `append` writes, in the events' own transaction, the catalog rows of reference aggregates and
-  the first response of an idempotent request, holding the table lock only server-side.
+  the first response of an idempotent request, without a table lock; the events get their global
+  positions from the sequencer after they commit (ADR 0032).
+- The library's own insert path (`insert_events`) takes no lock either and is sequenced the same
+  way.
 """
 
 from __future__ import annotations
@@ -11,15 +14,21 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 APPEND = (
-    "SELECT * FROM kontor_append(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[], "
+    "SELECT kontor_append(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[], "
     "%s::uuid, %s::text, %s::text, %s::int, %s::bytea, %s::bigint, "
     "%s::uuid[], %s::text[], %s::text[], %s::bytea[], %s::bigint[])"
+)
+SEQUENCE = "SELECT * FROM kontor_sequence(%s::uuid[], %s::bigint[])"
+APPEND_SEQUENCED = (
+    "CALL kontor_append_sequenced(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[], "
+    "%s::uuid, %s::text, %s::text, %s::int, %s::bytea, %s::bigint, "
+    "%s::uuid[], %s::text[], %s::text[], %s::bytea[], %s::bigint[], NULL)"
 )
 
 
@@ -46,15 +55,17 @@ class KontorRecorder(PostgresApplicationRecorder):
         idempotency: tuple[Any, ...] | None = None,
         catalog_rows: Sequence[tuple[Any, ...]] = (),
     ) -> list[int]:
-        """Appends atomically in one round trip (see `kontor_append` in schema.py).
+        """Appends atomically (`kontor_append` in schema.py), commits, then returns the events'
+        global positions once the sequencer has given them, in one round trip.
 
         Plain typed arrays rather than the library's array of a composite type: psycopg dumps
         those natively, where a composite array is dumped field by field in Python.
         """
         catalog = [list(column) for column in zip(*catalog_rows, strict=True)] or [[]] * 5
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            # Autocommit, so that the procedure may commit the append before sequencing it.
             curs.execute(
-                APPEND,
+                APPEND_SEQUENCED,
                 (
                     [e.originator_id for e in stored_events],
                     [e.originator_version for e in stored_events],
@@ -66,7 +77,54 @@ class KontorRecorder(PostgresApplicationRecorder):
                 prepare=True,
                 binary=True,
             )
-            return [row["kontor_append"] for row in curs.fetchall()]
+            row = curs.fetchone()
+            assert row is not None
+            return list(row["positions"] or [])
+
+    def sequence(self, stored_events: Sequence[StoredEvent] = ()) -> list[int]:
+        """Gives every committed event without a position its position; returns those of
+        `stored_events`, which must be committed. Without events it only sweeps up appends whose
+        writer died between commit and sequencing."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            return self._sequence(curs, stored_events)
+
+    @staticmethod
+    def _sequence(curs: Any, stored_events: Sequence[StoredEvent]) -> list[int]:
+        curs.execute(
+            SEQUENCE,
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+            ),
+            prepare=True,
+            binary=True,
+        )
+        return [row["kontor_sequence"] for row in curs.fetchall()]
+
+    def _lock_table(self, curs: Any) -> None:
+        """No table lock: order comes from the sequencer."""
+
+    def _notify_channel(self, curs: Any) -> None:
+        """The sequencer notifies, once positions are visible."""
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> list[int]:
+        super().insert_events(stored_events, **kwargs)
+        return self.sequence(stored_events)
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        if start is None:  # "from the beginning" must not include unsequenced rows
+            start, inclusive_of_start = 0, False
+        return super().select_notifications(
+            start, limit, stop, topics, inclusive_of_start=inclusive_of_start
+        )
 
     def load(self, after: Mapping[UUID, int]) -> list[StoredEvent]:
         if not after:

@@ -57,10 +57,21 @@ $$
 
 EVENTS_HASH_COLUMN = "ALTER TABLE kontor_events ADD COLUMN IF NOT EXISTS hash bytea"
 
-# One statement appends a whole command: idempotency row, catalog rows, then the events under
-# the library's table lock. Called in autocommit mode, it commits when it returns, so the lock
-# is held only while PostgreSQL executes it, never across a client round trip (where a Python
-# thread waiting for the GIL would keep every other writer waiting too).
+# Positions are assigned after commit (ADR 0032). Writers insert with `notification_id` NULL and
+# take `seq` from the old notification sequence: insertion order, used only to order a batch.
+EVENTS_SEQUENCED: tuple[str, ...] = (
+    "ALTER TABLE kontor_events ADD COLUMN IF NOT EXISTS seq bigint",
+    "ALTER TABLE kontor_events ALTER COLUMN seq "
+    "SET DEFAULT nextval('kontor_events_notification_id_seq')",
+    "ALTER TABLE kontor_events ALTER COLUMN notification_id DROP DEFAULT, "
+    "ALTER COLUMN notification_id DROP NOT NULL",
+    "CREATE INDEX IF NOT EXISTS kontor_events_unsequenced ON kontor_events (seq) "
+    "WHERE notification_id IS NULL",
+)
+
+# One statement appends a whole command: idempotency row, catalog rows, then the events, without
+# any table lock: concurrent appends commit in parallel (PostgreSQL's group commit). The events
+# have no position yet; `kontor_sequence` gives them one after they commit.
 APPEND_FUNCTION = """
 CREATE OR REPLACE FUNCTION kontor_append(
     ids uuid[], versions bigint[], topics text[], states bytea[],
@@ -68,7 +79,7 @@ CREATE OR REPLACE FUNCTION kontor_append(
     idem_version bigint,
     cat_tenants uuid[], cat_kinds text[], cat_codes text[], cat_states bytea[],
     cat_versions bigint[]
-) RETURNS SETOF bigint LANGUAGE plpgsql AS $$
+) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     hashes bytea[] := '{}';
     previous bytea;
@@ -81,9 +92,9 @@ BEGIN
     SELECT * FROM unnest(cat_tenants, cat_kinds, cat_codes, cat_states, cat_versions)
     ON CONFLICT (tenant_id, kind, code) DO UPDATE
     SET state = EXCLUDED.state, version = EXCLUDED.version;
-    -- Tamper evidence (ADR 0020): each event's hash chains to the previous event of its stream,
-    -- computed before the lock: the previous event was committed before the caller loaded it.
-    -- A missing one is a gap, refused like a lost race.
+    -- Tamper evidence (ADR 0020): each event's hash chains to the previous event of its stream.
+    -- The previous event was committed before the caller loaded it; a missing one is a gap,
+    -- refused like a lost race.
     FOR i IN 1 .. coalesce(array_length(ids, 1), 0) LOOP
         IF versions[i] = 1 THEN
             previous := ''::bytea;
@@ -99,28 +110,103 @@ BEGIN
         END IF;
         hashes[i] := kontor_event_hash(previous, ids[i], versions[i], topics[i], states[i]);
     END LOOP;
-    SET LOCAL lock_timeout = '5s';
-    LOCK TABLE kontor_events IN EXCLUSIVE MODE;
-    NOTIFY kontor_events;
-    RETURN QUERY
     INSERT INTO kontor_events (originator_id, originator_version, topic, state, hash)
-    SELECT * FROM unnest(ids, versions, topics, states, hashes)
-    RETURNING notification_id;
+    SELECT * FROM unnest(ids, versions, topics, states, hashes);
 END
 $$
 """
 
-# Autovacuum (and auto-ANALYZE) takes SHARE UPDATE EXCLUSIVE, which conflicts with the appenders'
-# EXCLUSIVE table lock: while it runs, every write waits. The library creates the table with
-# ANALYZE after 1,000 rows + 1% growth, i.e. hundreds of times while it grows; reads here probe
-# primary keys and notification-id ranges, which need no fresh statistics. Analyze and vacuum
-# after 20-50% growth instead (anti-wraparound vacuum still runs whenever it must).
+# The sequencer (ADR 0032). `kontor_place` gives every committed event without a position the
+# next gapless positions, in insertion order, then notifies the readers; its caller holds the
+# advisory lock, so runs are serialised, and each statement takes its snapshot after the lock
+# (READ COMMITTED): it sees the previous run's positions and every append committed before now.
+# A reader that passed position p saw a committed run; every later run starts above the largest
+# position it sees, so nothing lands behind p.
+PLACE_FUNCTION = """
+CREATE OR REPLACE FUNCTION kontor_place() RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    last bigint;
+    assigned bigint;
+BEGIN
+    SELECT coalesce(max(notification_id), 0) INTO last FROM kontor_events;
+    WITH pending AS (
+        SELECT originator_id, originator_version, row_number() OVER (ORDER BY seq) AS n
+        FROM kontor_events WHERE notification_id IS NULL
+    )
+    UPDATE kontor_events e SET notification_id = last + p.n FROM pending p
+    WHERE e.originator_id = p.originator_id AND e.originator_version = p.originator_version;
+    GET DIAGNOSTICS assigned = ROW_COUNT;
+    IF assigned > 0 THEN
+        NOTIFY kontor_events;
+    END IF;
+END
+$$
+"""
+
+PLACED_FUNCTION = """
+CREATE OR REPLACE FUNCTION kontor_placed(ids uuid[], versions bigint[])
+RETURNS boolean LANGUAGE sql VOLATILE AS $$
+    SELECT array_length(ids, 1) > 0 AND NOT EXISTS (
+        SELECT FROM unnest(ids, versions) AS w(id, v)
+        JOIN kontor_events e ON e.originator_id = w.id AND e.originator_version = w.v
+        WHERE e.notification_id IS NULL)
+$$
+"""
+
+# Run after an append committed: returns its positions. Already placed by a run that saw the
+# append committed: nothing to wait for (checked again once the lock is ours). Without events it
+# only sweeps up appends whose writer stopped between commit and sequencing.
+SEQUENCE_FUNCTION = """
+CREATE OR REPLACE FUNCTION kontor_sequence(ids uuid[], versions bigint[])
+RETURNS SETOF bigint LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT coalesce(kontor_placed(ids, versions), false) THEN
+        PERFORM pg_advisory_xact_lock(19279, 32);
+        IF NOT coalesce(kontor_placed(ids, versions), false) THEN
+            PERFORM kontor_place();
+        END IF;
+    END IF;
+    RETURN QUERY SELECT e.notification_id FROM unnest(ids, versions) AS w(id, v)
+    JOIN kontor_events e ON e.originator_id = w.id AND e.originator_version = w.v;
+END
+$$
+"""
+
+# What the recorder calls: the append, committed, then its positions, in one round trip (CALL
+# in autocommit may commit). Writers that find a run in progress queue for the lock and leave at
+# once if that run placed their events. (Waiting for the run with a shared lock instead, all
+# together, livelocks: some waiter always holds the shared lock, so no one can take the
+# exclusive one. Measured: no appends at all at 32 writers.)
+APPEND_SEQUENCED_PROCEDURE = """
+CREATE OR REPLACE PROCEDURE kontor_append_sequenced(
+    ids uuid[], versions bigint[], topics text[], states bytea[],
+    idem_tenant uuid, idem_key text, idem_hash text, idem_status int, idem_body bytea,
+    idem_version bigint,
+    cat_tenants uuid[], cat_kinds text[], cat_codes text[], cat_states bytea[],
+    cat_versions bigint[], INOUT positions bigint[] DEFAULT NULL
+) LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM kontor_append(ids, versions, topics, states, idem_tenant, idem_key, idem_hash,
+        idem_status, idem_body, idem_version, cat_tenants, cat_kinds, cat_codes, cat_states,
+        cat_versions);
+    COMMIT;
+    positions := ARRAY(SELECT kontor_sequence(ids, versions));
+END
+$$
+"""
+
+# Reads here probe primary keys and notification-id ranges, which need no fresh statistics:
+# analyze after 20% growth (the library's 1% meant hundreds of runs while the table grows).
+# Every event is updated once by the sequencer, so vacuum must follow the dead rows it leaves
+# (the library's threshold of 100M dead rows would let them pile up).
 EVENTS_AUTOVACUUM = """
 ALTER TABLE kontor_events SET (
     autovacuum_analyze_threshold = 10000,
     autovacuum_analyze_scale_factor = 0.2,
     autovacuum_vacuum_insert_threshold = 100000,
-    autovacuum_vacuum_insert_scale_factor = 0.5
+    autovacuum_vacuum_insert_scale_factor = 0.5,
+    autovacuum_vacuum_threshold = 10000,
+    autovacuum_vacuum_scale_factor = 0.05
 )
 """
 
@@ -131,7 +217,15 @@ STATEMENTS: tuple[str, ...] = (
     *BILLING_TABLES,
     EVENTS_HASH_COLUMN,
     EVENT_HASH_FUNCTION,
+    *EVENTS_SEQUENCED,
+    # The return type changed (positions now come from kontor_sequence).
+    "DROP FUNCTION IF EXISTS kontor_append(uuid[], bigint[], text[], bytea[], uuid, text, text, "
+    "int, bytea, bigint, uuid[], text[], text[], bytea[], bigint[])",
     APPEND_FUNCTION,
+    PLACE_FUNCTION,
+    PLACED_FUNCTION,
+    SEQUENCE_FUNCTION,
+    APPEND_SEQUENCED_PROCEDURE,
     EVENTS_AUTOVACUUM,
     # Payout files are read beside the read models by reconciliation: the same isolation.
     *isolation_ddl("payout_lines"),

@@ -89,10 +89,18 @@ def test_verify_names_the_first_bad_event(container: Container, tampering: str, 
             curs.execute(
                 "INSERT INTO kontor_events (originator_id, originator_version, topic, state, hash) "
                 "SELECT originator_id, %s, topic, state, hash FROM kontor_events "
-                "WHERE originator_id = %s AND originator_version = %s RETURNING notification_id",
+                "WHERE originator_id = %s AND originator_version = %s "
+                "RETURNING originator_id, originator_version",
                 (writer.versions[stream] + 1, stream, version),
             )
-            expected = curs.fetchone()["notification_id"]
+            inserted = curs.fetchone()
+            # The forged row takes its place in the global order when the sequencer next runs
+            # (any append does that; ADR 0032).
+            curs.execute(
+                "SELECT * FROM kontor_sequence(%s, %s)",
+                ([inserted["originator_id"]], [inserted["originator_version"]]),
+            )
+            expected = curs.fetchone()["kontor_sequence"]
     with container.datastore.get_connection() as conn:
         by_tenant = verify(conn, tenant_id=writer.tenant_id)
         by_stream = verify(conn, stream_id=stream)

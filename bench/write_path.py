@@ -1,0 +1,301 @@
+"""Write path: appends per second with the library's stock recorder, Kontor's sequenced recorder
+and a plain one-row INSERT loop, at 1, 8, 32 and 64 concurrent writers, on the same PostgreSQL.
+
+`uv run python -m bench.write_path [--seconds 3 --writers 1,8,32,64]`. Uses KONTOR_DATABASE_URL's
+server (a fresh database `kontor_bench_wp_<hex>`, dropped at the end) or an embedded PostgreSQL.
+
+A command is shaped like placing an order: one atomic append of 4 events over 3 streams (a new
+order stream with 2 events, and one event on each of 2 stock streams). Each writer owns its stock
+streams, so no append conflicts: this measures the write path, not contention on hot SKUs.
+Writers are spread over up to 4 processes (threads inside), so Python is not the limit.
+Commit-to-visible (`visible_*`) is measured by a reader tailing the global order (LISTEN plus a
+2 ms poll): from the moment a writer's commit returned (stock) or its one-round-trip append
+call started (kontor: the commit is inside the call, so this is an upper bound) to the moment
+the reader saw the command's first event. Results: bench/results/write_path.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import secrets
+import sys
+import threading
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import psycopg
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg.conninfo import conninfo_to_dict
+from rich.console import Console
+from rich.table import Table
+
+from adapters.postgres.recorder import APPEND_SEQUENCED
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+STATE = (
+    b'{"v":1,"meta":{"tenant_id":"00000000-0000-0000-0000-000000000000"},"data":{}}' + b" " * 300
+)
+STOCK_TABLE = "bench_stock_events"
+console = Console(width=None if sys.stdout.isatty() else 120)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _datastore(url: str, pool: int) -> PostgresDatastore:
+    parts = conninfo_to_dict(url)
+    return PostgresDatastore(
+        dbname=str(parts.get("dbname") or "postgres"),
+        host=str(parts.get("host") or "127.0.0.1"),
+        port=str(parts.get("port") or "5432"),
+        user=str(parts.get("user") or "postgres"),
+        password=str(parts.get("password") or ""),
+        pool_size=pool,
+        max_overflow=0,
+        lock_timeout=30,
+    )
+
+
+def _command(order: UUID, stocks: list[UUID], versions: dict[UUID, int]) -> list[tuple[UUID, int]]:
+    events = [(order, 1), (order, 2)]
+    for stock in stocks:
+        versions[stock] += 1
+        events.append((stock, versions[stock]))
+    return events
+
+
+def _writer_process(config: dict[str, Any], out: Any, ready: Any, go: Any, start: Any) -> None:
+    """Runs `threads` writers of one kind; sends back per-command latencies and commit times.
+    Starts when every process has connected (spawning is slow on a busy machine)."""
+    kind, url, threads = config["kind"], config["url"], config["threads"]
+    connected = threading.Barrier(threads + 1)
+    window: dict[str, float] = {}
+    recorder: PostgresApplicationRecorder | None = None
+    if kind == "stock":
+        recorder = PostgresApplicationRecorder(
+            _datastore(url, threads), events_table_name=STOCK_TABLE
+        )
+    results: list[tuple[list[float], dict[str, float]]] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        latencies: list[float] = []
+        commits: dict[str, float] = {}
+        stocks = [uuid4(), uuid4()]
+        versions = dict.fromkeys(stocks, 0)
+        conn = psycopg.connect(url, autocommit=True) if kind != "stock" else None
+        connected.wait()
+        connected.wait()  # the window is set
+        while (now := time.time()) < window["stop_at"]:
+            order = uuid4()
+            t0 = time.monotonic()
+            if kind == "plain_insert":
+                assert conn is not None
+                conn.execute(
+                    "INSERT INTO bench_plain (id, version, state) VALUES (%s, 1, %s)",
+                    (order, STATE),
+                    prepare=True,
+                )
+                committed = time.monotonic()
+            elif kind == "stock":
+                assert recorder is not None
+                events = _command(order, stocks, versions)
+                recorder.insert_events([StoredEvent(i, v, "bench", STATE) for i, v in events])
+                committed = time.monotonic()
+            else:
+                assert conn is not None
+                events = _command(order, stocks, versions)
+                ids, vs = [i for i, _ in events], [v for _, v in events]
+                # What KontorRecorder.append sends. The commit happens inside the call, so
+                # commit-to-visible is counted from the call's start: an upper bound.
+                committed = t0
+                conn.execute(
+                    APPEND_SEQUENCED,
+                    (ids, vs, ["bench"] * 4, [STATE] * 4, *(None,) * 6, *[[]] * 5),
+                    prepare=True,
+                    binary=True,
+                ).fetchall()
+            done = time.monotonic()
+            if now >= window["measure_from"]:
+                latencies.append(done - t0)
+                commits[str(order)] = committed
+        if conn is not None:
+            conn.close()
+        with lock:
+            results.append((latencies, commits))
+
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in workers:
+        thread.start()
+    connected.wait()
+    ready.put(True)
+    go.wait()
+    window["measure_from"] = start.value + config["warmup"]
+    window["stop_at"] = window["measure_from"] + config["seconds"]
+    connected.wait()
+    for thread in workers:
+        thread.join()
+    if recorder is not None:
+        recorder.datastore.close()
+    out.put(results)
+
+
+def _tail(url: str, kind: str, stop: threading.Event, seen: dict[str, float]) -> None:
+    table, channel = ("kontor_events", "kontor_events") if kind == "kontor" else (STOCK_TABLE,) * 2
+    with (
+        psycopg.connect(url, autocommit=True) as listen,
+        psycopg.connect(url, autocommit=True) as read,
+    ):
+        listen.execute(f"LISTEN {channel}")  # type: ignore[arg-type]
+        position = read.execute(
+            f"SELECT coalesce(max(notification_id), 0) FROM {table}"  # type: ignore[arg-type]
+        ).fetchone()[0]  # type: ignore[index]
+        while not stop.is_set():
+            for _ in listen.notifies(timeout=0.002, stop_after=1):
+                pass
+            rows = read.execute(
+                f"SELECT notification_id, originator_id FROM {table} "  # type: ignore[arg-type]
+                "WHERE notification_id > %s AND originator_version = 1 AND topic = 'bench' "
+                "ORDER BY notification_id LIMIT 5000",
+                (position,),
+            ).fetchall()
+            now = time.monotonic()
+            for notification_id, originator_id in rows:
+                seen.setdefault(str(originator_id), now)
+                position = notification_id
+
+
+def run_config(url: str, kind: str, writers: int, seconds: float, warmup: float) -> dict[str, Any]:
+    processes = min(writers, 4)
+    share = [writers // processes + (1 if n < writers % processes else 0) for n in range(processes)]
+    ctx = mp.get_context("spawn")
+    out: Any = ctx.Queue()
+    ready: Any = ctx.Queue()
+    go = ctx.Event()
+    start = ctx.Value("d", 0.0)
+    config = {"kind": kind, "url": url, "warmup": warmup, "seconds": seconds}
+    procs = [
+        ctx.Process(
+            target=_writer_process,
+            args=({**config, "threads": n}, out, ready, go, start),
+        )
+        for n in share
+    ]
+    stop = threading.Event()
+    seen: dict[str, float] = {}
+    tail = None
+    if kind != "plain_insert":
+        tail = threading.Thread(target=_tail, args=(url, kind, stop, seen))
+        tail.start()
+    for proc in procs:
+        proc.start()
+    for _ in procs:
+        ready.get()
+    start.value = time.time()
+    go.set()
+    results = [item for _ in procs for item in out.get()]
+    for proc in procs:
+        proc.join()
+    time.sleep(0.3)
+    stop.set()
+    if tail is not None:
+        tail.join()
+    latencies = [x for lat, _ in results for x in lat]
+    commits = {k: v for _, c in results for k, v in c.items()}
+    visible = [seen[k] - t for k, t in commits.items() if k in seen]
+    per_command = 1 if kind == "plain_insert" else 4
+    commands = len(latencies) / seconds
+    row: dict[str, Any] = {
+        "recorder": kind,
+        "writers": writers,
+        "events_per_s": round(commands * per_command, 1),
+        "commands_per_s": round(commands, 1),
+        "p50_ms": round(percentile(latencies, 0.5) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+    }
+    if kind != "plain_insert":
+        row["visible_p50_ms"] = round(percentile(visible, 0.5) * 1000, 2)
+        row["visible_p99_ms"] = round(percentile(visible, 0.99) * 1000, 2)
+        row["visible_measured"] = len(visible)
+    return row
+
+
+def prepare(url: str) -> None:
+    from interfaces.bootstrap import migrate
+    from interfaces.config import Settings
+
+    migrate(
+        Settings(
+            database_url=url, clickhouse_url=None, nats_url=None, redis_url=None, data_dir=Path(".")
+        )
+    )
+    recorder = PostgresApplicationRecorder(_datastore(url, 1), events_table_name=STOCK_TABLE)
+    recorder.create_table()
+    recorder.datastore.close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_plain (id uuid, version bigint, state bytea, "
+            "PRIMARY KEY (id, version))"
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="measured seconds per config")
+    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
+    parser.add_argument("--writers", default="1,8,32,64", help="writer counts, comma-separated")
+    parser.add_argument("--recorders", default="plain_insert,stock,kontor")
+    parser.add_argument("--output", type=Path, default=RESULTS / "write_path.json")
+    args = parser.parse_args(argv)
+    from tests.support.servers import fresh_database, postgres_server, scratch_dir
+
+    rows = []
+    with ExitStack() as stack:
+        data_dir = stack.enter_context(scratch_dir())
+        server = stack.enter_context(postgres_server(data_dir))
+        url = stack.enter_context(fresh_database(server, f"kontor_bench_wp_{secrets.token_hex(4)}"))
+        prepare(url)
+        for writers in [int(n) for n in args.writers.split(",")]:
+            for kind in args.recorders.split(","):
+                row = run_config(url, kind, writers, args.seconds, args.warmup)
+                console.print(row)
+                rows.append(row)
+    table = Table(title="write path (same PostgreSQL, same run)")
+    for column in ("recorder", "writers", "events/s", "commands/s", "p50 ms", "p99 ms",
+                   "visible p50", "visible p99"):  # fmt: skip
+        table.add_column(column)
+    for r in rows:
+        figures = [r["events_per_s"], r["commands_per_s"], r["p50_ms"], r["p99_ms"]]
+        visible = [r.get("visible_p50_ms", "-"), r.get("visible_p99_ms", "-")]
+        table.add_row(r["recorder"], str(r["writers"]), *(str(x) for x in figures + visible))
+    console.print(table)
+    by = {(r["recorder"], r["writers"]): r for r in rows}
+    for writers in sorted({r["writers"] for r in rows}):
+        k, s, p = (by.get((name, writers)) for name in ("kontor", "stock", "plain_insert"))
+        if k and s and p:
+            console.print(
+                f"{writers} writers: kontor commits {k['commands_per_s'] / p['commands_per_s']:.0%}"
+                f" of plain INSERT transactions/s, {k['events_per_s'] / p['events_per_s']:.0%} of"
+                f" its rows/s; {k['events_per_s'] / s['events_per_s']:.1f}x stock"
+            )
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(rows, indent=2) + "\n")
+    meta = {"python": platform.python_version(), "cpus": os.cpu_count(), "seconds": args.seconds}
+    console.print(f"wrote {args.output} ({meta})")
+
+
+if __name__ == "__main__":
+    main()
