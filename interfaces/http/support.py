@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -141,3 +142,14 @@ class Cursor:
         if not isinstance(value, list):
             raise ApiProblem(400, "invalid_cursor", "the cursor is not one this API issued")
         return value
+
+
+def page_after(cursor: str | None) -> tuple[datetime, UUID] | None:
+    """A (timestamp, id) keyset position from a cursor this API issued."""
+    after = Cursor.decode(cursor)
+    if after is None:
+        return None
+    try:
+        return datetime.fromisoformat(after[0]), UUID(after[1])
+    except (ValueError, IndexError, TypeError) as error:
+        raise ApiProblem(400, "invalid_cursor", "the cursor is not one this API issued") from error

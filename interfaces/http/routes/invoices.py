@@ -18,13 +18,12 @@ from interfaces.http.problems import ApiProblem
 from interfaces.http.routes.money_support import (
     Limit,
     invoice_response,
-    page_after,
     parse_date,
     utc_now,
 )
 from interfaces.http.schemas import Page
 from interfaces.http.scope import invoice_in_scope
-from interfaces.http.support import Cursor, if_match, json_response, run_command
+from interfaces.http.support import Cursor, if_match, json_response, page_after, run_command
 from projections import finance
 
 

@@ -7,14 +7,12 @@ import io
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from uuid import UUID
 
 from litestar import Response
 from litestar.params import Parameter
 
 from interfaces.http.money_schemas import InvoiceOut
 from interfaces.http.problems import ApiProblem
-from interfaces.http.support import Cursor
 
 Limit = Annotated[int, Parameter(ge=1, le=200)]
 
@@ -47,14 +45,3 @@ def parse_date(value: str | None, name: str) -> datetime | None:
     except ValueError as error:
         raise ApiProblem(400, "invalid_date", f"{name} must be an RFC 3339 date or time") from error
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def page_after(cursor: str | None) -> tuple[datetime, UUID] | None:
-    """A (timestamp, id) keyset position from a cursor this API issued."""
-    after = Cursor.decode(cursor)
-    if after is None:
-        return None
-    try:
-        return datetime.fromisoformat(after[0]), UUID(after[1])
-    except (ValueError, IndexError, TypeError) as error:
-        raise ApiProblem(400, "invalid_cursor", "the cursor is not one this API issued") from error

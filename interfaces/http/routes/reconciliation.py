@@ -21,9 +21,9 @@ from domain.shared.money import Money
 from interfaces.bootstrap import Container
 from interfaces.http.money_schemas import PayoutImportOut
 from interfaces.http.problems import ApiProblem
-from interfaces.http.routes.money_support import csv_response, page_after, parse_date, utc_now
+from interfaces.http.routes.money_support import csv_response, parse_date, utc_now
 from interfaces.http.schemas import Page
-from interfaces.http.support import Cursor, json_response
+from interfaces.http.support import Cursor, json_response, page_after
 from projections import finance
 from projections.finance import PayoutMatch
 

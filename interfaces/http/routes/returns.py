@@ -31,7 +31,7 @@ from interfaces.http.fulfilment_schemas import (
 from interfaces.http.problems import ApiProblem
 from interfaces.http.schemas import OrderOut, Page
 from interfaces.http.scope import order_in_scope, return_in_scope
-from interfaces.http.support import Cursor, if_match, json_response, run_command
+from interfaces.http.support import Cursor, if_match, json_response, page_after, run_command
 from projections.returns import list_returns, reason_counts
 
 Limit = Annotated[int, Parameter(ge=1, le=200)]
@@ -94,15 +94,7 @@ class ReturnController(Controller):
                 "invalid_reason_category",
                 f"reason_category must be one of {', '.join(REASON_CATEGORIES)}",
             )
-        after = Cursor.decode(cursor)
-        position = None
-        if after is not None:
-            try:
-                position = (datetime.fromisoformat(after[0]), UUID(after[1]))
-            except (ValueError, IndexError, TypeError) as error:
-                raise ApiProblem(
-                    400, "invalid_cursor", "the cursor is not one this API issued"
-                ) from error
+        position = page_after(cursor)
         with tenant_reads(container.datastore, principal.tenant_id) as curs:
             rows = list_returns(
                 curs,

@@ -39,7 +39,7 @@ from interfaces.http.fulfilment_schemas import (
 from interfaces.http.problems import ApiProblem
 from interfaces.http.schemas import Page
 from interfaces.http.scope import order_in_scope, shipment_in_scope
-from interfaces.http.support import Cursor, if_match, json_response, run_command
+from interfaces.http.support import Cursor, if_match, json_response, page_after, run_command
 from projections.shipments import (
     FulfilmentTimes,
     PickWork,
@@ -115,15 +115,7 @@ class ShipmentController(Controller):
             raise ApiProblem(
                 400, "invalid_status", f"status must be one of {', '.join(sorted(STATUSES))}"
             )
-        after = Cursor.decode(cursor)
-        position = None
-        if after is not None:
-            try:
-                position = (datetime.fromisoformat(after[0]), UUID(after[1]))
-            except (ValueError, IndexError, TypeError) as error:
-                raise ApiProblem(
-                    400, "invalid_cursor", "the cursor is not one this API issued"
-                ) from error
+        position = page_after(cursor)
         with tenant_reads(container.datastore, principal.tenant_id) as curs:
             rows = list_shipments(
                 curs,
