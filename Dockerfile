@@ -2,6 +2,12 @@
 #   kontor serve --no-demo --no-projectors --workers N --host 0.0.0.0   (API)
 #   kontor project                                                       (projectors)
 #   kontor migrate                                                       (schema, one-shot)
+# The dashboard's front-end libraries, from npm at build time (package-lock.json; no CDN).
+FROM node:20-slim AS assets
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund && npm run vendor
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -24,6 +30,7 @@ COPY application/ application/
 COPY adapters/ adapters/
 COPY projections/ projections/
 COPY interfaces/ interfaces/
+COPY --from=assets /build/interfaces/web/static/vendor/ interfaces/web/static/vendor/
 RUN uv sync --locked --no-dev
 
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin kontor \

@@ -43,6 +43,8 @@ class Permission(StrEnum):
     USERS = "users:manage"
     API_KEYS = "api_keys:manage"
     SECURITY = "security:settings"
+    CUSTOMERS_READ = "customers:read"
+    CUSTOMERS_ERASE = "customers:erase"
 
 
 DESCRIPTIONS: dict[Permission, str] = {
@@ -66,6 +68,8 @@ DESCRIPTIONS: dict[Permission, str] = {
     Permission.USERS: "invite, list, change and deactivate users",
     Permission.API_KEYS: "create, list and revoke API keys",
     Permission.SECURITY: "tenant security settings (require MFA)",
+    Permission.CUSTOMERS_READ: "find a customer by email; export everything held about them",
+    Permission.CUSTOMERS_ERASE: "erase a customer's personal data (GDPR crypto-shredding)",
 }
 
 _READ = {

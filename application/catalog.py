@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +16,7 @@ from domain.product.model import Dimensions, Product, define_product
 from domain.shared.errors import InvalidCommand
 from domain.shared.ids import location_stream_id, product_stream_id, store_stream_id
 from domain.shared.money import Money
-from domain.store.model import Store, open_store
+from domain.store.model import Store, assign_locations, open_store
 
 
 class CatalogCommands:
@@ -57,6 +57,21 @@ class CatalogCommands:
                 currency=currency,
                 allow_backorders=allow_backorders,
                 reservation_ttl_minutes=reservation_ttl_minutes,
+            )
+            return Outcome({stream: list(events)}, lambda after: after[stream])
+
+        return self.executor.execute(ctx, {stream: STORE}, decide)
+
+    def assign_store_locations(
+        self, ctx: CommandContext, *, code: str, locations: Sequence[str]
+    ) -> Loaded[Store]:
+        """The locations that fulfil a store (and that callers scoped to it see)."""
+        stream = store_stream_id(ctx.tenant_id, code)
+        known = [location.code for location in self.catalog.locations(ctx.tenant_id)]
+
+        def decide(loaded: Mapping[UUID, Loaded[Any]]) -> Outcome[Loaded[Store]]:
+            events = assign_locations(
+                loaded[stream].state, code=code, locations=locations, known=known
             )
             return Outcome({stream: list(events)}, lambda after: after[stream])
 

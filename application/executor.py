@@ -81,9 +81,11 @@ class Executor:
                         before = loaded[stream_id]
                         follow_up = kinds[stream_id].follow_up
                         events = follow_up(before.state, decided) if follow_up else decided
-                        appends.append(Append(stream_id, before.version, events))
                         after[stream_id] = Streams.advance(
                             kinds[stream_id], before, events, ctx.tenant_id
+                        )
+                        appends.append(
+                            Append(stream_id, before.version, events, after[stream_id].state)
                         )
                 result = outcome.result(after)
                 try:

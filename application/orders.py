@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 import msgspec
 
 from application.context import CommandContext
+from application.customers import CustomerDirectory
 from application.errors import check_version
 from application.executor import Executor, Outcome
 from application.kinds import ORDER, SHIPMENT, STOCK
@@ -45,10 +46,17 @@ class Placed(msgspec.Struct, frozen=True):
 
 
 class OrderCommands:
-    def __init__(self, executor: Executor, streams: Streams, catalog: Catalog) -> None:
+    def __init__(
+        self,
+        executor: Executor,
+        streams: Streams,
+        catalog: Catalog,
+        customers: CustomerDirectory,
+    ) -> None:
         self.executor = executor
         self.streams = streams
         self.catalog = catalog
+        self.customers = customers
 
     def get(self, tenant_id: UUID, order_id: UUID) -> Loaded[Order]:
         loaded = self.streams.load({order_id: ORDER})[order_id]
@@ -80,6 +88,7 @@ class OrderCommands:
             placed_at=new.placed_at or datetime.now(UTC),
             discount=new.discount,
             shipping_charge=new.shipping_charge,
+            customer_id=self.customers.identify(ctx.tenant_id, new.customer.email),
         )
 
         def decide_placement(loaded: Mapping[UUID, Loaded[Any]]) -> Outcome[Placed]:

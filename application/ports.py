@@ -45,6 +45,9 @@ class Append(msgspec.Struct, frozen=True):
     stream_id: UUID
     expected_version: int
     events: Sequence[DomainEvent]
+    state: object = None
+    """The stream's state after these events: reference data (stores, locations, products)
+    keeps it in the catalog table in the same transaction."""
 
 
 class StoredResponse(msgspec.Struct, frozen=True):
@@ -81,8 +84,9 @@ class EventStore(Protocol):
         metadata: Metadata,
         *,
         idempotent: IdempotentWrite | None = None,
-    ) -> int:
-        """Appends all streams in one transaction; returns the last global position.
+    ) -> None:
+        """Appends all streams in one transaction. The events take their places in the global
+        order right after the commit (ADR 0047).
 
         Raises ConcurrencyConflict if any stream moved past its expected version, and
         DuplicateIdempotencyKey if the idempotency key was taken concurrently.

@@ -136,6 +136,12 @@ class Streams:
             for stream_id in stream_ids:
                 self._cache.pop(stream_id, None)
 
+    def forget_all(self) -> None:
+        """Drops every cached state (after an erasure: cached states hold opened personal
+        data, and erasures are rare enough not to track which)."""
+        with self._lock:
+            self._cache.clear()
+
     def saved(
         self,
         kinds: Mapping[UUID, Kind[Any]],

@@ -78,8 +78,17 @@ class TenantStore(Protocol):
 
     def tenant_by_name(self, name: str) -> UUID | None: ...
 
-    def log(self, tenant_id: UUID, actor: str, action: str, subject: str) -> None:
-        """Appends to the security log: who did what to which user, key or setting."""
+    def log(
+        self,
+        tenant_id: UUID,
+        actor: str,
+        action: str,
+        subject: str,
+        detail: str | None = None,
+        address: str | None = None,
+    ) -> None:
+        """Appends to the security log: who did what to which user, key or setting, from
+        which client address."""
         ...
 
 
@@ -116,6 +125,7 @@ class Tenants:
         roles: frozenset[Role],
         stores: frozenset[str] | None = None,
         actor: str,
+        address: str | None = None,
     ) -> NewApiKey:
         key_id = uuid4()
         secret = secrets.token_urlsafe(32)
@@ -128,14 +138,16 @@ class Tenants:
             stores=stores,
             created_by=actor,
         )
-        self.store.log(tenant_id, actor, "api_key.created", f"api_key:{key_id}")
+        self.store.log(tenant_id, actor, "api_key.created", f"api_key:{key_id}", address=address)
         return NewApiKey(tenant_id, key_id, f"{KEY_PREFIX}_{key_id.hex}_{secret}")
 
-    def revoke_key(self, tenant_id: UUID, key_id: UUID, actor: str) -> bool:
+    def revoke_key(
+        self, tenant_id: UUID, key_id: UUID, actor: str, address: str | None = None
+    ) -> bool:
         if not self.store.revoke_key(tenant_id, key_id, actor):
             return False
         self.cache.delete(_cache_key(key_id))
-        self.store.log(tenant_id, actor, "api_key.revoked", f"api_key:{key_id}")
+        self.store.log(tenant_id, actor, "api_key.revoked", f"api_key:{key_id}", address=address)
         return True
 
     def recently_verified(self, api_key: str) -> Principal | None:

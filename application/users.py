@@ -8,6 +8,7 @@ neither the answer nor its timing tells whether an account exists.
 from __future__ import annotations
 
 import base64
+import enum
 import hashlib
 import secrets
 from collections.abc import Callable
@@ -58,6 +59,19 @@ class UserNotFound(NotFound):
 
 class NotGrantable(DomainError):
     code = "not_grantable"
+
+
+class LastOwner(DomainError):
+    code = "last_owner"
+
+
+class Unchanged(enum.Enum):
+    """Marks a field a partial update leaves as it is (`stores` may be None: every store)."""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED = Unchanged.UNCHANGED
 
 
 class StoredUser(msgspec.Struct, frozen=True):
@@ -116,9 +130,19 @@ class UserStore(Protocol):
 
     def list_users(self, tenant_id: UUID) -> list[UserInfo]: ...
 
+    def set_access(
+        self, tenant_id: UUID, user_id: UUID, roles: frozenset[Role], stores: frozenset[str] | None
+    ) -> bool:
+        """False, and nothing changed, if that would leave the tenant without an enabled owner
+        (checked and written in one transaction, so two concurrent demotions cannot both
+        pass)."""
+        ...
+
     def set_password(self, user_id: UUID, password_hash: str) -> None: ...
 
-    def disable(self, tenant_id: UUID, user_id: UUID) -> bool: ...
+    def disable(self, tenant_id: UUID, user_id: UUID) -> bool:
+        """False, and nothing changed, if the user is the tenant's last enabled owner."""
+        ...
 
     def set_totp_pending(self, user_id: UUID, secret: str) -> None: ...
 
@@ -293,13 +317,7 @@ class Users:
         stores: frozenset[str] | None,
     ) -> None:
         email = email.strip().lower()
-        if not roles or not roles <= USER_ROLES:
-            raise InvalidCommand(
-                "a user needs one or more of the roles "
-                + ", ".join(sorted(USER_ROLES))
-                + " (integrator is for API keys)",
-                field="roles",
-            )
+        _check_user_roles(roles)
         if not by.can_grant(roles, stores):
             raise NotGrantable("you cannot grant more roles or stores than you hold")
         token = secrets.token_urlsafe(32)
@@ -326,9 +344,50 @@ class Users:
         return user_id
 
     def disable(self, by: Principal, user_id: UUID) -> None:
+        self._manageable(by, user_id)
         if not self.store.disable(by.tenant_id, user_id):
-            raise UserNotFound(f"no user {user_id}")
+            raise LastOwner("the tenant's last owner cannot be disabled; make another owner first")
         self.sessions.end_all(user_id)
+
+    def change_access(
+        self,
+        by: Principal,
+        user_id: UUID,
+        roles: frozenset[Role] | None,
+        stores: frozenset[str] | Unchanged | None,
+    ) -> StoredUser:
+        """Gives a user these roles and stores (None for either: unchanged / `UNCHANGED`).
+        Nobody grants more than they hold or changes someone who holds more; the last owner
+        keeps the owner role. The user's sessions end at once: their next sign-in carries the
+        new grants."""
+        user = self._manageable(by, user_id)
+        new_roles = user.roles if roles is None else roles
+        new_stores = user.stores if isinstance(stores, Unchanged) else stores
+        _check_user_roles(new_roles)
+        if not by.can_grant(new_roles, new_stores):
+            raise NotGrantable("you cannot grant more roles or stores than you hold")
+        if (new_roles, new_stores) == (user.roles, user.stores):
+            return user
+        if not self.store.set_access(by.tenant_id, user_id, new_roles, new_stores):
+            raise LastOwner(
+                "the tenant's last owner keeps the owner role; make another owner first"
+            )
+        self.sessions.end_all(user_id)
+        return msgspec.structs.replace(user, roles=new_roles, stores=new_stores)
+
+    def visible_to(self, by: Principal, user: UserInfo) -> bool:
+        """A caller limited to some stores sees the users limited to (some of) those stores."""
+        return _in_scope(by, None if user.stores is None else frozenset(user.stores))
+
+    def _manageable(self, by: Principal, user_id: UUID) -> StoredUser:
+        """The user, if `by` may manage them: another store scope's user is not found, and
+        someone holding more than `by` (an owner, for an admin) may not be changed."""
+        user = self.store.by_id(by.tenant_id, user_id)
+        if user is None or not _in_scope(by, user.stores):
+            raise UserNotFound(f"no user {user_id}")
+        if not by.can_grant(user.roles, user.stores):
+            raise NotGrantable("you cannot change a user who holds more roles than you")
+        return user
 
     def require_mfa(self, tenant_id: UUID, required: bool) -> None:
         self.store.set_requires_mfa(tenant_id, required)
@@ -400,6 +459,20 @@ class Users:
         if user is None:
             raise UserNotFound(f"no user {user_id}")
         return user
+
+
+def _in_scope(by: Principal, stores: frozenset[str] | None) -> bool:
+    return by.stores is None or (stores is not None and stores <= by.stores)
+
+
+def _check_user_roles(roles: frozenset[Role]) -> None:
+    if not roles or not roles <= USER_ROLES:
+        raise InvalidCommand(
+            "a user needs one or more of the roles "
+            + ", ".join(sorted(USER_ROLES))
+            + " (integrator is for API keys)",
+            field="roles",
+        )
 
 
 def _sha(value: str) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import platform
 import random
 import statistics
@@ -64,7 +65,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000, help="order lines to write")
     parser.add_argument("--requests", type=int, default=30, help="timed requests per endpoint")
-    parser.add_argument("--batch", type=int, default=5_000, help="projector batch size")
+    parser.add_argument("--batch", type=int, default=20_000, help="projector batch size")
     parser.add_argument("--output", type=Path, default=ROOT / "bench/results/analytics.json")
     return parser.parse_args()
 
@@ -147,7 +148,8 @@ def write_history(container: Any, tenant_id: UUID, lines: int) -> tuple[int, int
 
 def copy_events(container: Any, appends: list[Append], metadata: Any) -> None:
     """COPY into the events table: the rows `PostgresEventStore.append` writes (same topic and
-    envelope), without its per-event statement cost. Only for a table no one else writes."""
+    envelope), without its per-event statement cost, then sequenced. Only for a table no one
+    else writes."""
     with (
         container.datastore.transaction(commit=True) as curs,
         curs.copy(
@@ -159,27 +161,22 @@ def copy_events(container: Any, appends: list[Append], metadata: Any) -> None:
                 copy.write_row(
                     (append.stream_id, version, type(event).topic(), encode_state(event, metadata))
                 )
+    # Appends commit without a position (ADR 0032): give these theirs, as a writer would.
+    container.store.recorder.sequence()
 
 
-def read_and_decode(container: Any, batch: int) -> tuple[int, float]:
-    """The baseline: what the projector reads, without ClickHouse."""
-    started = time.perf_counter()
+def read_and_decode(container: Any, batch: int) -> tuple[int, float, float]:
+    """The baseline: the projector's read path (pages of tuples in binary) and decoding every
+    event into its Struct, without ClickHouse."""
+    reader = AnalyticsProjector(container.datastore, None, batch_size=batch)  # type: ignore[arg-type]
+    started, cpu = time.perf_counter(), time.process_time()
     position = count = 0
-    while True:
-        with container.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(
-                "SELECT notification_id, topic, state FROM kontor_events "
-                "WHERE notification_id > %s ORDER BY notification_id LIMIT %s",
-                (position, batch),
-            )
-            rows = curs.fetchall()
-        if not rows:
-            break
-        for row in rows:
-            decode_event(row["topic"], bytes(row["state"]))
+    while rows := reader.read(position):
+        for _, _, _, topic, state in rows:
+            decode_event(topic, state)
         count += len(rows)
-        position = rows[-1]["notification_id"]
-    return count, time.perf_counter() - started
+        position = rows[-1][0]
+    return count, time.perf_counter() - started, time.process_time() - cpu
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -190,15 +187,19 @@ def percentile(values: list[float], q: float) -> float:
 MONTH = {"from": "2026-10-01T00:00:00Z", "to": "2026-11-01T00:00:00Z"}
 YEAR = {"from": "2025-11-01T00:00:00Z", "to": "2026-11-01T00:00:00Z", "compare": "none"}
 WEEK = {"from": "2026-10-25T00:00:00Z", "to": "2026-11-01T00:00:00Z"}
+# Not on the hour: the partial hours and days at both ends are read from the order lines.
+UNALIGNED = {"from": "2026-10-01T09:30:00Z", "to": "2026-10-31T17:45:00Z"}
 HALF = {"from": "2026-05-01T00:00:00Z", "to": "2026-11-01T00:00:00Z", "compare": "previous_year"}
 ENDPOINTS: list[tuple[str, dict[str, Any]]] = [
     ("overview", MONTH),
     ("overview", YEAR),
+    ("overview", UNALIGNED),
     ("timeseries", {"metric": "revenue", "interval": "day"} | YEAR),
     ("timeseries", {"metric": "orders", "interval": "hour"} | MONTH),
     ("timeseries", {"metric": "aov", "interval": "week"} | HALF),
     ("breakdown", {"metric": "revenue", "by": "sku"} | MONTH),
     ("breakdown", {"metric": "units", "by": "country"} | MONTH),
+    ("breakdown", {"metric": "orders", "by": "category"} | UNALIGNED),
     ("fulfilment", MONTH),
     ("inventory", MONTH),
     ("customers", YEAR),
@@ -237,7 +238,7 @@ def time_endpoints(
             days = ""
             if "from" in params:
                 span = datetime.fromisoformat(params["to"]) - datetime.fromisoformat(params["from"])
-                days = f" ({span.days} d)"
+                days = f" ({span / timedelta(days=1):.4g} d)"
             if path == "forecast":
                 console.print(f"forecast backtest: {first.json()['backtest']}")
                 backtest.update(first.json()["backtest"])
@@ -256,6 +257,7 @@ def time_endpoints(
 def main() -> None:
     args = parse_args()
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    load: dict[str, float] = {}  # 1-minute load average at each phase: the machine is shared
     with tempfile.TemporaryDirectory(prefix="kontor-bench-") as scratch:
         data_dir = Path(scratch)
         with postgres_server(data_dir) as server, fresh_database(server) as url:
@@ -270,24 +272,31 @@ def main() -> None:
                 started = time.perf_counter()
                 events, lines = write_history(container, tenant.tenant_id, args.lines)
                 write_s = time.perf_counter() - started
-                decoded, decode_s = read_and_decode(container, args.batch)
+                load["baseline"] = os.getloadavg()[0]
+                decoded, decode_s, decode_cpu = read_and_decode(container, args.batch)
                 assert settings.clickhouse_url is not None
                 client = shared_client(settings.clickhouse_url)
                 projector = AnalyticsProjector(container.datastore, client, batch_size=args.batch)
                 projector.migrate()
                 with Progress(console=console) as progress:
                     task = progress.add_task("projecting", total=events)
-                    started = time.perf_counter()
+                    load["projector"] = os.getloadavg()[0]
+                    started, cpu = time.perf_counter(), time.process_time()
                     projector.catch_up(lambda done, total: progress.update(task, completed=done))
                     project_s = time.perf_counter() - started
+                    project_cpu = time.process_time() - cpu
+                load["after_projector"] = os.getloadavg()[0]
                 client.command("OPTIMIZE TABLE order_lines FINAL")
                 backtest: dict[str, Any] = {}
+                load["endpoints"] = os.getloadavg()[0]
                 endpoints = time_endpoints(container, tenant.api_key, args.requests, backtest)
+                load["after_endpoints"] = os.getloadavg()[0]
             finally:
                 container.close()
     figures = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "load_average_1m": load,
         "order_lines": lines,
         "events": events,
         "write_events_per_s": round(events / write_s),
@@ -295,6 +304,10 @@ def main() -> None:
         "projector_events_per_s": round(events / project_s),
         "projector_order_lines_per_s": round(lines / project_s),
         "projector_seconds": round(project_s, 1),
+        # Per second of this process's CPU time (all its threads, chdb's included): on a
+        # shared machine, a steadier figure than wall time.
+        "baseline_events_per_cpu_s": round(decoded / decode_cpu),
+        "projector_events_per_cpu_s": round(events / project_cpu),
         "forecast_backtest": backtest,
         "endpoints": endpoints,
     }

@@ -95,11 +95,15 @@ def anomaly_settings() -> tuple[Decimal, Decimal, int]:
 
 
 def hourly_revenue(
-    client: SharedClient, tenant_id: UUID, start: datetime, end: datetime
+    client: SharedClient,
+    tenant_id: UUID,
+    start: datetime,
+    end: datetime,
+    stores: frozenset[str] | None = None,
 ) -> dict[str, dict[datetime, Decimal]]:
-    """Revenue per currency and hour in [start, end)."""
+    """Revenue per currency and hour in [start, end) (of these stores; None: all)."""
     by_currency: dict[str, dict[datetime, Decimal]] = {}
-    scope = queries.Scope(tenant_id, start, end)
+    scope = queries.Scope(tenant_id, start, end, stores=stores)
     for at, currency, value in queries.timeseries(client, scope, "revenue", "hour"):
         by_currency.setdefault(currency or "", {})[at.replace(tzinfo=UTC)] = value
     return by_currency

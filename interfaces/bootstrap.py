@@ -7,17 +7,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg_pool import ConnectionPool
 
 from adapters.cache import MemoryCache, RedisCache
 from adapters.carriers.ratecard import RateCardCarriers, load_boxes, load_rate_cards
 from adapters.keyring import Keyring, load_keyring
 from adapters.mail import LogMailer, MailOutbox
+from adapters.personal_data import PersonalDataSeal
 from adapters.postgres.billing import PostgresBillingConfig, PostgresEventFeed
 from adapters.postgres.catalog import PostgresCatalog
+from adapters.postgres.customers import PostgresCustomerKeys
 from adapters.postgres.event_store import KontorEvents, PostgresEventStore, library_env
 from adapters.postgres.expiry import PostgresExpiryCandidates
 from adapters.postgres.history import PostgresHistory
 from adapters.postgres.idempotency import PostgresIdempotencyStore
+from adapters.postgres.mapper import use_personal_data
 from adapters.postgres.schema import STATEMENTS
 from adapters.postgres.snapshots import PostgresSnapshotStore
 from adapters.postgres.tenants import PostgresTenantStore
@@ -26,6 +30,7 @@ from adapters.postgres.webhooks import WebhookStore
 from adapters.security import Argon2Hasher, PyotpTotp, password_problems
 from adapters.webhooks.guard import Guard
 from application.catalog import CatalogCommands
+from application.customers import CustomerCommands
 from application.executor import Executor
 from application.expiry import ReservationExpiry
 from application.fulfilment import FulfilmentCommands
@@ -81,6 +86,8 @@ class Container:
     outbox: MailOutbox
     limiter: RateLimiter
     keyring: Keyring
+    customer_keys: PostgresCustomerKeys
+    customers: CustomerCommands
 
     def close(self) -> None:
         self.events.close()
@@ -144,6 +151,7 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
         RateCardCarriers,
     )
     keyring = load_keyring(settings.secret_key, settings.data_dir)
+    customer_keys = install_personal_data(settings, keyring)
     billing = PostgresBillingConfig(datastore, keyring)
     invoices = InvoiceCommands(executor, streams, billing)
     hasher = Argon2Hasher()
@@ -158,7 +166,7 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
         catalog=catalog,
         catalog_commands=CatalogCommands(executor, catalog),
         stock=StockCommands(executor, catalog),
-        orders=OrderCommands(executor, streams, catalog),
+        orders=OrderCommands(executor, streams, catalog, customer_keys),
         tenants=Tenants(PostgresTenantStore(datastore), hasher, cache),
         idempotency=idempotency,
         cache=cache,
@@ -191,7 +199,27 @@ def build_container(settings: Settings, *, pool_size: int = 16) -> Container:
             ),
         ),
         keyring=keyring,
+        customer_keys=customer_keys,
+        customers=CustomerCommands(executor, streams, customer_keys),
     )
+
+
+_customer_keys: dict[str, PostgresCustomerKeys] = {}
+
+
+def install_personal_data(
+    settings: Settings, keyring: Keyring | None = None
+) -> PostgresCustomerKeys:
+    """The customers' keys, installed in the event mapper of this process so that personal data
+    is sealed and opened (ADR 0035). One per database per process, kept for its lifetime."""
+    url = _database_url(settings)
+    keys = _customer_keys.get(url)
+    if keys is None:
+        keyring = keyring or load_keyring(settings.secret_key, settings.data_dir)
+        pool = ConnectionPool(url, min_size=1, max_size=4, kwargs={"autocommit": True})
+        keys = _customer_keys[url] = PostgresCustomerKeys(pool, keyring)
+    use_personal_data(PersonalDataSeal(keys.key))
+    return keys
 
 
 def webhook_guard(settings: Settings) -> Guard:

@@ -221,9 +221,12 @@ def projections_rebuild(name: str) -> None:
         raise typer.BadParameter(
             f"unknown projection {name!r}; choose from {', '.join(PROJECTIONS)}"
         )
+    from interfaces.bootstrap import install_personal_data
+
     with servers() as settings:
         assert settings.database_url is not None
         env = library_env(settings.database_url, pool_size=2)
+        install_personal_data(settings)
         with _progress() as progress:
             task = progress.add_task(f"rebuilding {name}", total=None)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -32,6 +33,9 @@ class Settings:
     """Origins allowed to call the API from a browser; empty (the default) turns CORS off."""
     secret_key: str | None = None
     """KONTOR_SECRET_KEY: the keyring that encrypts secrets at rest (ADR 0034)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """KONTOR_TRUSTED_PROXIES: addresses or CIDRs whose X-Forwarded-For/-Proto are believed
+    (ADR 0038); empty: trust nobody, the socket's peer is the client."""
 
     def with_urls(self, **urls: str | None) -> Settings:
         return replace(self, **urls)
@@ -62,4 +66,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             if origin.strip()
         ),
         secret_key=env.get("KONTOR_SECRET_KEY") or None,
+        trusted_proxies=_networks(env.get("KONTOR_TRUSTED_PROXIES") or ""),
     )
+
+
+def _networks(value: str) -> tuple[str, ...]:
+    """Comma-separated addresses or CIDRs, each checked (a typo must not trust nobody silently,
+    nor everybody)."""
+    found = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            found.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ValueError(
+                f"KONTOR_TRUSTED_PROXIES: {item!r} is not an IP address or CIDR"
+            ) from None
+    return tuple(found)

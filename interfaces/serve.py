@@ -39,10 +39,14 @@ def export_environment(settings: Settings) -> None:
 
 def banner(settings: Settings, demo: DemoTenant | None) -> str:
     base = f"http://{settings.host}:{settings.port}"
-    lines = [f"Kontor API   {base}", f"API docs     {base}/schema"]
+    lines = [
+        f"Kontor API   {base}",
+        f"API docs     {base}/schema",
+        f"Dashboard    {base}/dashboard",
+    ]
     if demo is not None:
         lines += [
-            f"Demo tenant  {demo.tenant_id}",
+            f"Demo tenant  {demo.tenant_id} (the dashboard's account ID)",
             f"API key      {demo.api_key}",
             f"Try:         curl -H 'Authorization: Bearer {demo.api_key}' {base}/v1/orders",
             f"Sign-in      {demo.owner_email} / {demo.owner_password} (owner, POST /v1/session"

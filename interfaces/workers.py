@@ -11,6 +11,7 @@ from typing import Any
 import structlog
 
 from adapters.postgres.event_store import library_env
+from interfaces.bootstrap import install_personal_data
 from interfaces.config import Settings
 from projections.relay import Relay, RelayConfig
 from projections.runner import start_runners
@@ -26,6 +27,7 @@ def _env(settings: Settings) -> dict[str, str]:
 
 def start_projectors(settings: Settings) -> Callable[[], None]:
     """Starts every Postgres read-model projector on background threads; returns `stop`."""
+    install_personal_data(settings)
     runners = start_runners(_env(settings))
     log.info("projectors started", count=len(runners))
 
@@ -60,6 +62,7 @@ def relay_config(settings: Settings, **options: str) -> RelayConfig:
 
 def start_relay(settings: Settings) -> Callable[[], None]:
     """Runs the NATS relay on a background thread; returns `stop`."""
+    install_personal_data(settings)
     stop, _ = start_relay_thread(relay_config(settings))
     log.info("relay started")
     return stop
@@ -96,6 +99,7 @@ def start_async_worker(
 def run_relay(settings: Settings, **options: str) -> None:
     """`kontor relay`: relays until SIGINT/SIGTERM."""
     config = relay_config(settings, **options)
+    install_personal_data(settings)
 
     async def main() -> None:
         stopping = asyncio.Event()
@@ -115,6 +119,7 @@ def start_webhooks(settings: Settings) -> Callable[[], None]:
 
     assert settings.database_url is not None
     keyring = load_keyring(settings.secret_key, settings.data_dir)
+    install_personal_data(settings, keyring)
     config = WebhookConfig(settings.database_url, keyring, guard=webhook_guard(settings))
     stop, _ = start_async_worker(Deliverer(config).run, "kontor-webhooks")
     log.info("webhook deliverer started")

@@ -29,6 +29,8 @@ from psycopg.sql import SQL
 
 from adapters.postgres.isolation import isolation_ddl
 from application.ports import Recorded
+from domain.customer.model import CustomerErased
+from domain.shared.personal import ERASED, erased
 
 S = TypeVar("S")
 
@@ -78,6 +80,11 @@ class StreamFoldView(View, Generic[S]):
     evolve: ClassVar[Callable[[Any, Any], Any]]
     upsert: ClassVar[str]
     cache_size: ClassVar[int] = 5_000
+    # Personal data held in the rows (ADR 0035): dotted paths in the state and text columns,
+    # replaced by ERASED in every row of a customer when a CustomerErased arrives (the view's
+    # projection must subscribe to it). Rows name their customer in a `customer_id` column.
+    personal_paths: ClassVar[tuple[str, ...]] = ()
+    personal_columns: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -117,6 +124,34 @@ class StreamFoldView(View, Generic[S]):
         return state
 
     def write(self, curs: Cursor[DictRow], batch: Sequence[Recorded]) -> None:
+        erasures = [r.event for r in batch if isinstance(r.event, CustomerErased)]
+        if erasures:
+            batch = [r for r in batch if not isinstance(r.event, CustomerErased)]
+        self._fold(curs, batch)
+        for erasure in erasures:
+            self._erase(curs, erasure.customer_id)
+
+    def _erase(self, curs: Cursor[DictRow], customer_id: UUID) -> None:
+        """Every row of the customer, with their personal data erased (state and columns)."""
+        curs.execute(
+            f"SELECT {self.key_column} AS stream_id, version, state "  # type: ignore[arg-type]
+            f"FROM {self.table} WHERE customer_id = %s",
+            (customer_id,),
+        )
+        erased_columns = "".join(f", {column} = %s" for column in self.personal_columns)
+        erased_values = [ERASED] * len(self.personal_columns)
+        for r in curs.fetchall():
+            cached = self._pending.get(r["stream_id"])
+            state = cached[0] if cached else self._decode(bytes(r["state"]))
+            state = erased(state, self.personal_paths)
+            curs.execute(
+                f"UPDATE {self.table} SET state = %s{erased_columns} "  # type: ignore[arg-type]
+                f"WHERE {self.key_column} = %s",
+                (msgspec.json.encode(state), *erased_values, r["stream_id"]),
+            )
+            self._pending[r["stream_id"]] = (state, r["version"])
+
+    def _fold(self, curs: Cursor[DictRow], batch: Sequence[Recorded]) -> None:
         ids = list(dict.fromkeys(r.originator_id for r in batch))
         current = {sid: self._states[sid] for sid in ids if sid in self._states}
         unknown = [sid for sid in ids if sid not in current]

@@ -12,6 +12,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from application.ports import Recorded
+from domain.customer.model import CustomerErased
 from domain.invoice.events import (
     CreditNoteIssued,
     InvoiceIssued,
@@ -56,7 +57,10 @@ INVOICES_DDL = (
         issued_at timestamptz NOT NULL,
         due_at timestamptz NOT NULL,
         state bytea NOT NULL,
+        customer_id uuid,
         PRIMARY KEY (tenant_id, id))""",
+    "ALTER TABLE invoices_view ADD COLUMN IF NOT EXISTS customer_id uuid",
+    "CREATE INDEX IF NOT EXISTS invoices_view_customer ON invoices_view (customer_id)",
     "CREATE UNIQUE INDEX IF NOT EXISTS invoices_view_id ON invoices_view (id)",
     "CREATE INDEX IF NOT EXISTS invoices_view_recent "
     "ON invoices_view (tenant_id, issued_at DESC, id DESC)",
@@ -70,7 +74,7 @@ INSERT INTO invoices_view VALUES (%(tenant_id)s, %(id)s, %(version)s, %(number)s
     %(shipping)s, %(tax)s, %(total)s, %(lines_total)s, %(units)s, %(paid)s, %(refunded)s,
     %(credited)s, %(balance)s, %(payments)s, %(foreign_payments)s, %(fx_rate)s,
     %(base_currency)s, %(customer_email)s,
-    %(issued_at)s, %(due_at)s, %(state)s)
+    %(issued_at)s, %(due_at)s, %(state)s, %(customer_id)s)
 ON CONFLICT (tenant_id, id) DO UPDATE SET version = EXCLUDED.version, voided = EXCLUDED.voided,
     paid = EXCLUDED.paid, refunded = EXCLUDED.refunded, credited = EXCLUDED.credited,
     balance = EXCLUDED.balance, payments = EXCLUDED.payments,
@@ -87,6 +91,8 @@ class InvoicesView(StreamFoldView[Invoice]):
     initial = Invoice()
     evolve = staticmethod(evolve)
     upsert = UPSERT
+    personal_paths = tuple(f"issued.{path}" for path in InvoiceIssued.personal_data)
+    personal_columns = ("customer_email",)
 
     def row(self, recorded: Recorded, state: Invoice) -> dict[str, Any]:
         doc = state.document
@@ -121,6 +127,7 @@ class InvoicesView(StreamFoldView[Invoice]):
             "issued_at": doc.issued_at,
             "due_at": doc.due_at,
             "state": msgspec.json.encode(state),
+            "customer_id": doc.customer_id,
         }
 
 
@@ -134,6 +141,7 @@ class InvoicesProjection(ViewProjection):
             CreditNoteIssued,
             OverpaymentRefunded,
             InvoiceVoided,
+            CustomerErased,
         )
     )
 

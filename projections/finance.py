@@ -105,7 +105,8 @@ WITH o AS (
     SELECT * FROM billing_orders WHERE tenant_id = %(tenant)s
       AND (%(from)s::timestamptz IS NULL OR placed_at >= %(from)s)
       AND (%(to)s::timestamptz IS NULL OR placed_at < %(to)s)
-      AND (%(store)s::text IS NULL OR store = %(store)s)),
+      AND (%(store)s::text IS NULL OR store = %(store)s)
+      AND (%(stores)s::text[] IS NULL OR store = ANY(%(stores)s))),
 s AS (SELECT order_id, sum(units) AS units, sum(value) AS value FROM billing_shipments
       WHERE tenant_id = %(tenant)s GROUP BY order_id),
 i AS (SELECT order_id,
@@ -238,10 +239,18 @@ def reconcile(
     placed_from: datetime | None,
     placed_to: datetime | None,
     store: str | None,
+    stores: frozenset[str] | None = None,
 ) -> Reconciliation:
+    """`stores`: the caller's store scope (None: every store)."""
     curs.execute(
         RECONCILE,
-        {"tenant": tenant_id, "from": placed_from, "to": placed_to, "store": store},
+        {
+            "tenant": tenant_id,
+            "from": placed_from,
+            "to": placed_to,
+            "store": store,
+            "stores": _sorted(stores),
+        },
     )
     orders: list[OrderReconciliation] = []
     totals: dict[str, Totals] = {}
@@ -279,7 +288,10 @@ class AgeingBucket(msgspec.Struct):
     outstanding: Decimal
 
 
-def ageing(curs: Cursor[DictRow], tenant_id: UUID, now: datetime) -> list[AgeingBucket]:
+def ageing(
+    curs: Cursor[DictRow], tenant_id: UUID, now: datetime, stores: frozenset[str] | None = None
+) -> list[AgeingBucket]:
+    """`stores`: the caller's store scope (None: every store)."""
     curs.execute(
         """SELECT CASE WHEN due_at >= %(now)s THEN 'current'
                 WHEN %(now)s - due_at <= interval '30 days' THEN '1-30'
@@ -288,8 +300,9 @@ def ageing(curs: Cursor[DictRow], tenant_id: UUID, now: datetime) -> list[Ageing
                 ELSE '90+' END AS bucket, currency, count(*) AS invoices,
                 sum(balance) AS outstanding
            FROM invoices_view WHERE tenant_id = %(tenant)s AND NOT voided AND balance > 0
+             AND (%(stores)s::text[] IS NULL OR store = ANY(%(stores)s))
            GROUP BY 1, 2""",
-        {"tenant": tenant_id, "now": now},
+        {"tenant": tenant_id, "now": now, "stores": _sorted(stores)},
     )
     found = {(r["bucket"], r["currency"]): r for r in curs.fetchall()}
     currencies = sorted({currency for _, currency in found}) or ["EUR"]
@@ -315,7 +328,7 @@ def payments(
         "AND (%(stores)s::text[] IS NULL OR EXISTS (SELECT 1 FROM billing_orders o "
         "WHERE o.tenant_id = p.tenant_id AND o.order_id = p.order_id "
         "AND o.store = ANY(%(stores)s))) ORDER BY p.at, p.id",
-        {"t": tenant_id, "stores": None if stores is None else sorted(stores)},
+        {"t": tenant_id, "stores": _sorted(stores)},
     )
     return [dict(row) for row in curs.fetchall()]
 
@@ -371,32 +384,40 @@ def payout_import(curs: Cursor[DictRow], tenant_id: UUID, import_id: UUID) -> Pa
 PAYOUT_MATCHES = """
 WITH f AS (SELECT kind, reference, amount, currency, row_no FROM payout_lines
            WHERE tenant_id = %(tenant)s AND import_id = %(import)s),
-k AS (SELECT kind, gateway_reference AS reference, amount, currency, at FROM billing_payments
-      WHERE tenant_id = %(tenant)s AND gateway = %(gateway)s)
-SELECT * FROM (
+k AS (SELECT p.kind, p.gateway_reference AS reference, p.amount, p.currency, p.at, o.store
+      FROM billing_payments p LEFT JOIN billing_orders o
+        ON o.tenant_id = p.tenant_id AND o.order_id = p.order_id
+      WHERE p.tenant_id = %(tenant)s AND p.gateway = %(gateway)s)
+SELECT status, kind, reference, currency, gateway_amount, kontor_amount FROM (
     SELECT CASE WHEN k.reference IS NULL THEN 'missing_in_kontor'
                 WHEN k.amount <> f.amount OR k.currency <> f.currency THEN 'amount_differs'
                 ELSE 'matched' END AS status,
         f.kind, f.reference, f.currency, f.amount AS gateway_amount, k.amount AS kontor_amount,
-        f.row_no AS position
+        f.row_no AS position, k.store
     FROM f LEFT JOIN k USING (kind, reference)
     UNION ALL
     SELECT 'missing_at_gateway', k.kind, k.reference, k.currency, NULL, k.amount,
-        2147483647
+        2147483647, k.store
     FROM k WHERE k.at <= %(at)s AND NOT EXISTS (
         SELECT 1 FROM payout_lines l JOIN payout_imports i USING (tenant_id, import_id)
         WHERE l.tenant_id = %(tenant)s AND l.reference = k.reference AND l.kind = k.kind
           AND i.gateway = %(gateway)s AND i.imported_at <= %(at)s)
-) matches ORDER BY position, reference
+) matches WHERE %(stores)s::text[] IS NULL OR store = ANY(%(stores)s)
+ORDER BY position, reference
 """
 
 
 def payout_matches(
-    curs: Cursor[DictRow], tenant_id: UUID, payout: PayoutImport
+    curs: Cursor[DictRow],
+    tenant_id: UUID,
+    payout: PayoutImport,
+    stores: frozenset[str] | None = None,
 ) -> list[PayoutMatch]:
     """A payout file's lines matched with the payments and refunds recorded for its gateway
     (by kind and gateway reference), and what Kontor recorded for that gateway up to the import
-    that neither this payout nor an earlier one of the gateway paid out (missing_at_gateway)."""
+    that neither this payout nor an earlier one of the gateway paid out (missing_at_gateway).
+    With `stores` (a caller's scope), only lines of payments of those stores' orders: a line
+    Kontor has no payment for belongs to no store, so such a caller does not see it."""
     curs.execute(
         PAYOUT_MATCHES,
         {
@@ -404,6 +425,11 @@ def payout_matches(
             "import": payout.import_id,
             "gateway": payout.gateway,
             "at": payout.imported_at,
+            "stores": _sorted(stores),
         },
     )
     return msgspec.convert(curs.fetchall(), list[PayoutMatch])
+
+
+def _sorted(stores: frozenset[str] | None) -> list[str] | None:
+    return None if stores is None else sorted(stores)

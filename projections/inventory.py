@@ -138,9 +138,14 @@ def list_inventory(
     location: str | None,
     limit: int,
     after: tuple[str, str] | None,
+    locations: frozenset[str] | None = None,
 ) -> list[InventoryRow]:
+    """`locations`: the caller's visible locations (None: all)."""
     where = ["tenant_id = %(tenant)s"]
     params: dict[str, Any] = {"tenant": tenant_id, "limit": limit}
+    if locations is not None:
+        where.append("location = ANY(%(locations)s)")
+        params["locations"] = sorted(locations)
     if sku:
         where.append("sku = %(sku)s")
         params["sku"] = sku

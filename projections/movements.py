@@ -227,6 +227,18 @@ class MovementRow(msgspec.Struct, frozen=True):
     occurred_at: datetime
 
 
+SCOPED_COLUMNS = """m.seq, m.sku, m.location, m.kind, m.quantity, m.on_hand_change,
+    m.reserved_change, m.actor, m.occurred_at,
+    CASE WHEN mine THEN m.order_id END AS order_id, CASE WHEN mine THEN m.line_no END AS line_no,
+    CASE WHEN mine THEN m.reference END AS reference
+FROM stock_movements m
+LEFT JOIN orders_view o ON o.tenant_id = m.tenant_id AND o.id = m.order_id
+LEFT JOIN returns_view r ON m.kind = 'restocked' AND r.tenant_id = m.tenant_id
+    AND m.reference = 'return ' || r.id
+CROSS JOIN LATERAL (SELECT (m.order_id IS NULL AND r.id IS NULL)
+    OR o.store = ANY(%(stores)s) OR r.store = ANY(%(stores)s) AS mine) scope"""
+
+
 def list_movements(
     curs: Cursor[DictRow],
     tenant_id: UUID,
@@ -236,20 +248,30 @@ def list_movements(
     kind: str | None,
     limit: int,
     before: int | None,
+    locations: frozenset[str] | None = None,
+    stores: frozenset[str] | None = None,
 ) -> list[MovementRow]:
-    """Newest first (in the order the ledger recorded them)."""
-    where = ["tenant_id = %(tenant)s", "sku = %(sku)s"]
+    """Newest first (in the order the ledger recorded them). A caller's store scope: only
+    `locations` (those fulfilling their `stores`); at a location several stores share, another
+    store's reservations and shipments show their quantities but not their order or reference."""
+    where = ["m.tenant_id = %(tenant)s", "m.sku = %(sku)s"]
     params: dict[str, Any] = {"tenant": tenant_id, "sku": sku, "limit": limit}
+    if locations is not None:
+        where.append("m.location = ANY(%(locations)s)")
+        params["locations"] = sorted(locations)
     for column, value in (("location", location), ("kind", kind)):
         if value is not None:
-            where.append(f"{column} = %({column})s")
+            where.append(f"m.{column} = %({column})s")
             params[column] = value
     if before is not None:
-        where.append("seq < %(before)s")
+        where.append("m.seq < %(before)s")
         params["before"] = before
+    columns = "m.* FROM stock_movements m"
+    if stores is not None:
+        columns, params["stores"] = SCOPED_COLUMNS, sorted(stores)
     curs.execute(
-        f"SELECT * FROM stock_movements WHERE {' AND '.join(where)} "  # type: ignore[arg-type]
-        "ORDER BY seq DESC LIMIT %(limit)s",
+        f"SELECT {columns} WHERE {' AND '.join(where)} "  # type: ignore[arg-type]
+        "ORDER BY m.seq DESC LIMIT %(limit)s",
         params,
     )
     return msgspec.convert(curs.fetchall(), list[MovementRow])

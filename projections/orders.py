@@ -12,7 +12,9 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from application.ports import Recorded
+from domain.customer.model import CustomerErased
 from domain.order import events as _order_events  # noqa: F401 - registers every order topic
+from domain.order.events import PERSONAL_CUSTOMER, personal_address
 from domain.order.state import Order, evolve
 from domain.shared.events import EVENT_TYPES
 from projections.base import StreamFoldView, ViewProjection
@@ -37,7 +39,10 @@ DDL = (
         placed_at timestamptz NOT NULL,
         updated_at timestamptz NOT NULL,
         state bytea NOT NULL,
+        customer_id uuid,
         PRIMARY KEY (tenant_id, id))""",
+    "ALTER TABLE orders_view ADD COLUMN IF NOT EXISTS customer_id uuid",
+    "CREATE INDEX IF NOT EXISTS orders_view_customer ON orders_view (customer_id)",
     "CREATE UNIQUE INDEX IF NOT EXISTS orders_view_id ON orders_view (id)",
     "CREATE INDEX IF NOT EXISTS orders_view_recent "
     "ON orders_view (tenant_id, placed_at DESC, id DESC)",
@@ -48,10 +53,10 @@ DDL = (
 UPSERT = """
 INSERT INTO orders_view (tenant_id, id, version, status, on_hold, store, channel, external_id,
     currency, total, units, backordered, customer_email, customer_name, country, placed_at,
-    updated_at, state)
+    updated_at, state, customer_id)
 VALUES (%(tenant_id)s, %(id)s, %(version)s, %(status)s, %(on_hold)s, %(store)s, %(channel)s,
     %(external_id)s, %(currency)s, %(total)s, %(units)s, %(backordered)s, %(customer_email)s,
-    %(customer_name)s, %(country)s, %(placed_at)s, %(updated_at)s, %(state)s)
+    %(customer_name)s, %(country)s, %(placed_at)s, %(updated_at)s, %(state)s, %(customer_id)s)
 ON CONFLICT (tenant_id, id) DO UPDATE SET version = EXCLUDED.version, status = EXCLUDED.status,
     on_hold = EXCLUDED.on_hold, total = EXCLUDED.total, units = EXCLUDED.units,
     backordered = EXCLUDED.backordered, updated_at = EXCLUDED.updated_at, state = EXCLUDED.state
@@ -67,6 +72,8 @@ class OrdersView(StreamFoldView[Order]):
     initial = Order()
     evolve = staticmethod(evolve)
     upsert = UPSERT
+    personal_paths = (*PERSONAL_CUSTOMER, *personal_address("shipping_address"))
+    personal_columns = ("customer_email", "customer_name")
 
     def row(self, recorded: Recorded, state: Order) -> dict[str, Any]:
         assert state.customer is not None
@@ -90,13 +97,15 @@ class OrdersView(StreamFoldView[Order]):
             "placed_at": state.placed_at,
             "updated_at": recorded.timestamp,
             "state": msgspec.json.encode(state),
+            "customer_id": state.customer_id,
         }
 
 
 class OrdersProjection(ViewProjection):
     name = "orders_view"
-    topics: ClassVar[tuple[str, ...]] = tuple(  # type: ignore[misc]
-        topic for topic in EVENT_TYPES if topic.startswith("order.")
+    topics: ClassVar[tuple[str, ...]] = (  # type: ignore[misc]
+        *(topic for topic in EVENT_TYPES if topic.startswith("order.")),
+        CustomerErased.topic(),
     )
 
 

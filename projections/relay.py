@@ -4,7 +4,9 @@ It reads `kontor_events` after its stored position, publishes a page with many a
 and stores the new position only once JetStream has acknowledged the whole page. Killed at any
 point, it republishes at most that page, and JetStream drops the repeats by `Nats-Msg-Id` (the
 event id). On start it also reads the position of the last message in the stream, so a restart
-later than the dedup window does not repeat the page either.
+later than the dedup window does not repeat the page either. If that position, or its stored
+one, lies beyond the last event in the store, the database was restored from a backup older
+than what was relayed: it refuses to publish, and says what to do (ADR 0047).
 
 Subject: `<prefix>.<tenant id>.<aggregate>.<EventName>` (prefix `kontor`); payload: the event's
 fields as JSON; metadata in headers (see `headers`).
@@ -30,6 +32,8 @@ from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 from psycopg.rows import dict_row
+
+from adapters.postgres.mapper import opened_data
 
 log = structlog.get_logger("kontor.relay")
 
@@ -96,7 +100,8 @@ def message(prefix: str, row: dict[str, Any]) -> Message:
         headers["Kontor-Causation-Id"] = meta.causation_id
     if row["hash"] is not None:
         headers["Kontor-Hash"] = row["hash"].hex()
-    return Message(f"{prefix}.{meta.tenant_id}.{row['topic']}", bytes(envelope.data), headers)
+    payload = opened_data(row["topic"], bytes(envelope.data), UUID(meta.tenant_id))
+    return Message(f"{prefix}.{meta.tenant_id}.{row['topic']}", payload, headers)
 
 
 def event_id_text(stream_id: UUID, version: int) -> str:
@@ -113,6 +118,22 @@ SELECT_PAGE = (
     "SELECT notification_id, originator_id, originator_version, topic, state, hash "
     "FROM kontor_events WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
 )
+
+
+class PositionAheadOfStore(RuntimeError):
+    """The relay has published positions the event store does not hold."""
+
+
+def restore_advice(config: RelayConfig, relayed: int, end: int) -> str:
+    return (
+        f"the relay {config.name!r} has published up to position {relayed}, but the event store "
+        f"ends at {end}: the database was restored from a backup older than the JetStream "
+        f"stream {config.stream!r}. New events would take positions {end + 1}..{relayed} again "
+        "and be skipped (and JetStream would drop the ones whose event ids it still remembers)."
+        " Nothing is published until you decide: replay the store to integrators by purging the"
+        f" stream (`nats stream purge {config.stream}`) and `DELETE FROM relay_positions WHERE "
+        f"name = '{config.name}'`, or restore the stream from a backup no newer than the database"
+    )
 
 
 class Relay:
@@ -155,6 +176,10 @@ class Relay:
         while not stop.is_set():
             try:
                 await self._run(stop, on_page)
+            except PositionAheadOfStore as error:
+                log.error("relay refuses to publish", reason=str(error))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 30.0)
             except (OSError, psycopg.Error, nats.errors.Error) as error:
                 log.warning("relay interrupted; retrying", error=str(error))
             except Exception:  # a worker thread must not die silently: log, wait, start over
@@ -187,6 +212,9 @@ class Relay:
             await self.ensure_stream(js)
             await listener.execute("LISTEN kontor_events")
             self.position = max(await self._stored(db), await self.last_published(js))
+            end = await self._end(db)
+            if self.position > end:
+                raise PositionAheadOfStore(restore_advice(self.config, self.position, end))
             log.info("relay started", position=self.position, stream=self.config.stream)
             rows = await self._page(db, self.position)
             while not stop.is_set():
@@ -248,6 +276,13 @@ class Relay:
         reconnect)."""
         async for _ in listener.notifies(timeout=1.0, stop_after=1):
             break
+
+    async def _end(self, db: psycopg.AsyncConnection[Any]) -> int:
+        cursor = await db.execute(
+            "SELECT coalesce(max(notification_id), 0) AS n FROM kontor_events"
+        )
+        row = await cursor.fetchone()
+        return int(row["n"]) if row else 0
 
     async def _stored(self, db: psycopg.AsyncConnection[Any]) -> int:
         row = await (

@@ -66,8 +66,9 @@ def start_runners(env: dict[str, str]) -> list[ProjectionRunner[Any, Any]]:
 
 
 def status(datastore: PostgresDatastore, name: str) -> ProjectionStatus:
-    """A projection's tracked position, how many of its events lie beyond it, and how long
-    ago the oldest of those was recorded."""
+    """A projection's tracked position, how many of its events lie beyond it (counting
+    committed events the sequencer has not placed yet: lag 0 means every committed event is
+    projected), and how long ago the oldest of those was recorded."""
     projection_class, _ = PROJECTIONS[name]
     topics = list(projection_class.topics)
     mine = "AND topic = ANY(%(topics)s)" if topics else ""
@@ -76,7 +77,7 @@ def status(datastore: PostgresDatastore, name: str) -> ProjectionStatus:
             "WITH tracked AS (SELECT coalesce(max(notification_id), 0) AS position "  # type: ignore[arg-type]
             f"FROM {name}_tracking WHERE application_name = %(app)s) "  # names are ours
             "SELECT position, (SELECT count(*) FROM kontor_events "
-            f"WHERE notification_id > position {mine}) AS lag, "
+            f"WHERE (notification_id > position OR notification_id IS NULL) {mine}) AS lag, "
             "(SELECT state FROM kontor_events "
             f"WHERE notification_id > position {mine} ORDER BY notification_id LIMIT 1) AS oldest "
             "FROM tracked",
@@ -102,7 +103,8 @@ def follower_status(datastore: PostgresDatastore, name: str) -> ProjectionStatus
         curs.execute(
             "WITH p AS (SELECT coalesce((SELECT position FROM relay_positions WHERE name = %s), "
             "0) AS position) SELECT p.position, "
-            "(SELECT count(*) FROM kontor_events WHERE notification_id > p.position) AS lag, "
+            "(SELECT count(*) FROM kontor_events "
+            " WHERE notification_id > p.position OR notification_id IS NULL) AS lag, "
             "(SELECT state FROM kontor_events WHERE notification_id > p.position "
             " ORDER BY notification_id LIMIT 1) AS oldest FROM p",
             (FOLLOWERS[name],),

@@ -13,6 +13,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from application.ports import Recorded
+from domain.customer.model import CustomerErased
+from domain.order.events import personal_address
 from domain.shared.events import EVENT_TYPES
 from domain.shipment.state import Shipment, ShipmentStatus, evolve
 from projections.base import StreamFoldView, ViewProjection
@@ -43,7 +45,10 @@ DDL = (
         delivered_at timestamptz,
         updated_at timestamptz NOT NULL,
         state bytea NOT NULL,
+        customer_id uuid,
         PRIMARY KEY (tenant_id, id))""",
+    "ALTER TABLE shipments_view ADD COLUMN IF NOT EXISTS customer_id uuid",
+    "CREATE INDEX IF NOT EXISTS shipments_view_customer ON shipments_view (customer_id)",
     "CREATE UNIQUE INDEX IF NOT EXISTS shipments_view_id ON shipments_view (id)",
     "CREATE INDEX IF NOT EXISTS shipments_view_recent "
     "ON shipments_view (tenant_id, created_at DESC, id DESC)",
@@ -55,11 +60,12 @@ DDL = (
 UPSERT = """
 INSERT INTO shipments_view (tenant_id, id, version, order_id, store, location, status, priority,
     units, picked_units, carrier, service, tracking_number, label_cost, label_currency,
-    exceptions, order_placed_at, created_at, shipped_at, delivered_at, updated_at, state)
+    exceptions, order_placed_at, created_at, shipped_at, delivered_at, updated_at, state,
+    customer_id)
 VALUES (%(tenant_id)s, %(id)s, %(version)s, %(order_id)s, %(store)s, %(location)s, %(status)s,
     %(priority)s, %(units)s, %(picked_units)s, %(carrier)s, %(service)s, %(tracking_number)s,
     %(label_cost)s, %(label_currency)s, %(exceptions)s, %(order_placed_at)s, %(created_at)s,
-    %(shipped_at)s, %(delivered_at)s, %(updated_at)s, %(state)s)
+    %(shipped_at)s, %(delivered_at)s, %(updated_at)s, %(state)s, %(customer_id)s)
 ON CONFLICT (tenant_id, id) DO UPDATE SET version = EXCLUDED.version, status = EXCLUDED.status,
     units = EXCLUDED.units, picked_units = EXCLUDED.picked_units, carrier = EXCLUDED.carrier,
     service = EXCLUDED.service, tracking_number = EXCLUDED.tracking_number,
@@ -78,6 +84,7 @@ class ShipmentsView(StreamFoldView[Shipment]):
     initial = Shipment()
     evolve = staticmethod(evolve)
     upsert = UPSERT
+    personal_paths = (*personal_address("destination"), "label.label")
 
     def stored(self, state: Shipment) -> Shipment:
         # The label document is served from the stream; the row needs no copy of it.
@@ -110,13 +117,15 @@ class ShipmentsView(StreamFoldView[Shipment]):
             "delivered_at": state.delivered_at,
             "updated_at": recorded.timestamp,
             "state": msgspec.json.encode(state),
+            "customer_id": state.customer_id,
         }
 
 
 class ShipmentsProjection(ViewProjection):
     name = "shipments_view"
-    topics: ClassVar[tuple[str, ...]] = tuple(  # type: ignore[misc]
-        topic for topic in EVENT_TYPES if topic.startswith("shipment.")
+    topics: ClassVar[tuple[str, ...]] = (  # type: ignore[misc]
+        *(topic for topic in EVENT_TYPES if topic.startswith("shipment.")),
+        CustomerErased.topic(),
     )
 
 
@@ -176,14 +185,21 @@ def list_shipments(
 
 
 def open_shipments(
-    curs: Cursor[DictRow], tenant_id: UUID, location: str, *, offset: int, limit: int
+    curs: Cursor[DictRow],
+    tenant_id: UUID,
+    location: str,
+    *,
+    offset: int,
+    limit: int,
+    stores: frozenset[str] | None = None,
 ) -> list[Shipment]:
-    """Open shipments at a location in wave order: expedited first, then oldest first."""
+    """Open shipments at a location in wave order: expedited first, then oldest first;
+    `stores`: only those of orders of these stores (None: all)."""
     curs.execute(
         "SELECT state FROM shipments_view WHERE tenant_id = %s AND location = %s "
-        "AND status IN ('created', 'picking') "
+        "AND status IN ('created', 'picking') AND (%s::text[] IS NULL OR store = ANY(%s)) "
         "ORDER BY (priority = 'expedited') DESC, created_at, id OFFSET %s LIMIT %s",
-        (tenant_id, location, offset, limit),
+        (tenant_id, location, _sorted(stores), _sorted(stores), offset, limit),
     )
     decode = msgspec.json.Decoder(Shipment).decode
     return [decode(bytes(row["state"])) for row in curs.fetchall()]
@@ -198,15 +214,19 @@ class PickWork(msgspec.Struct, frozen=True):
     oldest_created_at: datetime
 
 
-def pick_work(curs: Cursor[DictRow], tenant_id: UUID) -> list[PickWork]:
+def pick_work(
+    curs: Cursor[DictRow], tenant_id: UUID, stores: frozenset[str] | None = None
+) -> list[PickWork]:
+    """Open shipments per location; `stores`: only those of orders of these stores."""
     curs.execute(
         "SELECT location, count(*) AS open_shipments, "
         "count(*) FILTER (WHERE priority = 'expedited') AS expedited, "
         "sum(units)::int AS units, sum(picked_units)::int AS units_picked, "
         "min(created_at) AS oldest_created_at FROM shipments_view "
         "WHERE tenant_id = %s AND status IN ('created', 'picking') "
+        "AND (%s::text[] IS NULL OR store = ANY(%s)) "
         "GROUP BY location ORDER BY location",
-        (tenant_id,),
+        (tenant_id, _sorted(stores), _sorted(stores)),
     )
     return msgspec.convert(curs.fetchall(), list[PickWork])
 
@@ -274,3 +294,7 @@ def bins(curs: Cursor[DictRow], tenant_id: UUID, location: str, skus: list[str])
         (tenant_id, location, skus),
     )
     return {row["sku"]: row["bin"] for row in curs.fetchall()}
+
+
+def _sorted(stores: frozenset[str] | None) -> list[str] | None:
+    return None if stores is None else sorted(stores)

@@ -26,6 +26,7 @@ import structlog
 from psycopg.rows import dict_row
 
 from adapters.keyring import Keyring, KeyringError
+from adapters.postgres.mapper import opened_data
 from adapters.postgres.webhooks import endpoint_secret_context
 from adapters.webhooks.guard import ForbiddenTarget, Guard
 from adapters.webhooks.signing import headers as signed_headers
@@ -206,6 +207,9 @@ class Deliverer:
     ) -> tuple[int | None, str | None, int]:
         """(status code, error, milliseconds) of one POST."""
         stored = _decode(bytes(delivery["state"]))
+        data = await asyncio.to_thread(
+            opened_data, delivery["topic"], bytes(stored.data), stored.meta.tenant_id
+        )
         body = msgspec.json.encode(
             Payload(
                 type=delivery["topic"],
@@ -216,7 +220,7 @@ class Deliverer:
                 version=delivery["originator_version"],
                 position=delivery["notification_id"],
                 schema_version=stored.v,
-                data=stored.data,
+                data=msgspec.Raw(data),
             )
         )
         started = time.monotonic()

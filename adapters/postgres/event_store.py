@@ -21,13 +21,9 @@ from application.ports import (
     Metadata,
     Recorded,
 )
-from domain.location.model import Location, LocationOpened
-from domain.location.model import evolve as evolve_location
-from domain.product.model import Product, ProductDefined
-from domain.product.model import evolve as evolve_product
-from domain.shared.events import DomainEvent
-from domain.store.model import Store, StoreOpened
-from domain.store.model import evolve as evolve_store
+from domain.location.model import Location
+from domain.product.model import Product
+from domain.store.model import Store
 
 APPLICATION_NAME = "Kontor"
 
@@ -78,16 +74,18 @@ class KontorEvents(Application[UUID]):
         return recorder
 
 
-def _catalog_row(tenant_id: UUID, stream_id: UUID, version: int, event: DomainEvent) -> Any:
-    state: Location | Store | Product
-    if isinstance(event, LocationOpened):
-        state, kind, code = evolve_location(event, Location()), "location", event.code
-    elif isinstance(event, StoreOpened):
-        state, kind, code = evolve_store(event, Store()), "store", event.code
-    elif isinstance(event, ProductDefined):
-        state, kind, code = evolve_product(event, Product()), "product", event.sku
+def _catalog_row(tenant_id: UUID, append: Append) -> Any:
+    """Reference data's current state, written with its events (read by `PostgresCatalog`)."""
+    state = append.state
+    if isinstance(state, Location):
+        kind, code = "location", state.code
+    elif isinstance(state, Store):
+        kind, code = "store", state.code
+    elif isinstance(state, Product):
+        kind, code = "product", state.sku
     else:
         return None
+    version = append.expected_version + len(append.events)
     return (tenant_id, kind, code, msgspec.json.encode(state), version)
 
 
@@ -118,7 +116,7 @@ class PostgresEventStore:
         metadata: Metadata,
         *,
         idempotent: IdempotentWrite | None = None,
-    ) -> int:
+    ) -> None:
         stored: list[StoredEvent] = []
         catalog_rows = []
         for append in appends:
@@ -132,9 +130,9 @@ class PostgresEventStore:
                         state=encode_state(event, metadata),
                     )
                 )
-                row = _catalog_row(metadata.tenant_id, append.stream_id, version, event)
-                if row is not None:
-                    catalog_rows.append(row)
+            row = _catalog_row(metadata.tenant_id, append)
+            if row is not None:
+                catalog_rows.append(row)
         idempotency = None
         if idempotent is not None:
             response = idempotent.response
@@ -147,11 +145,8 @@ class PostgresEventStore:
                 response.version,
             )
         try:
-            positions = self.recorder.append(
-                stored, idempotency=idempotency, catalog_rows=catalog_rows
-            )
+            self.recorder.append(stored, idempotency=idempotency, catalog_rows=catalog_rows)
         except IntegrityError as error:
             if "idempotency_keys_pkey" in str(error):
                 raise DuplicateIdempotencyKey(str(error)) from error
             raise ConcurrencyConflict(str(error)) from error
-        return max(positions or [0])

@@ -10,7 +10,7 @@ from uuid import UUID
 import msgspec
 from psycopg.rows import tuple_row
 
-from adapters.postgres.mapper import UnknownEventTopic, decode_data, decode_event
+from adapters.postgres.mapper import UnknownEventTopic, decode_data, decode_event, opened_data
 from application.audit import Step
 from application.ports import Recorded
 from domain.shared.ids import event_id
@@ -72,7 +72,7 @@ def history_event(row: dict[str, Any]) -> HistoryEvent:
         request_id=meta.request_id,
         recorded_at=meta.recorded_at,
         hash=bytes(row["hash"]).hex() if row["hash"] is not None else None,
-        data=stored.data,
+        data=msgspec.Raw(opened_data(row["topic"], bytes(stored.data), meta.tenant_id)),
     )
 
 
@@ -181,6 +181,6 @@ class PostgresHistory:
         steps = []
         for version, topic, state in rows:
             stored = _folding(state)
-            event = decode_data(topic, stored.v, stored.data)
+            event = decode_data(topic, stored.v, stored.data, stored.meta.tenant_id)
             steps.append(Step(version, event, stored.meta.tenant_id, stored.meta.recorded_at))
         return steps

@@ -15,6 +15,8 @@ from uuid import UUID
 
 READER_ROLE = "kontor_reader"
 TENANT_SETTING = "kontor.tenant_id"
+READ_TIMEOUT = "30s"
+"""An API read of the read models (a CSV export included) that runs longer is cancelled."""
 
 # Roles are per cluster: concurrent migrations of two databases may race to create it.
 CREATE_READER_ROLE = f"""
@@ -60,5 +62,8 @@ def tenant_reads(datastore: Any, tenant_id: UUID) -> Iterator[Any]:
     its queries forget to filter."""
     with datastore.transaction() as curs:
         curs.execute(f"SET LOCAL ROLE {READER_ROLE}")
-        curs.execute("SELECT set_config(%s, %s, true)", (TENANT_SETTING, str(tenant_id)))
+        curs.execute(
+            "SELECT set_config(%s, %s, true), set_config('statement_timeout', %s, true)",
+            (TENANT_SETTING, str(tenant_id), READ_TIMEOUT),
+        )
         yield curs

@@ -3,6 +3,11 @@
 A stored event's `topic` is `<aggregate>.<EventName>`; its `state` is the JSON envelope
 `{"v": schema version, "meta": Metadata, "data": event fields}`. Reading an envelope whose `v` is
 older than the event class's `schema_version` runs the registered upcasters one version at a time.
+
+Events with personal data are sealed on the way in and opened on the way out (ADR 0035) by the
+process's `PersonalDataSeal`, installed once by the composition root (`use_personal_data`):
+the library constructs the mapper itself, and every read path (projections, relay, webhooks,
+audit) goes through these functions.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from uuid import UUID
 import msgspec
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 
+from adapters.personal_data import PersonalDataSeal
 from application.ports import Metadata, Recorded
 from domain.shared.events import EVENT_TYPES, DomainEvent
 
@@ -61,26 +67,69 @@ def _decoder(cls: type[DomainEvent]) -> msgspec.json.Decoder[Any]:
     return decoder
 
 
+class PersonalDataUnconfigured(RuntimeError):
+    pass
+
+
+_personal: PersonalDataSeal | None = None
+
+
+def use_personal_data(seal: PersonalDataSeal | None) -> None:
+    """Installs the customer keys this process seals and opens personal data with."""
+    global _personal
+    _personal = seal
+
+
+def _seal() -> PersonalDataSeal:
+    if _personal is None:
+        raise PersonalDataUnconfigured(
+            "an event with personal data needs the customer keys: call use_personal_data()"
+        )
+    return _personal
+
+
 def encode_state(event: DomainEvent, metadata: Metadata) -> bytes:
-    return _encoder.encode({"v": type(event).schema_version, "meta": metadata, "data": event})
+    cls = type(event)
+    if cls.personal_data and getattr(event, cls.data_subject) is not None:
+        fields = msgspec.to_builtins(event)
+        _seal().seal(cls, fields, metadata.tenant_id)
+        return _encoder.encode({"v": cls.schema_version, "meta": metadata, "data": fields})
+    return _encoder.encode({"v": cls.schema_version, "meta": metadata, "data": event})
 
 
 def decode_event(topic: str, state: bytes) -> tuple[DomainEvent, Metadata]:
     envelope = _envelope_decoder.decode(state)
-    return decode_data(topic, envelope.v, envelope.data), envelope.meta
+    meta = envelope.meta
+    return decode_data(topic, envelope.v, envelope.data, meta.tenant_id), meta
 
 
-def decode_data(topic: str, schema_version: int, data: bytes) -> DomainEvent:
-    """The event from its stored fields at `schema_version`, upcast to the current one."""
+def decode_data(topic: str, schema_version: int, data: bytes, tenant_id: UUID) -> DomainEvent:
+    """The event from its stored fields at `schema_version`, upcast to the current one, with its
+    personal data opened (or erased)."""
     cls = EVENT_TYPES.get(topic)
     if cls is None:
         raise UnknownEventTopic(f"no event class for stored topic {topic!r}")
-    if schema_version == cls.schema_version:
+    if schema_version == cls.schema_version and not cls.personal_data:
         return cast(DomainEvent, _decoder(cls).decode(data))
     fields: dict[str, Any] = msgspec.json.decode(data)
     for version in range(schema_version, cls.schema_version):
         fields = UPCASTERS[(topic, version)](fields)
+    if cls.personal_data and fields.get(cls.data_subject) is not None:
+        _seal().open(cls, fields, tenant_id)
     return msgspec.convert(fields, cls)
+
+
+def opened_data(topic: str, data: bytes, tenant_id: UUID) -> bytes:
+    """A stored event's fields as JSON, with its personal data opened (or erased): what the
+    relay, webhooks and audit exports hand out. Other events' bytes pass through untouched."""
+    cls = EVENT_TYPES.get(topic)
+    if cls is None or not cls.personal_data:
+        return data
+    fields: dict[str, Any] = msgspec.json.decode(data)
+    if fields.get(cls.data_subject) is None:
+        return data
+    _seal().open(cls, fields, tenant_id)
+    return _encoder.encode(fields)
 
 
 class StructMapper(Mapper[UUID]):

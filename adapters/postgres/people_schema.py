@@ -56,4 +56,6 @@ PEOPLE_TABLES: tuple[str, ...] = (
         action text NOT NULL,
         subject text NOT NULL,
         at timestamptz NOT NULL DEFAULT now())""",
+    "ALTER TABLE security_log ADD COLUMN IF NOT EXISTS detail text",
+    "ALTER TABLE security_log ADD COLUMN IF NOT EXISTS address text",
 )

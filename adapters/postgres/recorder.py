@@ -3,9 +3,10 @@
 - `load` reads many streams (each above a known version) in one round trip.
 - `append` writes, in the events' own transaction, the catalog rows of reference aggregates and
   the first response of an idempotent request, without a table lock; the events get their global
-  positions from the sequencer after they commit (ADR 0032).
-- The library's own insert path (`insert_events`) takes no lock either and is sequenced the same
-  way.
+  positions from the sequencer after they commit (ADRs 0032 and 0047): from this writer, or from
+  the sequencing run in progress when it returns.
+- The library's own insert path (`insert_events`) takes no lock either, and waits for its
+  positions.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ APPEND = (
     "%s::uuid, %s::text, %s::text, %s::int, %s::bytea, %s::bigint, "
     "%s::uuid[], %s::text[], %s::text[], %s::bytea[], %s::bigint[])"
 )
-SEQUENCE = "SELECT * FROM kontor_sequence(%s::uuid[], %s::bigint[])"
+SEQUENCE_ALL = "CALL kontor_sequence_all()"
+POSITIONS = (
+    "SELECT e.notification_id FROM unnest(%s::uuid[], %s::bigint[]) WITH ORDINALITY AS w(id, v, n)"
+    " JOIN kontor_events e ON e.originator_id = w.id AND e.originator_version = w.v ORDER BY w.n"
+)
 APPEND_SEQUENCED = (
     "CALL kontor_append_sequenced(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[], "
     "%s::uuid, %s::text, %s::text, %s::int, %s::bytea, %s::bigint, "
@@ -54,9 +59,10 @@ class KontorRecorder(PostgresApplicationRecorder):
         *,
         idempotency: tuple[Any, ...] | None = None,
         catalog_rows: Sequence[tuple[Any, ...]] = (),
-    ) -> list[int]:
-        """Appends atomically (`kontor_append` in schema.py), commits, then returns the events'
-        global positions once the sequencer has given them, in one round trip.
+    ) -> None:
+        """Appends atomically (`kontor_append` in schema.py), commits, then sequences whatever
+        is pending unless a sequencing run is in progress (which then places these events too),
+        in one round trip.
 
         Plain typed arrays rather than the library's array of a composite type: psycopg dumps
         those natively, where a composite array is dumped field by field in Python.
@@ -77,29 +83,24 @@ class KontorRecorder(PostgresApplicationRecorder):
                 prepare=True,
                 binary=True,
             )
-            row = curs.fetchone()
-            assert row is not None
-            return list(row["positions"] or [])
 
     def sequence(self, stored_events: Sequence[StoredEvent] = ()) -> list[int]:
-        """Gives every committed event without a position its position; returns those of
-        `stored_events`, which must be committed. Without events it only sweeps up appends whose
-        writer died between commit and sequencing."""
+        """Waits until every event committed before the call has its position; returns those
+        of `stored_events`. Without events it only sweeps up appends whose writer stopped
+        between commit and sequencing."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            return self._sequence(curs, stored_events)
-
-    @staticmethod
-    def _sequence(curs: Any, stored_events: Sequence[StoredEvent]) -> list[int]:
-        curs.execute(
-            SEQUENCE,
-            (
-                [e.originator_id for e in stored_events],
-                [e.originator_version for e in stored_events],
-            ),
-            prepare=True,
-            binary=True,
-        )
-        return [row["kontor_sequence"] for row in curs.fetchall()]
+            curs.execute(SEQUENCE_ALL)
+            if not stored_events:
+                return []
+            curs.execute(
+                POSITIONS,
+                (
+                    [e.originator_id for e in stored_events],
+                    [e.originator_version for e in stored_events],
+                ),
+                binary=True,
+            )
+            return [row["notification_id"] for row in curs.fetchall()]
 
     def _lock_table(self, curs: Any) -> None:
         """No table lock: order comes from the sequencer."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from adapters.postgres.billing import BILLING_TABLES
+from adapters.postgres.customers import CUSTOMER_TABLES
 from adapters.postgres.integration_schema import INTEGRATION_TABLES
 from adapters.postgres.isolation import ROLE_STATEMENTS, isolation_ddl
 from adapters.postgres.people_schema import PEOPLE_TABLES
@@ -41,6 +42,7 @@ TABLES: tuple[str, ...] = (
         version bigint NOT NULL,
         PRIMARY KEY (tenant_id, kind, code))""",
     *INTEGRATION_TABLES,
+    *CUSTOMER_TABLES,
 )
 
 # The stream hash chain (ADR 0020): sha256(previous hash || stream id || version || topic || NUL
@@ -67,11 +69,27 @@ EVENTS_SEQUENCED: tuple[str, ...] = (
     "ALTER COLUMN notification_id DROP NOT NULL",
     "CREATE INDEX IF NOT EXISTS kontor_events_unsequenced ON kontor_events (seq) "
     "WHERE notification_id IS NULL",
+    # Room on each page for the sequencer's new version of every row (ADR 0047): an update that
+    # stays on its page is logged as the changed bytes only (PostgreSQL's prefix/suffix
+    # compression), about a third of the WAL of one that moves. New pages only; costs disk.
+    "ALTER TABLE kontor_events SET (fillfactor = 50)",
+    # Unplaced rows stay out of the position index: writers don't all insert into its NULL end
+    # (one hot page), and every reader's `notification_id > p` implies the predicate. Same name,
+    # so the library's `CREATE UNIQUE INDEX IF NOT EXISTS` leaves it alone.
+    """DO $$ BEGIN
+        IF EXISTS (SELECT FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                   WHERE c.relname = 'kontor_events_notification_id_idx' AND i.indpred IS NULL)
+        THEN
+            DROP INDEX kontor_events_notification_id_idx;
+            CREATE UNIQUE INDEX kontor_events_notification_id_idx ON kontor_events
+                (notification_id) WHERE notification_id IS NOT NULL;
+        END IF;
+    END $$""",
 )
 
 # One statement appends a whole command: idempotency row, catalog rows, then the events, without
 # any table lock: concurrent appends commit in parallel (PostgreSQL's group commit). The events
-# have no position yet; `kontor_sequence` gives them one after they commit.
+# have no position yet; the sequencer gives them one after they commit.
 APPEND_FUNCTION = """
 CREATE OR REPLACE FUNCTION kontor_append(
     ids uuid[], versions bigint[], topics text[], states bytea[],
@@ -143,57 +161,67 @@ END
 $$
 """
 
-PLACED_FUNCTION = """
-CREATE OR REPLACE FUNCTION kontor_placed(ids uuid[], versions bigint[])
-RETURNS boolean LANGUAGE sql VOLATILE AS $$
-    SELECT array_length(ids, 1) > 0 AND NOT EXISTS (
-        SELECT FROM unnest(ids, versions) AS w(id, v)
-        JOIN kontor_events e ON e.originator_id = w.id AND e.originator_version = w.v
-        WHERE e.notification_id IS NULL)
-$$
-"""
-
-# Run after an append committed: returns its positions. Already placed by a run that saw the
-# append committed: nothing to wait for (checked again once the lock is ours). Without events it
-# only sweeps up appends whose writer stopped between commit and sequencing.
-SEQUENCE_FUNCTION = """
-CREATE OR REPLACE FUNCTION kontor_sequence(ids uuid[], versions bigint[])
-RETURNS SETOF bigint LANGUAGE plpgsql AS $$
+# Sequencing runs, driven by the writers themselves, without a queue (ADR 0047). A writer whose
+# append has committed takes the sequencer lock if it is free and places everything pending,
+# run after run, until nothing is pending; if the lock is taken, it leaves at once. Its events
+# are not lost: it committed before it found the lock taken, so before the holder releases it,
+# and every holder looks for pending events again after each run it commits (the same loop).
+# A run is one `kontor_place` and its commit; the lock is released with the commit.
+SEQUENCE_PENDING_PROCEDURE = """
+CREATE OR REPLACE PROCEDURE kontor_sequence_pending() LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT coalesce(kontor_placed(ids, versions), false) THEN
-        PERFORM pg_advisory_xact_lock(19279, 32);
-        IF NOT coalesce(kontor_placed(ids, versions), false) THEN
-            PERFORM kontor_place();
-        END IF;
-    END IF;
-    RETURN QUERY SELECT e.notification_id FROM unnest(ids, versions) AS w(id, v)
-    JOIN kontor_events e ON e.originator_id = w.id AND e.originator_version = w.v;
+    LOOP
+        EXIT WHEN NOT EXISTS (SELECT FROM kontor_events WHERE notification_id IS NULL);
+        EXIT WHEN NOT pg_try_advisory_xact_lock(19279, 32);
+        PERFORM kontor_place();
+        COMMIT;
+    END LOOP;
 END
 $$
 """
 
-# What the recorder calls: the append, committed, then its positions, in one round trip (CALL
-# in autocommit may commit). Writers that find a run in progress queue for the lock and leave at
-# once if that run placed their events. (Waiting for the run with a shared lock instead, all
-# together, livelocks: some waiter always holds the shared lock, so no one can take the
-# exclusive one. Measured: no appends at all at 32 writers.)
+# Waits for the lock instead: every event committed before the call has its position when it
+# returns. For the library's own insert path and for sweeps (`migrate`), not for the hot path.
+SEQUENCE_ALL_PROCEDURE = """
+CREATE OR REPLACE PROCEDURE kontor_sequence_all() LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(19279, 32);
+    PERFORM kontor_place();
+    COMMIT;
+    CALL kontor_sequence_pending();
+END
+$$
+"""
+
+# What the recorder calls: the append, committed, then sequencing, in one round trip (CALL in
+# autocommit may commit). Returns when the append committed, for callers that measure how soon
+# readers see it (bench/write_path.py).
 APPEND_SEQUENCED_PROCEDURE = """
 CREATE OR REPLACE PROCEDURE kontor_append_sequenced(
     ids uuid[], versions bigint[], topics text[], states bytea[],
     idem_tenant uuid, idem_key text, idem_hash text, idem_status int, idem_body bytea,
     idem_version bigint,
     cat_tenants uuid[], cat_kinds text[], cat_codes text[], cat_states bytea[],
-    cat_versions bigint[], INOUT positions bigint[] DEFAULT NULL
+    cat_versions bigint[], INOUT committed_at timestamptz DEFAULT NULL
 ) LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM kontor_append(ids, versions, topics, states, idem_tenant, idem_key, idem_hash,
         idem_status, idem_body, idem_version, cat_tenants, cat_kinds, cat_codes, cat_states,
         cat_versions);
     COMMIT;
-    positions := ARRAY(SELECT kontor_sequence(ids, versions));
+    committed_at := clock_timestamp();
+    CALL kontor_sequence_pending();
 END
 $$
 """
+
+# The waiting sequencer of ADR 0032, replaced by the procedures above.
+DROPPED_SEQUENCER: tuple[str, ...] = (
+    "DROP PROCEDURE IF EXISTS kontor_append_sequenced(uuid[], bigint[], text[], bytea[], uuid, "
+    "text, text, int, bytea, bigint, uuid[], text[], text[], bytea[], bigint[], bigint[])",
+    "DROP FUNCTION IF EXISTS kontor_sequence(uuid[], bigint[])",
+    "DROP FUNCTION IF EXISTS kontor_placed(uuid[], bigint[])",
+)
 
 # Reads here probe primary keys and notification-id ranges, which need no fresh statistics:
 # analyze after 20% growth (the library's 1% meant hundreds of runs while the table grows).
@@ -218,13 +246,14 @@ STATEMENTS: tuple[str, ...] = (
     EVENTS_HASH_COLUMN,
     EVENT_HASH_FUNCTION,
     *EVENTS_SEQUENCED,
-    # The return type changed (positions now come from kontor_sequence).
+    # The return type changed (positions now come from the sequencer).
     "DROP FUNCTION IF EXISTS kontor_append(uuid[], bigint[], text[], bytea[], uuid, text, text, "
     "int, bytea, bigint, uuid[], text[], text[], bytea[], bigint[])",
     APPEND_FUNCTION,
     PLACE_FUNCTION,
-    PLACED_FUNCTION,
-    SEQUENCE_FUNCTION,
+    *DROPPED_SEQUENCER,
+    SEQUENCE_PENDING_PROCEDURE,
+    SEQUENCE_ALL_PROCEDURE,
     APPEND_SEQUENCED_PROCEDURE,
     EVENTS_AUTOVACUUM,
     # Payout files are read beside the read models by reconciliation: the same isolation.

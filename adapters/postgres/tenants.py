@@ -101,10 +101,18 @@ class PostgresTenantStore:
             row = curs.fetchone()
         return None if row is None else row["id"]
 
-    def log(self, tenant_id: UUID, actor: str, action: str, subject: str) -> None:
+    def log(
+        self,
+        tenant_id: UUID,
+        actor: str,
+        action: str,
+        subject: str,
+        detail: str | None = None,
+        address: str | None = None,
+    ) -> None:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(
-                "INSERT INTO security_log (tenant_id, actor, action, subject) "
-                "VALUES (%s, %s, %s, %s)",
-                (tenant_id, actor, action, subject),
+                "INSERT INTO security_log (tenant_id, actor, action, subject, detail, address) "
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                (tenant_id, actor, action, subject, detail, address),
             )

@@ -10,6 +10,7 @@ from eventsourcing.postgres import PostgresDatastore
 
 from adapters.keyring import Keyring
 from adapters.postgres.tenants import roles_of, sorted_or_none, stores_of
+from application.access import Role
 from application.users import Grant, Mail, StoredUser, UserInfo
 
 _USER = (
@@ -87,14 +88,40 @@ class PostgresUserStore:
     def set_password(self, user_id: UUID, password_hash: str) -> None:
         self._update("password_hash = %s", password_hash, user_id)
 
+    def set_access(
+        self, tenant_id: UUID, user_id: UUID, roles: frozenset[Role], stores: frozenset[str] | None
+    ) -> bool:
+        with self.datastore.transaction(commit=True) as curs:
+            if Role.OWNER not in roles and not self._another_owner(curs, tenant_id, user_id):
+                return False
+            curs.execute(
+                "UPDATE users SET roles = %s, stores = %s WHERE tenant_id = %s AND id = %s",
+                (sorted(roles), sorted_or_none(stores), tenant_id, user_id),
+            )
+            return True
+
     def disable(self, tenant_id: UUID, user_id: UUID) -> bool:
         with self.datastore.transaction(commit=True) as curs:
+            if not self._another_owner(curs, tenant_id, user_id):
+                return False
             curs.execute(
                 "UPDATE users SET disabled_at = coalesce(disabled_at, now()) "
                 "WHERE tenant_id = %s AND id = %s",
                 (tenant_id, user_id),
             )
-            return bool(curs.rowcount)
+            return True
+
+    @staticmethod
+    def _another_owner(curs: Any, tenant_id: UUID, user_id: UUID) -> bool:
+        """Whether the tenant keeps an enabled owner besides `user_id` (or `user_id` is no
+        owner). Locks the tenant's enabled owners, so concurrent demotions queue here."""
+        curs.execute(
+            "SELECT id FROM users WHERE tenant_id = %s AND 'owner' = ANY(roles) "
+            "AND disabled_at IS NULL ORDER BY id FOR UPDATE",
+            (tenant_id,),
+        )
+        owners = {row["id"] for row in curs.fetchall()}
+        return user_id not in owners or len(owners) > 1
 
     def set_totp_pending(self, user_id: UUID, secret: str) -> None:
         self._update(

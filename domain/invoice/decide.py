@@ -206,6 +206,7 @@ def issue(
         merchant=command.merchant,
         customer=order.customer,
         billing_address=order.shipping_address,
+        customer_id=order.customer_id,
         lines=[
             InvoiceLine(
                 line_no=line.line_no,

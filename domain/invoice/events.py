@@ -9,7 +9,7 @@ from uuid import UUID
 
 import msgspec
 
-from domain.order.events import Address, Customer
+from domain.order.events import PERSONAL_CUSTOMER, Address, Customer, personal_address
 from domain.shared.events import DomainEvent
 from domain.shared.money import Money
 
@@ -44,6 +44,9 @@ class InvoiceEvent(DomainEvent, frozen=True, kw_only=True):
 
 
 class InvoiceIssued(InvoiceEvent, frozen=True, kw_only=True):
+    personal_data = (*PERSONAL_CUSTOMER, *personal_address("billing_address"))
+    data_subject = "customer_id"
+
     invoice_id: UUID
     number: str
     series: str
@@ -69,6 +72,7 @@ class InvoiceIssued(InvoiceEvent, frozen=True, kw_only=True):
     conversion: Conversion | None
     issued_at: datetime
     due_at: datetime
+    customer_id: UUID | None = None
 
 
 class PaymentApplied(InvoiceEvent, frozen=True, kw_only=True):

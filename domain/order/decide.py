@@ -84,6 +84,7 @@ class PlaceOrder(msgspec.Struct, frozen=True, kw_only=True):
     placed_at: datetime
     discount: Discount | None = None
     shipping_charge: Decimal | None = None
+    customer_id: UUID | None = None
 
 
 class Decision(msgspec.Struct, frozen=True):
@@ -145,6 +146,7 @@ def place(
         placed_at=command.placed_at,
         discount=check_discount(command.discount, command.currency, "discount"),
         shipping_charge=check_shipping(command.shipping_charge, command.currency),
+        customer_id=command.customer_id,
     )
     return Decision(order=[placed, OrderAllocated(lines=plan)], stock=stock_events)
 

@@ -76,7 +76,21 @@ class OrderEvent(DomainEvent, frozen=True, kw_only=True):
     aggregate = "order"
 
 
+PERSONAL_CUSTOMER = ("customer.email", "customer.name")
+
+
+def personal_address(field: str) -> tuple[str, ...]:
+    """The parts of an address that identify a person; country and region stay readable (tax,
+    shipping zones and analytics need them and they identify no one)."""
+    return tuple(f"{field}.{part}" for part in ("name", "line1", "line2", "city", "postal_code"))
+
+
 class OrderPlaced(OrderEvent, frozen=True, kw_only=True):
+    """`customer_id` is absent on orders placed before customers had ids (ADR 0035)."""
+
+    personal_data = (*PERSONAL_CUSTOMER, *personal_address("shipping_address"))
+    data_subject = "customer_id"
+
     order_id: UUID
     store: str
     channel: str
@@ -88,6 +102,7 @@ class OrderPlaced(OrderEvent, frozen=True, kw_only=True):
     placed_at: datetime
     discount: Discount | None = None
     shipping_charge: Money | None = None
+    customer_id: UUID | None = None
 
 
 class OrderAllocated(OrderEvent, frozen=True, kw_only=True):

@@ -110,6 +110,7 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     currency: str = ""
     customer: Customer | None = None
     shipping_address: Address | None = None
+    customer_id: UUID | None = None
     lines: dict[int, Line] = msgspec.field(default_factory=dict)
     placed_at: datetime | None = None
     cancel_reason: str | None = None
@@ -222,6 +223,7 @@ def _(event: OrderPlaced, state: Order) -> Order:
         currency=event.currency,
         customer=event.customer,
         shipping_address=event.shipping_address,
+        customer_id=event.customer_id,
         lines={
             line.line_no: Line(
                 line_no=line.line_no,

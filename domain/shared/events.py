@@ -17,6 +17,11 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {}
 class DomainEvent(msgspec.Struct, frozen=True, kw_only=True):
     aggregate: ClassVar[str] = ""
     schema_version: ClassVar[int] = 1
+    # Personal data (ADR 0035): the dotted paths of string fields that are about a person, and
+    # the field naming that person (a customer id). The store seals those fields with the
+    # person's key; erasing the person deletes the key.
+    personal_data: ClassVar[tuple[str, ...]] = ()
+    data_subject: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

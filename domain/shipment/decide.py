@@ -141,6 +141,7 @@ def create(
         priority=priority,
         destination=order.shipping_address,
         order_placed_at=order.placed_at,
+        customer_id=order.customer_id,
     )
     planned = OrderShipmentPlanned(
         shipment_id=shipment_id,
@@ -344,6 +345,7 @@ def label(shipment: Shipment, *, bought: Label, now: datetime) -> list[ShipmentE
             label_format=bought.label_format,
             label=bought.label,
             labelled_at=now,
+            customer_id=shipment.customer_id,
         )
     ]
 

@@ -11,7 +11,7 @@ from uuid import UUID
 
 import msgspec
 
-from domain.order.events import Address
+from domain.order.events import Address, personal_address
 from domain.shared.events import DomainEvent
 from domain.shared.money import Money
 
@@ -27,6 +27,9 @@ class ShipmentEvent(DomainEvent, frozen=True, kw_only=True):
 
 
 class ShipmentCreated(ShipmentEvent, frozen=True, kw_only=True):
+    personal_data = personal_address("destination")
+    data_subject = "customer_id"
+
     shipment_id: UUID
     order_id: UUID
     store: str
@@ -36,6 +39,7 @@ class ShipmentCreated(ShipmentEvent, frozen=True, kw_only=True):
     priority: str = "standard"
     destination: Address | None = None
     order_placed_at: datetime | None = None
+    customer_id: UUID | None = None
 
 
 class ShipmentShipped(ShipmentEvent, frozen=True, kw_only=True):
@@ -101,6 +105,11 @@ class ShipmentPacked(ShipmentEvent, frozen=True, kw_only=True):
 
 
 class ShipmentLabelled(ShipmentEvent, frozen=True, kw_only=True):
+    """`label` (ZPL or PDF) prints the recipient's name and address."""
+
+    personal_data = ("label",)
+    data_subject = "customer_id"
+
     carrier: str
     service: str
     tracking_number: str
@@ -108,6 +117,7 @@ class ShipmentLabelled(ShipmentEvent, frozen=True, kw_only=True):
     label_format: str
     label: str
     labelled_at: datetime
+    customer_id: UUID | None = None
 
 
 class ShipmentTrackingUpdated(ShipmentEvent, frozen=True, kw_only=True):

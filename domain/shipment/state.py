@@ -80,6 +80,7 @@ class Shipment(msgspec.Struct, frozen=True, kw_only=True):
     location: str = ""
     priority: str = "standard"
     destination: Address | None = None
+    customer_id: UUID | None = None
     status: ShipmentStatus = ShipmentStatus.CREATED
     lines: dict[int, Line] = msgspec.field(default_factory=dict)
     parcels: list[Parcel] = msgspec.field(default_factory=list)
@@ -122,6 +123,7 @@ def _(event: ShipmentCreated, state: Shipment) -> Shipment:
         location=event.location,
         priority=event.priority,
         destination=event.destination,
+        customer_id=event.customer_id,
         lines={
             line.line_no: Line(line_no=line.line_no, sku=line.sku, quantity=line.quantity)
             for line in event.lines

@@ -18,6 +18,9 @@ from interfaces.http.problems import ApiProblem
 SESSION_COOKIE = "kontor_session"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+EVERY_STORE = "every_store"
+"""Route option for tenant-wide resources (audit log, webhooks, tenant settings): a caller
+limited to some stores is refused them (ADR 0037)."""
 
 
 def permission_of(handler: BaseRouteHandler) -> Permission | None:
@@ -42,6 +45,12 @@ async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRou
             else f"your role does not allow {permission}"
         )
         raise ApiProblem(403, "forbidden", detail)
+    if handler.opt.get(EVERY_STORE) and principal.stores is not None:
+        raise ApiProblem(
+            403,
+            "needs_every_store",
+            "this covers every store of the tenant; your access is limited to some stores",
+        )
     connection.state.principal = principal
 
 

@@ -15,12 +15,15 @@ from application.access import Permission
 from interfaces.bootstrap import Container, build_container
 from interfaces.config import load_settings
 from interfaces.http.access import guard, principal_of
+from interfaces.http.client import trust_proxies
 from interfaces.http.problems import EXCEPTION_HANDLERS
 from interfaces.http.protection import rate_limit, security_headers
+from interfaces.http.request_log import log_as_json, request_context
 from interfaces.http.routes.analytics import AnalyticsController, analytics_lifespan
 from interfaces.http.routes.audit import AuditController
 from interfaces.http.routes.billing import BillingController
 from interfaces.http.routes.catalog import CatalogController
+from interfaces.http.routes.customers import CustomerController
 from interfaces.http.routes.events import EventCatalogController
 from interfaces.http.routes.health import HealthController
 from interfaces.http.routes.invoices import InvoiceController
@@ -47,6 +50,8 @@ from interfaces.http.routes.shipping_settings import ShippingSettingsController
 from interfaces.http.routes.stock import StockController
 from interfaces.http.routes.webhooks import WebhookEndpointController
 from interfaces.http.support import container_of
+from interfaces.web.app import dashboard_router, static_router, template_config
+from interfaces.web.live import live_lifespan
 
 MAX_BODY_BYTES = 1_048_576
 
@@ -65,6 +70,7 @@ def create_app(container: Container) -> Litestar:
             CatalogController,
             StockController,
             OrderController,
+            CustomerController,
             ShipmentController,
             ReturnController,
             MovementController,
@@ -86,13 +92,20 @@ def create_app(container: Container) -> Litestar:
             PublicAccountController,
             ApiKeyController,
             SecurityController,
+            dashboard_router(),
+            static_router(),
         ],
+        template_config=template_config(),
         dependencies={
             "container": Provide(container_of, sync_to_thread=False),
             "principal": Provide(principal_of, sync_to_thread=False),
         },
         guards=[guard],
-        middleware=[rate_limit],
+        middleware=[
+            trust_proxies(container.settings.trusted_proxies),
+            request_context,
+            rate_limit,
+        ],
         before_send=[security_headers],
         cors_config=(
             CORSConfig(
@@ -123,10 +136,11 @@ def create_app(container: Container) -> Litestar:
                 "/schema", route_handlers=[], opt={"permission": Permission.PUBLIC}
             ),
         ),
-        lifespan=[lifespan, analytics_lifespan(container)],
+        lifespan=[lifespan, analytics_lifespan(container), live_lifespan(container)],
     )
 
 
 def create_app_from_env() -> Litestar:
     """Factory for the ASGI server's worker processes (settings come from the environment)."""
+    log_as_json()
     return create_app(build_container(load_settings()))

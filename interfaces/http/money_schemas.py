@@ -252,13 +252,17 @@ class PayoutImportOut(msgspec.Struct):
     mismatches: list[PayoutMatch]
 
     @classmethod
-    def of(cls, payout: PayoutImport, matches: list[PayoutMatch]) -> PayoutImportOut:
+    def of(
+        cls, payout: PayoutImport, matches: list[PayoutMatch], *, scoped: bool = False
+    ) -> PayoutImportOut:
+        """`scoped`: the matches are a store-scoped caller's, so `lines` counts only the file's
+        lines among them."""
         counts = Counter(match.status for match in matches)
         return cls(
             payout.import_id,
             payout.gateway,
             payout.imported_at,
-            payout.lines,
+            len(matches) - counts["missing_at_gateway"] if scoped else payout.lines,
             counts["matched"],
             counts["amount_differs"],
             counts["missing_in_kontor"],

@@ -40,6 +40,20 @@ class InvitationIn(msgspec.Struct, forbid_unknown_fields=True):
     stores: Stores | None = None
 
 
+class UserAccessIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A partial update: an absent field stays as it is; `stores: null` means every store."""
+
+    roles: Annotated[list[Role], Meta(min_length=1)] | msgspec.UnsetType = msgspec.UNSET
+    stores: Stores | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class UserAccessOut(msgspec.Struct):
+    id: UUID
+    email: str
+    roles: list[Role]
+    stores: list[str] | None
+
+
 class AcceptIn(msgspec.Struct, forbid_unknown_fields=True):
     token: Token
     password: Password

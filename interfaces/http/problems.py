@@ -10,6 +10,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from application.errors import PreconditionFailed
+from application.users import NotGrantable
 from domain.shared.errors import DomainError, InvalidCommand, NotFound
 
 PROBLEM_JSON = "application/problem+json"
@@ -67,9 +68,12 @@ def problem(
 
 
 def status_of(error: DomainError) -> int:
-    """Refusals of the current state (the default, including `Conflict`) are 409."""
+    """Refusals of the current state (the default, including `Conflict`) are 409; granting more
+    than one holds is 403."""
     if isinstance(error, PreconditionFailed):
         return 412
+    if isinstance(error, NotGrantable):
+        return 403
     if isinstance(error, NotFound):
         return 404
     if isinstance(error, InvalidCommand):

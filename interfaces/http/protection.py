@@ -8,6 +8,7 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from application.rate_limits import RateLimiter
+from interfaces.http.client import client_address, over_tls
 from interfaces.http.problems import ApiProblem
 
 CSP = (
@@ -41,8 +42,7 @@ def rate_limit(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             limiter: RateLimiter = scope["litestar_app"].state.container.limiter
-            client = scope.get("client")
-            address = client[0] if client else "unknown"
+            address = client_address(scope)
             credential = _credential(MutableScopeHeaders(scope))
             if limiter.cache.in_process:
                 wait = limiter.retry_after(credential, address)
@@ -72,5 +72,5 @@ async def security_headers(message: Message, scope: Scope) -> None:
     headers["Referrer-Policy"] = "no-referrer"
     headers["X-Frame-Options"] = "DENY"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    if scope.get("scheme") == "https":  # behind a TLS proxy: run uvicorn with --proxy-headers
+    if over_tls(scope):  # behind a TLS-terminating proxy: see KONTOR_TRUSTED_PROXIES
         headers["Strict-Transport-Security"] = HSTS

@@ -65,6 +65,7 @@ class StoreOut(msgspec.Struct):
     currency: str
     allow_backorders: bool
     reservation_ttl_minutes: int | None = None
+    locations: list[str] = []
 
     @classmethod
     def of(cls, store: Store) -> StoreOut:
@@ -74,7 +75,14 @@ class StoreOut(msgspec.Struct):
             store.currency,
             store.allow_backorders,
             store.reservation_ttl_minutes,
+            list(store.locations),
         )
+
+
+class StoreLocationsIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The whole set of locations that fulfil the store (replaces the previous set)."""
+
+    locations: Annotated[list[Code], Meta(max_length=500)]
 
 
 class LocationIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -126,7 +134,8 @@ class ProductOut(msgspec.Struct):
     unit_cost: Money | None
 
     @classmethod
-    def of(cls, product: Product) -> ProductOut:
+    def of(cls, product: Product, visible: frozenset[str] | None = None) -> ProductOut:
+        """`visible`: the caller's stores (None: all); other stores' prices are left out."""
         dims = product.dimensions
         return cls(
             product.sku,
@@ -135,7 +144,9 @@ class ProductOut(msgspec.Struct):
             DimensionsIn(dims.length_mm, dims.width_mm, dims.height_mm)
             if dims
             else DimensionsIn(0, 0, 0),
-            product.prices,
+            {store: price for store, price in product.prices.items() if store in visible}
+            if visible is not None
+            else product.prices,
             product.unit_cost,
         )
 
@@ -335,6 +346,9 @@ class OrderOut(msgspec.Struct):
     shipping_charge: Money | None
     shipments: list[OrderShipmentOut] = msgspec.field(default_factory=list)
     confirmed_at: datetime | None = None
+    customer_id: UUID | None = None
+    """The customer's id, for GET /v1/customers/{id}/export and erasure (absent on orders
+    placed before customers had ids)."""
 
     @classmethod
     def of(cls, order: Order, version: int) -> OrderOut:
@@ -387,6 +401,7 @@ class OrderOut(msgspec.Struct):
                 for sid, ref in order.shipments.items()
             ],
             confirmed_at=order.confirmed_at,
+            customer_id=order.customer_id,
         )
 
 

@@ -1,6 +1,7 @@
-"""Store scopes on single resources: for a caller limited to some stores, an order (or its
+"""Store scopes (ADRs 0028, 0037): for a caller limited to some stores, an order (or its
 shipment, return or invoice) of another store does not exist — the same 404 as another
-tenant's. Unscoped callers pay nothing: nothing is loaded for them."""
+tenant's — and a location exists only if it fulfils one of their stores. Unscoped callers pay
+nothing: nothing is loaded for them."""
 
 from __future__ import annotations
 
@@ -18,6 +19,25 @@ from interfaces.http.problems import ApiProblem
 def store_in_scope(principal: Principal, store: str) -> None:
     if not principal.sees(store):
         raise ApiProblem(404, "unknown_store", f"no store {store!r}")
+
+
+def visible_locations(container: Container, principal: Principal) -> frozenset[str] | None:
+    """The location codes a caller may see: None for every location, else those assigned to
+    the stores in their scope (`PUT /v1/stores/{code}/locations`)."""
+    if principal.stores is None:
+        return None
+    return frozenset(
+        code
+        for store in container.catalog.stores(principal.tenant_id)
+        if store.code in principal.stores
+        for code in store.locations
+    )
+
+
+def location_in_scope(container: Container, principal: Principal, location: str) -> None:
+    visible = visible_locations(container, principal)
+    if visible is not None and location not in visible:
+        raise ApiProblem(404, "unknown_location", f"no location {location!r}")
 
 
 def order_in_scope(container: Container, principal: Principal, order_id: UUID) -> None:

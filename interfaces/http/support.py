@@ -20,6 +20,7 @@ from application.executor import IdempotentReplay
 from application.ports import StoredResponse
 from interfaces.bootstrap import Container
 from interfaces.http.problems import ApiProblem
+from interfaces.http.request_log import request_id_of
 
 R = TypeVar("R")
 JSON = "application/json"
@@ -40,7 +41,7 @@ def context_for(request: Request[Any, Any, Any], principal: Principal) -> Comman
         tenant_id=principal.tenant_id,
         actor=principal.actor,
         correlation_id=correlation_id,
-        request_id=(request.headers.get("x-request-id") or uuid4().hex)[:128],
+        request_id=request_id_of(request.scope),
     )
 
 

@@ -8,7 +8,6 @@ event applied to it, so an event at or below it is skipped: replays change nothi
 
 from __future__ import annotations
 
-import copy
 import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
@@ -63,7 +62,9 @@ class Fold:
         """The group's rows as this batch changes them (empty if it does not exist yet)."""
         rows = self._pending.get(key)
         if rows is None:
-            rows = self._pending[key] = copy.deepcopy(self._committed.get(key, []))
+            # Values are immutable (str, int, Decimal, UUID, datetime): a shallow copy per row
+            # keeps the committed rows intact if the batch fails.
+            rows = self._pending[key] = [dict(row) for row in self._committed.get(key, ())]
         return rows
 
     def version(self, key: Key) -> int:

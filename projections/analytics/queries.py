@@ -1,19 +1,30 @@
-"""The analytics reports: tenant-scoped queries over the ClickHouse fact tables.
+"""The analytics reports: tenant-scoped queries over the ClickHouse fact tables and rollups.
 
 Money is reported per currency (orders keep the currency they were placed in). Every query reads
 with FINAL, so rows a replay inserted twice count once. Period bounds are half-open [start, end).
+Sales figures come from the hourly or daily rollups (ADR 0045), with the partial hours or days
+at a period's ends read from `order_lines`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 from adapters.embedded.clickhouse import SharedClient
+from projections.analytics.rollups import (
+    CUSTOMER_DAILY,
+    DAILY_CATEGORIES,
+    DAILY_SALES,
+    HOURLY_SALES,
+    Rollup,
+)
 
 ZERO = Decimal(0)
 
@@ -25,6 +36,7 @@ class Scope:
     end: datetime
     store: str | None = None
     stores: frozenset[str] | None = None  # the caller's store scope; None sees every store
+    locations: frozenset[str] | None = None  # the locations that fulfil those stores (ADR 0037)
 
     def params(self) -> dict[str, Any]:
         return {
@@ -34,7 +46,41 @@ class Scope:
             "store": self.store or "",
             "scoped": 0 if self.stores is None else 1,
             "stores": sorted(self.stores or ()),
+            "located": 0 if self.locations is None else 1,
+            "locations": sorted(self.locations or ()),
         }
+
+    def body(self, grain: str) -> tuple[datetime, datetime]:
+        """The whole hours or days inside the period; empty (end, end) if there are none."""
+        first, last = _ceil(self.start, grain), _floor(self.end, grain)
+        return (first, last) if first < last else (self.end, self.end)
+
+    def source(
+        self, rollup: Rollup, where: str = "", *, final: bool = True
+    ) -> tuple[str, dict[str, Any]]:
+        """The rollup's rows for this period and store scope (see `Rollup.source`), and the
+        parameters the SQL needs."""
+        first, last = self.body(rollup.grain)
+        sql = rollup.source(
+            f"{TENANT} AND {STORE} {where}",
+            body=first < last,
+            edges=(self.start, self.end) != (first, last),
+            final=final,
+        )
+        return sql, self.params() | {"body_start": _micros(first), "body_end": _micros(last)}
+
+
+GRAINS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
+
+
+def _floor(at: datetime, grain: str) -> datetime:
+    at = at.replace(minute=0, second=0, microsecond=0)
+    return at if grain == "hour" else at.replace(hour=0)
+
+
+def _ceil(at: datetime, grain: str) -> datetime:
+    floor = _floor(at, grain)
+    return floor if floor == at else floor + GRAINS[grain]
 
 
 def _micros(at: datetime) -> int:
@@ -47,6 +93,8 @@ STORE = (
     "AND ({scoped:UInt8} = 0 OR has({stores:Array(String)}, store))"
 )
 
+LOCATION = "({located:UInt8} = 0 OR has({locations:Array(String)}, location))"
+
 
 def between(column: str) -> str:
     return (
@@ -55,19 +103,60 @@ def between(column: str) -> str:
     )
 
 
+FACT_TABLES = (
+    "events",
+    "order_lines",
+    "shipments",
+    "stock_movements",
+    "invoices",
+    "payments",
+    "return_lines",
+    "daily_sales",
+    "hourly_sales",
+    "daily_categories",
+    "customer_daily",
+    "customer_firsts",
+)
+_FACT_READ = re.compile(
+    rf"\b(FROM|JOIN)\s+({'|'.join(FACT_TABLES)})\b(?:\s+AS\s+(\w+))?(\s+FINAL\b)?",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=512)
+def tenant_sql(sql: str) -> str:
+    """The query with every read of a fact or rollup table replaced by a read of one tenant's
+    rows: `FROM order_lines FINAL` becomes `FROM (SELECT * FROM order_lines FINAL WHERE
+    tenant_id = {tenant}) AS order_lines`, FINAL kept only where the query asked for it. A query
+    that forgets its own tenant filter still sees one tenant (the ClickHouse counterpart of
+    row-level security on the Postgres read models)."""
+
+    def scoped(read: re.Match[str]) -> str:
+        keyword, table, alias, final = read.groups()
+        return f"{keyword} (SELECT * FROM {table}{final or ''} WHERE {TENANT}) AS {alias or table}"
+
+    return _FACT_READ.sub(scoped, sql)
+
+
 def rows(client: SharedClient, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    result = client.query(sql, parameters=params)
+    """Runs a report query for the tenant in `params["tenant"]`: the only way the API reads
+    analytics, so every read is tenant-filtered by construction (`tenant_sql`)."""
+    if not params.get("tenant"):
+        raise ValueError("an analytics query needs the tenant it reads for")
+    result = client.query(tenant_sql(sql), parameters=params)
+    return _dicts(result)
+
+
+def _dicts(result: Any) -> list[dict[str, Any]]:
     return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
 
 
 # --- overview -------------------------------------------------------------------------------
 
-SALES = f"""
+SALES = """
 SELECT currency, sum(gross) AS gross_sales, sum(discount) AS discounts,
-    sum(unit_price * cancelled_quantity) AS cancellations,
-    uniqExact(order_id) AS orders, sum(quantity - cancelled_quantity) AS units
-FROM order_lines FINAL WHERE {TENANT} AND {STORE} AND {between("placed_at")}
-GROUP BY currency ORDER BY currency
+    sum(cancelled) AS cancellations, sum(orders) AS orders, sum(units) AS units
+FROM {source} GROUP BY currency ORDER BY currency
 """
 REFUNDS = f"""
 SELECT p.currency AS currency, sum(p.amount) AS refunds, count() AS refund_count
@@ -77,23 +166,25 @@ WHERE p.{TENANT} AND p.kind = 'refund' AND {between("p.at")}
       SELECT order_id FROM order_lines FINAL WHERE {TENANT} AND {STORE}))
 GROUP BY currency
 """
+# Customers who ordered in the period, new (first order in it) or returning. Whether a customer
+# ordered on a day is the same in every version of its customer_daily row (rows only gain
+# orders), so those rows are read without FINAL; first orders come from customer_firsts.
 CUSTOMERS = f"""
-WITH firsts AS (
-    SELECT customer, min(placed_at) AS first_at FROM order_lines FINAL
-    WHERE {TENANT} AND {STORE} GROUP BY customer)
+WITH active AS (SELECT DISTINCT customer FROM {{source}})
 SELECT countIf(first_at >= fromUnixTimestamp64Micro({{start:Int64}}, 'UTC')) AS new_customers,
     countIf(first_at < fromUnixTimestamp64Micro({{start:Int64}}, 'UTC')) AS returning_customers
-FROM firsts WHERE customer IN (
-    SELECT customer FROM order_lines FINAL WHERE {TENANT} AND {STORE} AND {between("placed_at")})
+FROM (
+    SELECT customer, min(first_at) AS first_at FROM customer_firsts
+    WHERE {TENANT} AND {STORE} AND customer IN active GROUP BY customer)
 """
 
 
 def overview_values(client: SharedClient, scope: Scope) -> dict[tuple[str, str | None], Decimal]:
     """Every overview metric, keyed by (metric, currency or None)."""
-    params = scope.params()
+    sales, params = scope.source(HOURLY_SALES)
     values: dict[tuple[str, str | None], Decimal] = {}
     orders = units = 0
-    for row in rows(client, SALES, params):
+    for row in rows(client, SALES.replace("{source}", sales), params):
         cur = row["currency"]
         gross, discounts = row["gross_sales"], row["discounts"]
         values[("gross_sales", cur)] = gross
@@ -112,7 +203,8 @@ def overview_values(client: SharedClient, scope: Scope) -> dict[tuple[str, str |
         values[("net_sales", cur)] = values.get(("net_sales", cur), ZERO) - row["refunds"]
     values[("orders", None)] = Decimal(orders)
     values[("units", None)] = Decimal(units)
-    (customers,) = rows(client, CUSTOMERS, params)
+    active, params = scope.source(CUSTOMER_DAILY, final=False)
+    (customers,) = rows(client, CUSTOMERS.replace("{source}", active), params)
     values[("new_customers", None)] = Decimal(customers["new_customers"])
     values[("returning_customers", None)] = Decimal(customers["returning_customers"])
     return values
@@ -121,16 +213,17 @@ def overview_values(client: SharedClient, scope: Scope) -> dict[tuple[str, str |
 # --- time series ----------------------------------------------------------------------------
 
 BUCKETS = {
-    "hour": "toStartOfHour(placed_at)",
-    "day": "toDate(placed_at)",
-    "week": "toMonday(placed_at)",
-    "month": "toStartOfMonth(placed_at)",
+    "hour": "hour",
+    "day": "toDateTime(toDate(hour), 'UTC')",
+    "week": "toDateTime(toMonday(hour), 'UTC')",
+    "month": "toDateTime(toStartOfMonth(hour), 'UTC')",
 }
+# Over rollup rows: an order lies in one row, so order counts add up.
 METRICS = {
-    "revenue": "sum(net - unit_price * cancelled_quantity)",
-    "orders": "uniqExact(order_id)",
-    "units": "sum(quantity - cancelled_quantity)",
-    "aov": "sum(net - unit_price * cancelled_quantity) / uniqExact(order_id)",
+    "revenue": "sum(gross - discount - cancelled)",
+    "orders": "sum(orders)",
+    "units": "sum(units)",
+    "aov": "sum(gross - discount - cancelled) / sum(orders)",
 }
 MONEY_METRICS = {"revenue", "aov"}
 
@@ -140,24 +233,23 @@ def timeseries(
 ) -> list[tuple[datetime, str | None, Decimal]]:
     """(bucket start, currency for money metrics, value) in bucket order."""
     currency = "currency" if metric in MONEY_METRICS else "''"
+    source, params = scope.source(HOURLY_SALES)
     sql = f"""
-    SELECT toDateTime({BUCKETS[interval]}, 'UTC') AS bucket, {currency} AS currency,
-        {METRICS[metric]} AS value
-    FROM order_lines FINAL WHERE {TENANT} AND {STORE} AND {between("placed_at")}
-    GROUP BY bucket, currency ORDER BY bucket, currency"""
-    found = rows(client, sql, scope.params())
+    SELECT {BUCKETS[interval]} AS bucket, {currency} AS currency, {METRICS[metric]} AS value
+    FROM {source} GROUP BY bucket, currency ORDER BY bucket, currency"""
+    found = rows(client, sql, params)
     return [(r["bucket"], r["currency"] or None, Decimal(r["value"])) for r in found]
 
 
 # --- breakdown ------------------------------------------------------------------------------
 
-DIMENSIONS = {
-    "store": "store",
-    "channel": "channel",
-    "country": "country",
-    "sku": "sku",
-    # Products carry no category yet: the SKU's family prefix stands in for it (ADR 0025).
-    "category": "splitByChar('-', sku)[1]",
+# The rollup that holds each dimension, and its column there.
+DIMENSIONS: dict[str, tuple[Rollup, str]] = {
+    "store": (HOURLY_SALES, "store"),
+    "channel": (HOURLY_SALES, "channel"),
+    "country": (HOURLY_SALES, "country"),
+    "sku": (DAILY_SALES, "sku"),
+    "category": (DAILY_CATEGORIES, "category"),
 }
 
 
@@ -166,13 +258,13 @@ def breakdown(
 ) -> list[dict[str, Any]]:
     """Rows of key, currency, value (all keys, or only `keys`), largest first."""
     currency = "currency" if metric in MONEY_METRICS else "''"
-    only = "AND key IN {keys:Array(String)}" if keys is not None else ""
+    rollup, column = DIMENSIONS[by]
+    only = f"AND {column} IN {{keys:Array(String)}}" if keys is not None else ""
+    source, params = scope.source(rollup, only)
     sql = f"""
-    SELECT {DIMENSIONS[by]} AS key, {currency} AS currency, {METRICS[metric]} AS value
-    FROM order_lines FINAL WHERE {TENANT} AND {STORE} AND {between("placed_at")} {only}
-    GROUP BY key, currency ORDER BY value DESC, key"""
-    params = scope.params() | ({"keys": list(keys)} if keys is not None else {})
-    return rows(client, sql, params)
+    SELECT {column} AS key, {currency} AS currency, {METRICS[metric]} AS value
+    FROM {source} GROUP BY key, currency ORDER BY value DESC, key"""
+    return rows(client, sql, params | ({"keys": list(keys)} if keys is not None else {}))
 
 
 # --- money totals (reconciliation check) ----------------------------------------------------
@@ -207,14 +299,6 @@ def money_totals(client: SharedClient, scope: Scope) -> list[dict[str, Any]]:
 
 # --- daily series for forecasts -------------------------------------------------------------
 
-DAILY = f"""
-SELECT toDate(placed_at) AS day, {{currency}} AS currency, {{value}} AS value
-FROM order_lines FINAL
-WHERE {TENANT} AND {STORE} AND {between("placed_at")}
-  AND ({{sku:String}} = '' OR sku = {{sku:String}})
-GROUP BY day, currency ORDER BY day
-"""
-
 
 def daily(
     client: SharedClient, scope: Scope, metric: str, sku: str | None
@@ -222,21 +306,29 @@ def daily(
     """Revenue per currency, or units (under currency ''), per day; days without sales are
     absent."""
     currency = "currency" if metric in MONEY_METRICS else "''"
-    sql = DAILY.replace("{value}", METRICS[metric]).replace("{currency}", currency)
+    if sku:
+        source, params = scope.source(DAILY_SALES, "AND sku = {sku:String}")
+        day = "day"
+    else:
+        source, params = scope.source(HOURLY_SALES)
+        day = "toDate(hour)"
+    sql = f"""
+    SELECT {day} AS day, {currency} AS currency, {METRICS[metric]} AS value
+    FROM {source} GROUP BY day, currency ORDER BY day"""
     found: dict[str, dict[Any, Decimal]] = {}
-    for r in rows(client, sql, scope.params() | {"sku": sku or ""}):
+    for r in rows(client, sql, params | {"sku": sku or ""}):
         found.setdefault(r["currency"], {})[r["day"]] = Decimal(r["value"])
     return found
 
 
 def active_tenants(client: SharedClient, since: datetime) -> list[UUID]:
-    found = rows(
-        client,
-        "SELECT DISTINCT tenant_id FROM order_lines FINAL "
-        "WHERE placed_at >= fromUnixTimestamp64Micro({since:Int64}, 'UTC')",
-        {"since": _micros(since)},
+    """The anomaly detector's one cross-tenant read (which tenants to check), outside `rows`."""
+    result = client.query(
+        "SELECT DISTINCT tenant_id FROM hourly_sales FINAL "
+        "WHERE hour >= toStartOfHour(fromUnixTimestamp64Micro({since:Int64}, 'UTC'))",
+        parameters={"since": _micros(since)},
     )
-    return [row["tenant_id"] for row in found]
+    return [row["tenant_id"] for row in _dicts(result)]
 
 
 def alerts(client: SharedClient, scope: Scope) -> list[dict[str, Any]]:

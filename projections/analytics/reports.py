@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from adapters.embedded.clickhouse import SharedClient
-from projections.analytics.queries import STORE, TENANT, Scope, between, rows
+from projections.analytics.queries import LOCATION, STORE, TENANT, Scope, between, rows
+from projections.analytics.rollups import CUSTOMER_DAILY, DAILY_SALES
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 END = "fromUnixTimestamp64Micro({end:Int64}, 'UTC')"
 
@@ -43,6 +49,8 @@ REFUNDS = f"""
 SELECT if(reason = '', 'unspecified', reason) AS reason, count() AS refunds,
     uniqExact(order_id) AS orders
 FROM payments FINAL WHERE {TENANT} AND kind = 'refund' AND {between("at")}
+  AND (({{store:String}} = '' AND {{scoped:UInt8}} = 0) OR order_id IN (
+      SELECT order_id FROM order_lines FINAL WHERE {TENANT} AND {STORE}))
 GROUP BY reason ORDER BY refunds DESC, reason
 """
 SHIPPED_ORDERS = f"""
@@ -70,10 +78,8 @@ def fulfilment(client: SharedClient, scope: Scope, sla_hours: int) -> dict[str, 
 INVENTORY = f"""
 WITH stock AS (
     SELECT sku, sum(on_hand_delta) AS on_hand, sum(reserved_delta) AS reserved
-    FROM stock_movements FINAL WHERE {TENANT} GROUP BY sku),
-sold AS (
-    SELECT sku, sum(quantity - cancelled_quantity) AS units_sold FROM order_lines FINAL
-    WHERE {TENANT} AND {STORE} AND {between("placed_at")} GROUP BY sku)
+    FROM stock_movements FINAL WHERE {TENANT} AND {LOCATION} GROUP BY sku),
+sold AS (SELECT sku, sum(units) AS units_sold FROM {{sold}} GROUP BY sku)
 SELECT sku, on_hand, reserved, available, units_sold,
     round(units_sold / {{days:Float64}}, 3) AS units_per_day,
     if(units_per_day > 0, round(available / units_per_day, 1), NULL) AS days_of_cover,
@@ -101,62 +107,72 @@ def inventory(
     """Per SKU, stock now and sales velocity over the period. Stock events carry no business
     time of their own (only when they were recorded), so stock is not reported as of a date."""
     days = max((scope.end - scope.start).total_seconds() / 86_400, 1 / 24)
-    params = scope.params() | {"days": days, "lead": lead_time_days, "safety": safety_days}
-    return rows(client, INVENTORY, params)
+    sold, params = scope.source(DAILY_SALES)
+    params |= {"days": days, "lead": lead_time_days, "safety": safety_days}
+    return rows(client, INVENTORY.replace("{sold}", sold), params)
 
 
 # --- customers ------------------------------------------------------------------------------
 
+PER_CUSTOMER = f"""
+SELECT customer, currency, sum(orders) AS orders, sum(revenue) AS monetary,
+    min(first_at) AS first_order, max(last_at) AS last_order,
+    dateDiff('day', last_order, {END}) AS recency_days,
+    if(orders > 1, dateDiff('day', first_order, last_order) / (orders - 1), NULL)
+        AS usual_interval_days
+FROM {{source}} GROUP BY customer, currency
+"""
+# What a listed customer shows, as (column, expression over the scored rows).
+LISTED = (
+    ("customer", "customer"),
+    ("currency", "currency"),
+    ("orders", "orders"),
+    ("lifetime_value", "monetary"),
+    ("average_order_value", "round(monetary / orders, 2)"),
+    ("first_order", "first_order"),
+    ("last_order", "last_order"),
+    ("recency_days", "recency_days"),
+    ("usual_interval_days", "round(usual_interval_days, 1)"),
+    ("r", "r"),
+    ("f", "f"),
+    ("m", "m"),
+    ("segment", "segment"),
+    ("churn_risk", "churn_risk"),
+)
+_LISTED = ", ".join(expr for _, expr in LISTED)
+# One pass over the customers for the quintile cuts, one for everything else: the segments,
+# and each segment's `limit` largest customers (overall and at churn risk), of which Python
+# keeps the largest `limit`.
 CUSTOMERS = f"""
-WITH per_customer AS (
-    SELECT customer, currency, uniqExact(order_id) AS orders,
-        sum(net - unit_price * cancelled_quantity) AS monetary,
-        min(placed_at) AS first_order, max(placed_at) AS last_order,
-        dateDiff('day', last_order, {END}) AS recency_days,
-        if(orders > 1, dateDiff('day', first_order, last_order) / (orders - 1), NULL)
-            AS usual_interval_days
-    FROM order_lines FINAL WHERE {TENANT} AND {STORE} AND placed_at < {END}
-    GROUP BY customer, currency),
-cuts AS (
-    SELECT quantiles(0.2, 0.4, 0.6, 0.8)(recency_days) AS rq,
-        quantiles(0.2, 0.4, 0.6, 0.8)(orders) AS fq,
-        quantiles(0.2, 0.4, 0.6, 0.8)(monetary) AS mq
-    FROM per_customer),
-scored AS (
-    -- quintile scores 1-5 against the quintile cuts (5: most recent, most orders, most spent)
-    SELECT per_customer.*, 1 + arrayCount(x -> recency_days < x, rq) AS r,
-        1 + arrayCount(x -> orders > x, fq) AS f, 1 + arrayCount(x -> monetary > x, mq) AS m
-    FROM per_customer CROSS JOIN cuts)
-SELECT customer, currency, orders, monetary AS lifetime_value,
-    round(monetary / orders, 2) AS average_order_value, first_order, last_order,
-    recency_days, round(usual_interval_days, 1) AS usual_interval_days, r, f, m,
-    multiIf(r >= 4 AND f >= 4, 'champions', f >= 4, 'loyal', r >= 4 AND orders = 1, 'new',
-        r <= 2 AND f >= 3, 'at_risk', r <= 2, 'hibernating', 'promising') AS segment,
-    orders > 1 AND recency_days > {{k:Float64}} * greatest(usual_interval_days, 1)
-        AS churn_risk
-FROM scored
+WITH (SELECT (quantiles(0.2, 0.4, 0.6, 0.8)(recency_days),
+        quantiles(0.2, 0.4, 0.6, 0.8)(orders), quantiles(0.2, 0.4, 0.6, 0.8)(monetary))
+    FROM ({PER_CUSTOMER})) AS cuts
+SELECT segment, currency, count() AS customers, countIf(orders > 1) AS repeat,
+    countIf(churn_risk) AS churning, sum(monetary) AS value,
+    round(avg(monetary), 2) AS average_lifetime_value,
+    groupArraySorted({{limit}})((-monetary, customer, ({_LISTED}))) AS top,
+    groupArraySortedIf({{limit}})((-monetary, customer, ({_LISTED})), churn_risk) AS churning_top
+FROM (
+    -- quintile scores 1-5 against the cuts (5: most recent, most orders, most spent)
+    SELECT *, 1 + arrayCount(x -> recency_days < x, cuts.1) AS r,
+        1 + arrayCount(x -> orders > x, cuts.2) AS f,
+        1 + arrayCount(x -> monetary > x, cuts.3) AS m,
+        multiIf(r >= 4 AND f >= 4, 'champions', f >= 4, 'loyal', r >= 4 AND orders = 1, 'new',
+            r <= 2 AND f >= 3, 'at_risk', r <= 2, 'hibernating', 'promising') AS segment,
+        orders > 1 AND recency_days > {{k:Float64}} * greatest(usual_interval_days, 1)
+            AS churn_risk
+    FROM ({PER_CUSTOMER}))
+GROUP BY segment, currency ORDER BY segment, currency
 """
 
 
 def customers(client: SharedClient, scope: Scope, churn_k: float, limit: int) -> dict[str, Any]:
     """RFM segments, lifetime value, repeat-purchase rate and churn risk, as at the end of the
-    period (every order before it counts). Two scans: segments, then both customer lists."""
-    params = scope.params() | {"k": churn_k, "limit": limit}
-    segments = rows(
-        client,
-        f"SELECT segment, currency, count() AS customers, countIf(orders > 1) AS repeat,"
-        f" countIf(churn_risk) AS churning, sum(lifetime_value) AS value,"
-        f" round(avg(lifetime_value), 2) AS average_lifetime_value FROM ({CUSTOMERS})"
-        f" GROUP BY segment, currency ORDER BY segment, currency",
-        params,
-    )
-    listed = rows(
-        client,
-        f"SELECT arrayJoin(if(churn_risk, ['top', 'churn_risk'], ['top'])) AS list, *"
-        f" FROM ({CUSTOMERS}) ORDER BY list, lifetime_value DESC, customer"
-        f" LIMIT {{limit:UInt32}} BY list",
-        params,
-    )
+    period (every order before it counts)."""
+    # Every order before the end counts: days from the rollup, the last partial day from lines.
+    source, params = dataclasses.replace(scope, start=EPOCH).source(CUSTOMER_DAILY)
+    sql = CUSTOMERS.replace("{source}", source).replace("{limit}", str(int(limit)))
+    segments = rows(client, sql, params | {"k": churn_k})
     total = sum(s["customers"] for s in segments)
     repeat = sum(s.pop("repeat") for s in segments)
     churning = sum(s.pop("churning") for s in segments)
@@ -166,10 +182,12 @@ def customers(client: SharedClient, scope: Scope, churn_k: float, limit: int) ->
         "repeat_purchase_rate": round(repeat / total, 4) if total else None,
         "at_churn_risk": churning,
         "segments": segments,
-        "top_customers": [_without_list(c) for c in listed if c["list"] == "top"],
-        "churn_risk": [_without_list(c) for c in listed if c["list"] == "churn_risk"],
+        "top_customers": _largest((s.pop("top") for s in segments), limit),
+        "churn_risk": _largest((s.pop("churning_top") for s in segments), limit),
     }
 
 
-def _without_list(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if k != "list"}
+def _largest(per_segment: Iterable[list[tuple[Any, ...]]], limit: int) -> list[dict[str, Any]]:
+    """The `limit` customers of largest lifetime value (then by e-mail) among the segments'."""
+    ranked = sorted(entry for entries in per_segment for entry in entries)[:limit]
+    return [dict(zip((c for c, _ in LISTED), fields, strict=True)) for *_, fields in ranked]

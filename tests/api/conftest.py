@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -17,11 +18,15 @@ import pytest
 from argon2 import PasswordHasher
 from litestar.testing import TestClient
 
+from adapters.embedded.clickhouse import SharedClient, shared_client
 from adapters.security import Argon2Hasher
 from application.access import Role
+from application.context import CommandContext
 from interfaces.bootstrap import Container, build_container, migrate
 from interfaces.config import Settings
 from interfaces.http.app import create_app
+from interfaces.seed_history import seed_history
+from projections.analytics.projector import AnalyticsProjector
 from projections.runner import start_runners, wait_until_caught_up
 
 PROBLEM_JSON = "application/problem+json"
@@ -248,3 +253,28 @@ def assert_problem(response: Any, status: int, code: str | None = None) -> dict[
     if code is not None:
         assert body["code"] == code, body
     return body
+
+
+# --- analytics -----------------------------------------------------------------------------
+
+END = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def merchant(client: TestClient[Any], container: Container) -> Tenant:
+    """A tenant with 60 days of history up to END, projected into ClickHouse."""
+    tenant = new_tenant(client, container)
+    ctx = CommandContext(tenant_id=tenant.tenant_id, actor="system:test")
+    seed_history(container, ctx, days=60, orders=120, skus=10, end=END)
+    project(container)
+    return tenant
+
+
+def project(container: Container) -> SharedClient:
+    """Brings the analytics tables up to date with the event store; returns their client."""
+    assert container.settings.clickhouse_url is not None
+    client = shared_client(container.settings.clickhouse_url)
+    projector = AnalyticsProjector(container.datastore, client)
+    projector.migrate()
+    projector.catch_up()
+    return client

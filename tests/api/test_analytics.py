@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,35 +11,12 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from adapters.embedded.clickhouse import SharedClient, shared_client
 from application.context import CommandContext
 from interfaces.bootstrap import Container
-from interfaces.seed_history import seed_history
-from projections.analytics.projector import AnalyticsProjector
-from tests.api.conftest import Tenant, assert_problem, new_tenant
+from projections.analytics import queries
+from tests.api.conftest import END, Tenant, assert_problem, new_tenant, project
 
-END = datetime(2026, 3, 1, tzinfo=UTC)
 PERIOD = {"from": "2026-02-01T00:00:00Z", "to": "2026-03-01T00:00:00Z"}
-
-
-@pytest.fixture(scope="module")
-def merchant(client: TestClient[Any], container: Container) -> Iterator[Tenant]:
-    """A tenant with 60 days of history up to END, projected into ClickHouse."""
-    tenant = new_tenant(client, container)
-    ctx = CommandContext(tenant_id=tenant.tenant_id, actor="system:test")
-    seed_history(container, ctx, days=60, orders=120, skus=10, end=END)
-    project(container)
-    return tenant
-
-
-def project(container: Container) -> SharedClient:
-    """Brings the analytics tables up to date with the event store; returns their client."""
-    assert container.settings.clickhouse_url is not None
-    client = shared_client(container.settings.clickhouse_url)
-    projector = AnalyticsProjector(container.datastore, client)
-    projector.migrate()
-    projector.catch_up()
-    return client
 
 
 def get(tenant: Tenant, path: str, **params: Any) -> Any:
@@ -310,3 +286,25 @@ def test_a_store_scoped_key_sees_only_its_stores(merchant: Tenant) -> None:
         404,
         "unknown_store",
     )
+
+
+def test_a_report_query_that_forgets_its_tenant_filter_still_sees_one_tenant(
+    merchant: Tenant, seeded: Tenant, container: Container
+) -> None:
+    """Reports read through `queries.rows`, which scopes every fact-table read to the tenant."""
+    seeded.place()
+    client = project(container)
+    scope = queries.Scope(merchant.tenant_id, END - timedelta(days=365), END)
+    forgetful = "SELECT count() AS n, uniqExact(tenant_id) AS tenants FROM order_lines FINAL"
+
+    (scoped,) = queries.rows(client, forgetful, scope.params())
+    (everyone,) = client.query(forgetful).named_results()
+    explicit = client.query(
+        "SELECT count() FROM order_lines FINAL WHERE tenant_id = {t:UUID}",
+        parameters={"t": merchant.tenant_id},
+    ).result_rows[0][0]
+
+    assert (scoped["n"], scoped["tenants"]) == (explicit, 1)
+    assert everyone["tenants"] > 1
+    with pytest.raises(ValueError, match="tenant"):
+        queries.rows(client, forgetful, {})

@@ -18,6 +18,7 @@ from domain.shared.ids import stock_stream_id
 from domain.stock.state import Stock
 from interfaces.cli import app
 from tests.api.conftest import Tenant
+from tests.support.keys import secret_key_env
 
 
 def generate_history(seeded: Tenant, seed: int, orders: int = 40) -> None:
@@ -98,7 +99,11 @@ def test_replay_reports_a_kept_snapshot_that_disagrees(seeded: Tenant) -> None:
 
 def test_cli_exports_and_verifies_a_tenant(seeded: Tenant, settings: Any) -> None:
     seeded.place(headers={"X-Request-Id": "req-export"})
-    env = {"KONTOR_DATABASE_URL": settings.database_url}
+    env = {
+        "KONTOR_DATABASE_URL": settings.database_url,
+        "KONTOR_DATA_DIR": str(settings.data_dir),
+        **secret_key_env(settings),
+    }
     runner = CliRunner()
     exported = runner.invoke(app, ["audit", "export", "--tenant", str(seeded.tenant_id)], env=env)
     assert exported.exit_code == 0, exported.output
@@ -106,6 +111,7 @@ def test_cli_exports_and_verifies_a_tenant(seeded: Tenant, settings: Any) -> Non
     assert len(lines) == seeded.event_count()
     assert {"req-export"} <= {line["request_id"] for line in lines}
     assert all(line["tenant_id"] == str(seeded.tenant_id) for line in lines)
+    assert "ada@example.com" in exported.stdout  # personal data opened with the shared keyring
     verified = runner.invoke(app, ["audit", "verify", "--tenant", str(seeded.tenant_id)], env=env)
     assert verified.exit_code == 0, verified.output
     assert "no broken link" in verified.output
@@ -141,7 +147,12 @@ def test_state_as_of_is_the_same_with_or_without_the_snapshot(seeded: Tenant) ->
 
 def test_cli_projections_status_shows_the_relay_and_lag_in_seconds(settings: Any) -> None:
     result = CliRunner().invoke(
-        app, ["projections", "status"], env={"KONTOR_DATABASE_URL": settings.database_url}
+        app,
+        ["projections", "status"],
+        env={
+            "KONTOR_DATABASE_URL": settings.database_url,
+            "KONTOR_DATA_DIR": str(settings.data_dir),
+        },
     )
     assert result.exit_code == 0, result.output
     for name in ("orders_view", "audit_log", "nats-relay", "webhooks", "lag (seconds)"):

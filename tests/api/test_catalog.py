@@ -19,11 +19,43 @@ def test_a_store_is_opened_and_then_listed(tenant: Tenant) -> None:
         "currency": "EUR",
         "allow_backorders": True,
         "reservation_ttl_minutes": None,
+        "locations": [],
     }
 
     listed = tenant.get("/v1/stores")
     assert listed.status_code == 200
     assert listed.json() == {"items": [body], "next_cursor": None}
+
+
+def test_a_store_is_assigned_the_locations_that_fulfil_it(seeded: Tenant) -> None:
+    put = seeded.client.put
+    answer = put(
+        "/v1/stores/web/locations", json={"locations": ["MUC", "BER"]}, headers=seeded.headers
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["locations"] == ["BER", "MUC"]
+    assert answer.headers["etag"] == '"2"'
+    stores = {s["code"]: s for s in seeded.get("/v1/stores").json()["items"]}
+    assert stores["web"]["locations"] == ["BER", "MUC"]
+    assert stores["b2b"]["locations"] == []
+
+
+def test_bad_store_location_assignments_write_nothing(seeded: Tenant) -> None:
+    before = seeded.event_count()
+    put = seeded.client.put
+
+    unknown = put("/v1/stores/web/locations", json={"locations": ["HAM"]}, headers=seeded.headers)
+    no_store = put("/v1/stores/nope/locations", json={"locations": []}, headers=seeded.headers)
+    extra = put("/v1/stores/web/locations", json={"locations": [], "x": 1}, headers=seeded.headers)
+    scoped = seeded.with_key("operations", stores={"web"})
+    other = put("/v1/stores/b2b/locations", json={"locations": []}, headers=scoped.headers)
+
+    assert assert_problem(unknown, 422, "invalid_command")["errors"][0]["field"] == "locations"
+    assert_problem(no_store, 404, "unknown_store")
+    assert_problem(extra, 422, "validation_failed")
+    assert_problem(other, 404, "unknown_store")
+    assert seeded.event_count() == before
 
 
 def test_a_store_refuses_backorders_unless_told_otherwise(tenant: Tenant) -> None:

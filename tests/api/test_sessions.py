@@ -69,11 +69,19 @@ def test_a_user_signs_in_works_with_the_cookie_and_signs_out(
     assert_problem(browser.get("/v1/stores"), 401)
 
 
-def test_the_cookie_is_secure_behind_tls(tenant: Tenant, browser: Browser) -> None:
+def test_the_cookie_is_secure_over_tls(tenant: Tenant, client: TestClient[Any]) -> None:
+    """Over https it is Secure; a proxy's X-Forwarded-Proto counts only from a trusted proxy
+    (tests/api/test_trusted_proxies.py)."""
     email = tenant.add_user("analyst")
     body = {"tenant_id": str(tenant.tenant_id), "email": email, "password": USER_PASSWORD}
-    response = browser.http.post("/v1/session", json=body, headers={"X-Forwarded-Proto": "https"})
-    assert "secure" in response.headers["set-cookie"].lower()
+    tls = TestClient(client.app, base_url="https://testserver.local")  # no second lifespan
+    secure = tls.post("/v1/session", json=body)
+    spoofed = Browser(client, tenant).http.post(
+        "/v1/session", json=body, headers={"X-Forwarded-Proto": "https"}
+    )
+
+    assert "secure" in secure.headers["set-cookie"].lower()
+    assert "secure" not in spoofed.headers["set-cookie"].lower()
 
 
 def test_signing_in_issues_a_new_session_and_ends_the_one_before(

@@ -17,6 +17,8 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from adapters.embedded.clickhouse import SharedClient, shared_client
 from application.context import CommandContext
@@ -27,6 +29,7 @@ from projections import finance
 from projections.analytics import queries
 from projections.analytics.projector import FACT_TABLES, AnalyticsProjector
 from projections.runner import start_runners, wait_until_caught_up
+from tests.support.keys import secret_key_env
 
 END = datetime(2026, 6, 1, tzinfo=UTC)
 FIELDS = ("ordered", "shipped_value", "invoiced", "tax", "paid", "refunded")
@@ -66,14 +69,26 @@ class History:
             expected = self.reconciled(start, end, store)
             assert expected, "the history has orders in every checked period"
             assert self.analysed(start, end, store) == expected
-        rollup, lines = (
+        lines = self.sums(
+            "order_lines", "sum(gross)", "sum(net - unit_price * cancelled_quantity)",
+            "uniqExact(order_id)",
+        )  # fmt: skip
+        for rollup in ("hourly_sales", "daily_sales", "daily_categories"):
+            gross, revenue, orders = self.sums(
+                rollup, "sum(gross)", "sum(gross - discount - cancelled)", "sum(orders)"
+            )
+            assert (gross, revenue) == lines[:2]
+            if rollup == "hourly_sales":  # by SKU or category: orders containing it, per row
+                assert orders == lines[2]
+        assert self.sums("customer_daily", "sum(revenue)", "sum(orders)") == lines[1:]
+
+    def sums(self, table: str, *values: str) -> tuple[Any, ...]:
+        return tuple(
             self.client.query(
-                f"SELECT sum(gross) FROM {table} FINAL WHERE tenant_id = {{t:UUID}}",
+                f"SELECT {', '.join(values)} FROM {table} FINAL WHERE tenant_id = {{t:UUID}}",
                 parameters={"t": self.tenant_id},
-            ).result_rows[0][0]
-            for table in ("daily_sales", "order_lines")
+            ).result_rows[0]
         )
-        assert rollup == lines
 
 
 @pytest.fixture(scope="module")
@@ -127,9 +142,10 @@ class Dies(Exception):
 class DyingClient:
     """A client that dies at its `after`-th write, as a projector killed mid-batch would."""
 
-    def __init__(self, client: SharedClient, after: int) -> None:
+    def __init__(self, client: SharedClient, after: int | str) -> None:
         self.client = client
-        self.writes_left = after
+        self.writes_left = after if isinstance(after, int) else 1_000
+        self.dies_at_table = after if isinstance(after, str) else None
 
     def query(self, *args: Any, **kwargs: Any) -> Any:
         return self.client.query(*args, **kwargs)
@@ -139,9 +155,11 @@ class DyingClient:
             self._write()
         return self.client.command(sql, *args, **kwargs)
 
-    def insert(self, *args: Any, **kwargs: Any) -> None:
+    def insert(self, table: str, *args: Any, **kwargs: Any) -> None:
+        if table == self.dies_at_table:
+            raise Dies
         self._write()
-        self.client.insert(*args, **kwargs)
+        self.client.insert(table, *args, **kwargs)
 
     def _write(self) -> None:
         self.writes_left -= 1
@@ -149,12 +167,12 @@ class DyingClient:
             raise Dies
 
 
-@pytest.mark.parametrize("dies_at_write", [0, 1, 2, 4, 6, 7])
+@pytest.mark.parametrize("dies_at_write", [0, 1, 2, 4, 6, 7, 8, "projector_position"])
 def test_totals_converge_after_the_projector_dies_mid_batch(
-    history: History, dies_at_write: int
+    history: History, dies_at_write: int | str
 ) -> None:
-    """A batch writes events, appended facts, folded rows, the rollup, then its position;
-    dying before any of them and restarting (caches lost) gives the same tables."""
+    """A batch writes events, appended facts, folded rows, the four rollups, then its
+    position; dying before any of them and restarting (caches lost) gives the same tables."""
     fresh = history.projector()
     fresh.reset()
     fresh.catch_up()
@@ -215,11 +233,15 @@ def test_a_projector_process_killed_with_sigkill_converges(
     """Two projector processes are killed (SIGKILL) just after a batch, likely inside the
     next one; a third catches up. Its tables equal a clean replay's, and its totals the
     reconciliation's."""
-    env = os.environ | {
-        "KONTOR_DATABASE_URL": settings.database_url or "",
-        "KONTOR_CLICKHOUSE_URL": f"chdb://{tmp_path}",
-        "KONTOR_DATA_DIR": str(tmp_path),
-    }
+    env = (
+        os.environ
+        | secret_key_env(settings)
+        | {
+            "KONTOR_DATABASE_URL": settings.database_url or "",
+            "KONTOR_CLICKHOUSE_URL": f"chdb://{tmp_path}",
+            "KONTOR_DATA_DIR": str(tmp_path),
+        }
+    )
     command = [sys.executable, "-m", "tests.support.analytics_process"]
     for kill_after in (1, 4):
         with subprocess.Popen(
@@ -242,3 +264,81 @@ def test_a_projector_process_killed_with_sigkill_converges(
     assert found["counts"] == counts
     totals = {t["currency"]: {f: Decimal(t[f]) for f in FIELDS} for t in found["totals"]}
     assert totals == history.reconciled(start, end, None)
+
+
+LINE_SUMS = """
+SELECT {key} AS key, currency, uniqExact(order_id) AS orders,
+    sum(quantity - cancelled_quantity) AS units,
+    sum(net - unit_price * cancelled_quantity) AS revenue
+FROM order_lines FINAL
+WHERE tenant_id = {{tenant:UUID}} AND placed_at >= {{start:DateTime64(6, 'UTC')}}
+  AND placed_at < {{end:DateTime64(6, 'UTC')}}
+  AND ({{store:String}} = '' OR store = {{store:String}})
+GROUP BY key, currency
+"""
+NEW_AND_RETURNING = """
+WITH active AS (
+    SELECT DISTINCT customer FROM order_lines FINAL
+    WHERE tenant_id = {tenant:UUID} AND placed_at >= {start:DateTime64(6, 'UTC')}
+      AND placed_at < {end:DateTime64(6, 'UTC')}
+      AND ({store:String} = '' OR store = {store:String}))
+SELECT countIf(first_at >= {start:DateTime64(6, 'UTC')}) AS new,
+    countIf(first_at < {start:DateTime64(6, 'UTC')}) AS returning
+FROM (
+    SELECT customer, min(placed_at) AS first_at FROM order_lines FINAL
+    WHERE tenant_id = {tenant:UUID} AND ({store:String} = '' OR store = {store:String})
+      AND customer IN active GROUP BY customer)
+"""
+KEYS = {
+    "store": "store",
+    "country": "country",
+    "sku": "sku",
+    "category": "splitByChar('-', sku)[1]",
+}
+ALIGN = {
+    "none": lambda at: at,
+    "hour": lambda at: at.replace(minute=0, second=0, microsecond=0),
+    "day": lambda at: at.replace(hour=0, minute=0, second=0, microsecond=0),
+}
+# Period starts on and off the hour and day; lengths within one hour, one day, and across days.
+MOMENTS = st.builds(
+    lambda at, align: ALIGN[align](at),
+    st.datetimes(
+        min_value=datetime(2026, 3, 20), max_value=datetime(2026, 6, 2), timezones=st.just(UTC)
+    ),
+    st.sampled_from(list(ALIGN)),
+)
+
+
+@given(
+    start=MOMENTS,
+    length=st.sampled_from(
+        [timedelta(minutes=20), timedelta(hours=5), timedelta(days=1), timedelta(days=9, hours=3)]
+    ),
+    store=st.sampled_from([None, "web-uk"]),
+)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_reports_from_rollups_equal_sums_over_the_lines(
+    history: History, start: datetime, length: timedelta, store: str | None
+) -> None:
+    """Whole hours and days come from the rollups, partial ones from the lines: any period
+    gives what summing its order lines gives."""
+    end = start + length
+    scope = queries.Scope(history.tenant_id, start, end, store)
+    params = {"tenant": history.tenant_id, "start": start, "end": end, "store": store or ""}
+    for by, key in KEYS.items():
+        lines = queries.rows(history.client, LINE_SUMS.format(key=key), params)
+        for metric in ("orders", "units", "revenue"):
+            expected: dict[tuple[str, str], Any] = {}
+            for r in lines:
+                k = (r["key"], r["currency"] if metric == "revenue" else "")
+                expected[k] = expected.get(k, 0) + r[metric]
+            found = queries.breakdown(history.client, scope, metric, by)
+            assert {(r["key"], r["currency"]): r["value"] for r in found} == expected
+    overview = queries.overview_values(history.client, scope)
+    everything = queries.rows(history.client, LINE_SUMS.format(key="''"), params)
+    assert overview[("orders", None)] == sum(r["orders"] for r in everything)
+    assert overview[("units", None)] == sum(r["units"] for r in everything)
+    (customers,) = queries.rows(history.client, NEW_AND_RETURNING, params)
+    assert overview[("new_customers", None)] == customers["new"]
+    assert overview[("returning_customers", None)] == customers["returning"]

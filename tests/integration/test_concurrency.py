@@ -194,12 +194,12 @@ def test_a_writer_that_loses_a_race_to_another_process_reloads_and_retries(
         def load(self, after: Any) -> Any:
             return real.load(after)
 
-        def append(self, appends: Any, metadata: Any, **kwargs: Any) -> int:
+        def append(self, appends: Any, metadata: Any, **kwargs: Any) -> None:
             if not interfered.is_set():
                 interfered.set()
                 second_process.orders.place(ctx(tenant_id), one_unit_order())
             try:
-                return real.append(appends, metadata, **kwargs)
+                real.append(appends, metadata, **kwargs)
             except ConcurrencyConflict as conflict:
                 conflicts.append(str(conflict))
                 raise
@@ -261,10 +261,10 @@ class _CountingStore:
     def load(self, after: Any) -> Any:
         return self.real.load(after)
 
-    def append(self, appends: Any, metadata: Any, **kwargs: Any) -> int:
+    def append(self, appends: Any, metadata: Any, **kwargs: Any) -> None:
         self.counter["appends"] += 1
         try:
-            return int(self.real.append(appends, metadata, **kwargs))
+            self.real.append(appends, metadata, **kwargs)
         except ConcurrencyConflict:
             self.counter["conflicts"] += 1
             raise

@@ -13,6 +13,7 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from adapters.postgres.mapper import StructMapper, decode_event, encode_state, upcaster
+from adapters.postgres.recorder import APPEND
 from adapters.postgres.snapshots import PostgresSnapshotStore
 from application.context import CommandContext
 from application.executor import Executor
@@ -27,6 +28,7 @@ from domain.shared.money import Money
 from domain.stock.events import StockAdjusted, StockReceived, StockReserved
 from interfaces.bootstrap import Container, build_container, migrate
 from interfaces.config import Settings
+from projections.runner import follower_status
 
 
 class WidgetRenamed(DomainEvent, frozen=True, kw_only=True):
@@ -170,8 +172,8 @@ class _RecordingStore:
         self.asked.append(dict(after))
         return self.real.load(after)
 
-    def append(self, *args: Any, **kwargs: Any) -> int:
-        return int(self.real.append(*args, **kwargs))
+    def append(self, *args: Any, **kwargs: Any) -> None:
+        self.real.append(*args, **kwargs)
 
 
 def test_a_long_stream_is_snapshotted_and_loads_the_same_from_snapshot_and_tail(
@@ -204,3 +206,23 @@ def test_a_long_stream_is_snapshotted_and_loads_the_same_from_snapshot_and_tail(
     assert from_snapshot.tenant_id == tenant_id
     assert from_snapshot.state.on_hand == sum(range(1, 13))
     assert from_snapshot.state.average_cost == full_fold.state.average_cost
+
+
+def test_an_event_committed_but_not_yet_placed_counts_as_lag_until_it_is_projected(
+    container: Container,
+) -> None:
+    """What a writer that stopped between its commit and sequencing leaves behind: "lag 0"
+    must not be reported while a committed event has no position yet (ADR 0047)."""
+    lag = follower_status(container.datastore, "nats-relay").lag
+    stream = uuid4()
+    with container.datastore.get_connection() as conn:
+        conn.execute(  # the append alone, committed, not sequenced
+            APPEND,
+            ([stream], [1], [StockReceived.topic()], [encode_state(received(), metadata())],
+             *(None,) * 6, *[[]] * 5),
+        )  # fmt: skip
+
+    assert follower_status(container.datastore, "nats-relay").lag == lag + 1
+    [position] = container.events.recorder.sequence(container.events.recorder.select_events(stream))  # type: ignore[attr-defined]
+    assert position > 0
+    assert follower_status(container.datastore, "nats-relay").lag == lag + 1

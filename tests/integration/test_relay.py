@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
 
+import nats
 import pytest
 from typer.testing import CliRunner
 
@@ -21,7 +23,7 @@ from interfaces.bootstrap import Container, build_container, migrate
 from interfaces.cli import app
 from interfaces.config import Settings
 from interfaces.workers import start_relay_thread
-from projections.relay import RelayConfig
+from projections.relay import PositionAheadOfStore, Relay, RelayConfig
 from tests.integration.relay_support import (
     Writer,
     assert_exactly_once_in_order,
@@ -29,6 +31,7 @@ from tests.integration.relay_support import (
     read_stream,
     relayed_position,
 )
+from tests.support.keys import secret_key_env
 
 pytestmark = pytest.mark.slow
 
@@ -72,10 +75,14 @@ class RelayThread:
 def start_relay_process(
     settings: Settings, stream: str, prefix: str, name: str
 ) -> subprocess.Popen[bytes]:
-    env = os.environ | {
-        "KONTOR_DATABASE_URL": str(settings.database_url),
-        "KONTOR_NATS_URL": str(settings.nats_url),
-    }
+    env = (
+        os.environ
+        | secret_key_env(settings)
+        | {
+            "KONTOR_DATABASE_URL": str(settings.database_url),
+            "KONTOR_NATS_URL": str(settings.nats_url),
+        }
+    )
     return subprocess.Popen(
         [
             sys.executable,
@@ -207,3 +214,33 @@ def test_the_relay_waits_out_a_nats_restart(
         assert_exactly_once_in_order(read_stream(own.url, stream, prefix), writer)
     finally:
         own.stop()
+
+
+def test_a_relay_ahead_of_a_restored_store_refuses_to_publish_and_says_what_to_do(
+    container: Container, settings: Settings, names: tuple[str, str, str]
+) -> None:
+    stream, prefix, name = names
+    assert settings.nats_url is not None
+    assert settings.database_url is not None
+    nats_url, config = (
+        settings.nats_url,
+        RelayConfig(settings.database_url, settings.nats_url, stream, prefix, name),
+    )
+    Writer(container, streams=1).write(5)
+    end = last_position(settings.database_url)
+
+    async def publish_beyond_the_store() -> None:
+        # What JetStream holds after the database was restored from an older backup.
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        await Relay(config).ensure_stream(js)
+        headers = {"Kontor-Position": str(end + 100), "Nats-Msg-Id": str(uuid4())}
+        await js.publish(f"{prefix}.{uuid4()}.probe.ProbeTicked", b"{}", headers=headers)
+        await nc.close()
+
+    asyncio.run(publish_beyond_the_store())
+
+    with pytest.raises(PositionAheadOfStore, match=f"nats stream purge {stream}"):
+        asyncio.run(asyncio.wait_for(Relay(config)._run(asyncio.Event(), None), 30))
+    assert relayed_position(settings.database_url, name) == 0
+    assert len(read_stream(nats_url, stream, prefix)) == 1

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given as given_h
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from domain.location.model import Location, LocationOpened, open_location
 from domain.location.model import evolve as evolve_location
@@ -11,7 +14,14 @@ from domain.product.model import evolve as evolve_product
 from domain.shared.errors import InvalidCommand
 from domain.shared.money import Money, UnknownCurrency
 from domain.shared.reference import AlreadyExists, check_code
-from domain.store.model import Store, StoreOpened, open_store
+from domain.store.model import (
+    Store,
+    StoreLocationsAssigned,
+    StoreNotFound,
+    StoreOpened,
+    assign_locations,
+    open_store,
+)
 from domain.store.model import evolve as evolve_store
 from tests.support.gwt import given
 
@@ -172,3 +182,45 @@ def test_a_store_with_an_unknown_currency_is_refused(currency: str) -> None:
 @pytest.mark.parametrize("code", ["A", "a.b_c-9", "9" * 64])
 def test_codes_of_letters_digits_dots_underscores_and_dashes_are_accepted(code: str) -> None:
     assert check_code(code, "code") == code
+
+
+# --- a store's fulfilment locations ----------------------------------------------------------
+
+WEB = StoreOpened(code="web", name="Web", currency="EUR")
+KNOWN = ("BER", "MUC", "HAM")
+
+
+def assign(*locations: str):
+    return lambda s: assign_locations(s, code="web", locations=locations, known=KNOWN)
+
+
+def test_a_store_is_assigned_the_locations_that_fulfil_it() -> None:
+    given([WEB], fold_store).when(assign("MUC", "BER", "MUC")).then(
+        [StoreLocationsAssigned(code="web", locations=("BER", "MUC"))]
+    )
+
+
+def test_assigning_replaces_the_previous_set_and_the_same_set_again_changes_nothing() -> None:
+    assigned = StoreLocationsAssigned(code="web", locations=("BER", "MUC"))
+    assert fold_store([WEB, assigned, StoreLocationsAssigned(code="web", locations=("HAM",))]) == (
+        Store(code="web", name="Web", currency="EUR", locations=("HAM",), exists=True)
+    )
+    given([WEB, assigned], fold_store).when(assign("MUC", "BER")).then([])
+    given([WEB, assigned], fold_store).when(assign()).then(
+        [StoreLocationsAssigned(code="web", locations=())]
+    )
+
+
+def test_unknown_locations_and_unknown_stores_are_refused() -> None:
+    given([WEB], fold_store).when(assign("BER", "NOPE")).then_refused(InvalidCommand, match="NOPE")
+    given([], fold_store).when(assign("BER")).then_refused(StoreNotFound, code="unknown_store")
+
+
+@settings(max_examples=50)
+@given_h(st.lists(st.lists(st.sampled_from(KNOWN), max_size=4), min_size=1, max_size=5))
+def test_a_store_holds_the_last_set_assigned(assignments: list[list[str]]) -> None:
+    state = fold_store([WEB])
+    for chosen in assignments:
+        for event in assign(*chosen)(state):
+            state = evolve_store(event, state)
+    assert state.locations == tuple(sorted(set(assignments[-1])))

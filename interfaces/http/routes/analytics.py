@@ -31,7 +31,7 @@ from application.analytics.periods import COMPARISONS, INTERVALS, buckets, chang
 from interfaces.analytics_worker import IN_API, hourly_revenue, start_analytics
 from interfaces.bootstrap import Container
 from interfaces.http.problems import ApiProblem
-from interfaces.http.scope import store_in_scope
+from interfaces.http.scope import store_in_scope, visible_locations
 from interfaces.http.support import json_response
 from projections.analytics import queries, reports, schema
 from projections.analytics.queries import DIMENSIONS, METRICS, Scope
@@ -160,10 +160,12 @@ def _period(window: Window) -> dict[str, Any]:
     return body
 
 
-def _money(value: Decimal | None, money: bool) -> str | None:
+def amount_text(value: Decimal | None, money: bool) -> str | None:
+    """Money to the cent; a count or ratio without trailing zeros and never in exponent
+    notation (Decimal("300").normalize() prints as 3E+2)."""
     if value is None:
         return None
-    return str(value.quantize(Decimal("0.01"))) if money else str(value.normalize())
+    return str(value.quantize(Decimal("0.01"))) if money else f"{value.normalize():f}"
 
 
 class AnalyticsController(Controller):
@@ -186,24 +188,8 @@ class AnalyticsController(Controller):
         cancellations - refunds) and AOV per currency; orders, units, new and returning
         customers; each with its comparison value and % change."""
         w = window(principal, from_, to, compare, store)
-        client = analytics_client(container)
-        now = queries.overview_values(client, w.scope)
-        before = queries.overview_values(client, w.previous) if w.previous else {}
-        metrics = []
-        for metric, currency in [*now, *(key for key in before if key not in now)]:
-            value = now.get((metric, currency), Decimal(0))
-            previous = before.get((metric, currency), Decimal(0)) if w.previous else None
-            money = currency is not None
-            metrics.append(
-                {
-                    "metric": metric,
-                    "currency": currency,
-                    "value": _money(value, money),
-                    "previous": _money(previous, money),
-                    "change_pct": _money(change_pct(value, previous), False),
-                }
-            )
-        return report(request, format, "overview", _period(w) | {"metrics": metrics}, "metrics")
+        body = overview_report(analytics_client(container), w)
+        return report(request, format, "overview", body, "metrics")
 
     @get("/timeseries", sync_to_thread=True, permission=Permission.ANALYTICS)
     def timeseries(
@@ -221,43 +207,8 @@ class AnalyticsController(Controller):
     ) -> Response[bytes]:
         """`metric` (revenue, orders, aov, units) per `interval` (hour, day, week, month), money
         per currency. The n-th point of the comparison period stands beside the n-th point."""
-        _choice(metric, "metric", METRICS)
-        _choice(interval, "interval", INTERVALS)
         w = window(principal, from_, to, compare, store)
-        if interval == "hour" and w.scope.end - w.scope.start > timedelta(days=92):
-            raise ApiProblem(422, "invalid_parameter", "hourly series span at most 92 days")
-        client = analytics_client(container)
-        money = metric in queries.MONEY_METRICS
-        current = _series(client, w.scope, metric, interval)
-        previous = _series(client, w.previous, metric, interval) if w.previous else None
-        currencies = sorted({c for series in (current, previous or {}) for _, c in series}) or [
-            None
-        ]
-        points = []
-        now_buckets = list(buckets(w.scope.start, w.scope.end, interval))
-        before_buckets = (
-            list(buckets(w.previous.start, w.previous.end, interval)) if w.previous else []
-        )
-        for currency in currencies:
-            for n, at in enumerate(now_buckets):
-                value = current.get((at, currency), Decimal(0))
-                prior = None
-                if previous is not None:
-                    prior = (
-                        previous.get((before_buckets[n], currency), Decimal(0))
-                        if n < len(before_buckets)
-                        else None
-                    )
-                points.append(
-                    {
-                        "bucket": at,
-                        "currency": currency,
-                        "value": _money(value, money),
-                        "previous": _money(prior, money),
-                        "change_pct": _money(change_pct(value, prior), False),
-                    }
-                )
-        body = _period(w) | {"metric": metric, "interval": interval, "points": points}
+        body = timeseries_report(analytics_client(container), w, metric, interval)
         return report(request, format, f"timeseries-{metric}", body, "points")
 
     @get("/breakdown", sync_to_thread=True, permission=Permission.ANALYTICS)
@@ -277,44 +228,8 @@ class AnalyticsController(Controller):
     ) -> Response[bytes]:
         """The top `limit` stores, channels, countries, SKUs or categories by `metric`, with
         their share of the total (per currency for money) and their comparison value."""
-        _choice(metric, "metric", METRICS)
-        _choice(by, "by", DIMENSIONS)
         w = window(principal, from_, to, compare, store)
-        client = analytics_client(container)
-        money = metric in queries.MONEY_METRICS
-        found = queries.breakdown(client, w.scope, metric, by)
-        totals: dict[str, Decimal] = {}
-        for row in found:
-            totals[row["currency"]] = totals.get(row["currency"], Decimal(0)) + Decimal(
-                row["value"]
-            )
-        top: list[dict[str, Any]] = []
-        taken: dict[str, int] = {}
-        for row in found:
-            if taken.get(row["currency"], 0) < limit:
-                taken[row["currency"]] = taken.get(row["currency"], 0) + 1
-                top.append(row)
-        before: dict[tuple[str, str], Decimal] = {}
-        if w.previous is not None and top:
-            keys = sorted({row["key"] for row in top})
-            for row in queries.breakdown(client, w.previous, metric, by, keys):
-                before[(row["key"], row["currency"])] = Decimal(row["value"])
-        items = []
-        for row in top:
-            value = Decimal(row["value"])
-            total = totals[row["currency"]]
-            prior = before.get((row["key"], row["currency"]), Decimal(0)) if w.previous else None
-            items.append(
-                {
-                    "key": row["key"],
-                    "currency": row["currency"] or None,
-                    "value": _money(value, money),
-                    "share_pct": _money((value * 100 / total) if total else Decimal(0), True),
-                    "previous": _money(prior, money),
-                    "change_pct": _money(change_pct(value, prior), False),
-                }
-            )
-        body = _period(w) | {"metric": metric, "by": by, "items": items}
+        body = breakdown_report(analytics_client(container), w, metric, by, limit)
         return report(request, format, f"breakdown-{by}", body, "items")
 
     @get("/fulfilment", sync_to_thread=True, permission=Permission.ANALYTICS)
@@ -353,7 +268,8 @@ class AnalyticsController(Controller):
         cover, turnover per year, sell-through, status (out_of_stock, low_stock: cover below
         the lead time, ok) and a reorder quantity covering lead time plus safety days."""
         w = window(principal, from_, to, "none", store)
-        items = reports.inventory(analytics_client(container), w.scope, lead_time_days, safety_days)
+        scope = dataclasses.replace(w.scope, locations=visible_locations(container, principal))
+        items = reports.inventory(analytics_client(container), scope, lead_time_days, safety_days)
         return report(request, format, "inventory", _period(w) | {"items": items}, "items")
 
     @get("/customers", sync_to_thread=True, permission=Permission.ANALYTICS)
@@ -396,50 +312,10 @@ class AnalyticsController(Controller):
         from the complete days of the `history_days` before it: Holt-Winters (weekly season,
         damped trend) with a 90 % prediction interval, and the MAPE of a backtest on the most
         recent days. Revenue is in one `currency` (default: the one with the most sales)."""
-        _choice(metric, "metric", ("revenue", "units"))
-        end = _when(to, "to", datetime.now(UTC)).replace(hour=0, minute=0, second=0, microsecond=0)
-        if store:
-            store_in_scope(principal, store)
-        scope = Scope(
-            principal.tenant_id, end - timedelta(days=history_days), end, store, principal.stores
-        )
         client = analytics_client(container)
-        per_currency = queries.daily(client, scope, metric, sku)
-        if metric == "revenue" and currency is None:  # the currency with the most sales
-            currency = max(per_currency, key=lambda c: sum(per_currency[c].values()), default=None)
-        by_day = (
-            per_currency.get(currency or "", {})
-            if metric == "revenue"
-            else per_currency.get("", {})
+        body = forecast_report(
+            client, principal, metric, horizon, history_days, sku, store, currency, to
         )
-        days = [scope.start.date() + timedelta(days=n) for n in range(history_days)]
-        first = next((n for n, day in enumerate(days) if day in by_day), len(days))
-        history = [float(by_day.get(day, 0)) for day in days[first:]]
-        try:
-            result = cached_forecast(tuple(history), horizon)
-        except NotEnoughHistory as error:
-            raise ApiProblem(422, "not_enough_history", str(error)) from error
-        points = [
-            {
-                "date": end.date() + timedelta(days=n),
-                "value": result.mean[n],
-                "lower": result.lower[n],
-                "upper": result.upper[n],
-            }
-            for n in range(horizon)
-        ]
-        body = {
-            "metric": metric,
-            "sku": sku,
-            "store": store,
-            "currency": currency if metric == "revenue" else None,
-            "model": "Holt-Winters: additive weekly season, damped additive trend",
-            "history_from": days[first] if first < len(days) else None,
-            "history_to": end.date(),
-            "level": result.level,
-            "backtest": {"days": result.backtest_days, "mape_pct": result.backtest_mape},
-            "points": points,
-        }
         return report(request, format, f"forecast-{metric}", body, "points")
 
     @get("/anomalies", sync_to_thread=True, permission=Permission.ANALYTICS)
@@ -465,7 +341,9 @@ class AnalyticsController(Controller):
         if end - start > timedelta(days=92):
             raise ApiProblem(422, "invalid_parameter", "an anomaly scan spans at most 92 days")
         client = analytics_client(container)
-        revenue = hourly_revenue(client, principal.tenant_id, start - timedelta(weeks=weeks), end)
+        revenue = hourly_revenue(
+            client, principal.tenant_id, start - timedelta(weeks=weeks), end, principal.stores
+        )
         found = []
         for currency, by_hour in sorted(revenue.items()):
             for hour in buckets(start, end, "hour"):
@@ -483,9 +361,164 @@ class AnalyticsController(Controller):
             {"position": a["position"], "recorded_at": a["recorded_at"]}
             | msgspec.json.decode(a["data"])
             for a in queries.alerts(client, w.scope)
+            if principal.stores is None  # alerts are about the whole tenant's revenue
         ]
         body = _period(w) | {"anomalies": found, "alerts": raised}
         return report(request, format, "anomalies", body, "anomalies")
+
+
+def overview_report(client: SharedClient, w: Window) -> dict[str, Any]:
+    """The overview's body: every metric with its comparison value and % change."""
+    now = queries.overview_values(client, w.scope)
+    before = queries.overview_values(client, w.previous) if w.previous else {}
+    metrics = []
+    for metric, currency in [*now, *(key for key in before if key not in now)]:
+        value = now.get((metric, currency), Decimal(0))
+        previous = before.get((metric, currency), Decimal(0)) if w.previous else None
+        money = currency is not None
+        metrics.append(
+            {
+                "metric": metric,
+                "currency": currency,
+                "value": amount_text(value, money),
+                "previous": amount_text(previous, money),
+                "change_pct": amount_text(change_pct(value, previous), False),
+            }
+        )
+    return _period(w) | {"metrics": metrics}
+
+
+def timeseries_report(
+    client: SharedClient, w: Window, metric: str, interval: str
+) -> dict[str, Any]:
+    """`metric` per `interval`, each point beside the n-th point of the comparison period."""
+    _choice(metric, "metric", METRICS)
+    _choice(interval, "interval", INTERVALS)
+    if interval == "hour" and w.scope.end - w.scope.start > timedelta(days=92):
+        raise ApiProblem(422, "invalid_parameter", "hourly series span at most 92 days")
+    money = metric in queries.MONEY_METRICS
+    current = _series(client, w.scope, metric, interval)
+    previous = _series(client, w.previous, metric, interval) if w.previous else None
+    found = {c for series in (current, previous or {}) for _, c in series}
+    currencies: list[str | None] = sorted(found, key=lambda c: c or "") or [None]
+    points = []
+    now_buckets = list(buckets(w.scope.start, w.scope.end, interval))
+    before_buckets = list(buckets(w.previous.start, w.previous.end, interval)) if w.previous else []
+    for currency in currencies:
+        for n, at in enumerate(now_buckets):
+            value = current.get((at, currency), Decimal(0))
+            prior = None
+            if previous is not None:
+                prior = (
+                    previous.get((before_buckets[n], currency), Decimal(0))
+                    if n < len(before_buckets)
+                    else None
+                )
+            points.append(
+                {
+                    "bucket": at,
+                    "currency": currency,
+                    "value": amount_text(value, money),
+                    "previous": amount_text(prior, money),
+                    "change_pct": amount_text(change_pct(value, prior), False),
+                }
+            )
+    return _period(w) | {"metric": metric, "interval": interval, "points": points}
+
+
+def breakdown_report(
+    client: SharedClient, w: Window, metric: str, by: str, limit: int
+) -> dict[str, Any]:
+    """The top `limit` keys of `by` by `metric`, with their share and comparison value."""
+    _choice(metric, "metric", METRICS)
+    _choice(by, "by", DIMENSIONS)
+    money = metric in queries.MONEY_METRICS
+    found = queries.breakdown(client, w.scope, metric, by)
+    totals: dict[str, Decimal] = {}
+    for row in found:
+        totals[row["currency"]] = totals.get(row["currency"], Decimal(0)) + Decimal(row["value"])
+    top: list[dict[str, Any]] = []
+    taken: dict[str, int] = {}
+    for row in found:
+        if taken.get(row["currency"], 0) < limit:
+            taken[row["currency"]] = taken.get(row["currency"], 0) + 1
+            top.append(row)
+    before: dict[tuple[str, str], Decimal] = {}
+    if w.previous is not None and top:
+        keys = sorted({row["key"] for row in top})
+        for row in queries.breakdown(client, w.previous, metric, by, keys):
+            before[(row["key"], row["currency"])] = Decimal(row["value"])
+    items = []
+    for row in top:
+        value = Decimal(row["value"])
+        total = totals[row["currency"]]
+        prior = before.get((row["key"], row["currency"]), Decimal(0)) if w.previous else None
+        items.append(
+            {
+                "key": row["key"],
+                "currency": row["currency"] or None,
+                "value": amount_text(value, money),
+                "share_pct": amount_text((value * 100 / total) if total else Decimal(0), True),
+                "previous": amount_text(prior, money),
+                "change_pct": amount_text(change_pct(value, prior), False),
+            }
+        )
+    return _period(w) | {"metric": metric, "by": by, "items": items}
+
+
+def forecast_report(
+    client: SharedClient,
+    principal: Principal,
+    metric: str,
+    horizon: int,
+    history_days: int,
+    sku: str | None,
+    store: str | None,
+    currency: str | None,
+    to: str | None,
+) -> dict[str, Any]:
+    """Daily `metric` for `horizon` days after `to`, with its 90 % prediction interval."""
+    _choice(metric, "metric", ("revenue", "units"))
+    end = _when(to, "to", datetime.now(UTC)).replace(hour=0, minute=0, second=0, microsecond=0)
+    if store:
+        store_in_scope(principal, store)
+    scope = Scope(
+        principal.tenant_id, end - timedelta(days=history_days), end, store, principal.stores
+    )
+    per_currency = queries.daily(client, scope, metric, sku)
+    if metric == "revenue" and currency is None:  # the currency with the most sales
+        currency = max(per_currency, key=lambda c: sum(per_currency[c].values()), default=None)
+    by_day = (
+        per_currency.get(currency or "", {}) if metric == "revenue" else per_currency.get("", {})
+    )
+    days = [scope.start.date() + timedelta(days=n) for n in range(history_days)]
+    first = next((n for n, day in enumerate(days) if day in by_day), len(days))
+    history = [float(by_day.get(day, 0)) for day in days[first:]]
+    try:
+        result = cached_forecast(tuple(history), horizon)
+    except NotEnoughHistory as error:
+        raise ApiProblem(422, "not_enough_history", str(error)) from error
+    points = [
+        {
+            "date": end.date() + timedelta(days=n),
+            "value": result.mean[n],
+            "lower": result.lower[n],
+            "upper": result.upper[n],
+        }
+        for n in range(horizon)
+    ]
+    return {
+        "metric": metric,
+        "sku": sku,
+        "store": store,
+        "currency": currency if metric == "revenue" else None,
+        "model": "Holt-Winters: additive weekly season, damped additive trend",
+        "history_from": days[first] if first < len(days) else None,
+        "history_to": end.date(),
+        "level": result.level,
+        "backtest": {"days": result.backtest_days, "mape_pct": result.backtest_mape},
+        "points": points,
+    }
 
 
 def _series(

@@ -70,7 +70,10 @@ class AuditController(Controller):
     tags = ["audit"]
 
     @get(
-        "/{aggregate:str}/{stream_id:uuid}/events", sync_to_thread=True, permission=Permission.AUDIT
+        "/{aggregate:str}/{stream_id:uuid}/events",
+        sync_to_thread=True,
+        permission=Permission.AUDIT,
+        every_store=True,
     )
     def events(
         self,
@@ -93,7 +96,10 @@ class AuditController(Controller):
         return Page(items, Cursor.encode([items[-1].version]) if more else None)
 
     @get(
-        "/{aggregate:str}/{stream_id:uuid}/state", sync_to_thread=True, permission=Permission.AUDIT
+        "/{aggregate:str}/{stream_id:uuid}/state",
+        sync_to_thread=True,
+        permission=Permission.AUDIT,
+        every_store=True,
     )
     def state(
         self,
@@ -127,7 +133,7 @@ class AuditController(Controller):
             result.replayed_from,
         )
 
-    @get("/log", sync_to_thread=True, permission=Permission.AUDIT)
+    @get("/log", sync_to_thread=True, permission=Permission.AUDIT, every_store=True)
     def log(
         self,
         container: Container,
@@ -156,7 +162,7 @@ class AuditController(Controller):
         entries = entries[:limit]
         return Page(entries, Cursor.encode([entries[-1].position]) if more else None)
 
-    @get("/verify", sync_to_thread=True, permission=Permission.AUDIT)
+    @get("/verify", sync_to_thread=True, permission=Permission.AUDIT, every_store=True)
     def verify(
         self, container: Container, principal: Principal, stream: UUID | None = None
     ) -> Response[VerifyOut]:

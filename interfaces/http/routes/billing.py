@@ -25,6 +25,7 @@ from interfaces.http.money_schemas import (
     WebhookSecretIn,
 )
 from interfaces.http.problems import ApiProblem
+from interfaces.http.scope import store_in_scope
 from interfaces.http.support import run_command
 
 
@@ -60,7 +61,9 @@ class BillingController(Controller):
     path = "/v1/billing"
     tags = ["money"]
 
-    @post("/settings", sync_to_thread=True, permission=Permission.BILLING_SETTINGS)
+    @post(
+        "/settings", sync_to_thread=True, permission=Permission.BILLING_SETTINGS, every_store=True
+    )
     def settings(
         self,
         data: BillingSettingsIn,
@@ -90,6 +93,7 @@ class BillingController(Controller):
     ) -> Response[bytes]:
         """A store's invoicing: on shipment (default) or on order, tax-inclusive prices, tax
         rounding per line or per invoice, payment terms."""
+        store_in_scope(principal, store)
         policy = StorePolicy(
             invoice_on=InvoiceOn(data.invoice_on),
             prices_include_tax=data.prices_include_tax,
@@ -121,15 +125,18 @@ class BillingController(Controller):
 
     @get("/stores", sync_to_thread=True, permission=Permission.FINANCE_READ)
     def stores(self, container: Container, principal: Principal) -> list[dict[str, Any]]:
-        """Stores' invoicing policies."""
-        return container.billing.listing("store_billing", principal.tenant_id)
+        """Stores' invoicing policies (of the caller's stores)."""
+        policies = container.billing.listing("store_billing", principal.tenant_id)
+        return [policy for policy in policies if principal.sees(policy["store"])]
 
     @get("/tax-exemptions", sync_to_thread=True, permission=Permission.FINANCE_READ)
     def exemptions(self, container: Container, principal: Principal) -> list[dict[str, Any]]:
         """Tax-exempt customers with their reasons."""
         return container.billing.listing("tax_exemptions", principal.tenant_id)
 
-    @post("/tax-rates", sync_to_thread=True, permission=Permission.BILLING_SETTINGS)
+    @post(
+        "/tax-rates", sync_to_thread=True, permission=Permission.BILLING_SETTINGS, every_store=True
+    )
     def tax_rate(
         self,
         data: TaxRateIn,
@@ -151,7 +158,9 @@ class BillingController(Controller):
             ),
         )
 
-    @post("/fx-rates", sync_to_thread=True, permission=Permission.BILLING_SETTINGS)
+    @post(
+        "/fx-rates", sync_to_thread=True, permission=Permission.BILLING_SETTINGS, every_store=True
+    )
     def fx_rates(
         self,
         data: FxRatesIn,
@@ -173,7 +182,12 @@ class BillingController(Controller):
             lambda idem: container.billing.set_fx_rates(principal.tenant_id, rows, idem),
         )
 
-    @post("/tax-exemptions", sync_to_thread=True, permission=Permission.BILLING_SETTINGS)
+    @post(
+        "/tax-exemptions",
+        sync_to_thread=True,
+        permission=Permission.BILLING_SETTINGS,
+        every_store=True,
+    )
     def exemption(
         self,
         data: ExemptionIn,
@@ -193,7 +207,12 @@ class BillingController(Controller):
             ),
         )
 
-    @post("/webhook-secrets", sync_to_thread=True, permission=Permission.BILLING_SETTINGS)
+    @post(
+        "/webhook-secrets",
+        sync_to_thread=True,
+        permission=Permission.BILLING_SETTINGS,
+        every_store=True,
+    )
     def webhook_secret(
         self,
         data: WebhookSecretIn,

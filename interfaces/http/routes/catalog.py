@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, post, put
 from litestar.params import Parameter
 
 from application.access import Permission, Principal
@@ -21,8 +21,10 @@ from interfaces.http.schemas import (
     ProductIn,
     ProductOut,
     StoreIn,
+    StoreLocationsIn,
     StoreOut,
 )
+from interfaces.http.scope import store_in_scope, visible_locations
 from interfaces.http.support import Cursor, run_command
 
 Limit = Annotated[int, Parameter(ge=1, le=200)]
@@ -63,6 +65,29 @@ class CatalogController(Controller):
         stores = container.catalog.stores(principal.tenant_id)
         return Page([StoreOut.of(store) for store in stores if principal.sees(store.code)], None)
 
+    @put("/stores/{code:str}/locations", sync_to_thread=True, permission=Permission.CATALOG_WRITE)
+    def assign_store_locations(
+        self,
+        code: str,
+        data: StoreLocationsIn,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+    ) -> Response[bytes]:
+        """Sets the locations that fulfil a store. A caller limited to some stores sees the
+        stock, movements and pick work of their stores' locations only (ADR 0037)."""
+        store_in_scope(principal, code)
+        return run_command(
+            request,
+            container,
+            principal,
+            data,
+            lambda ctx: container.catalog_commands.assign_store_locations(
+                ctx, code=code, locations=data.locations
+            ),
+            lambda loaded: (200, StoreOut.of(loaded.state), loaded.version),
+        )
+
     @post("/locations", sync_to_thread=True, permission=Permission.CATALOG_WRITE)
     def create_location(
         self,
@@ -89,8 +114,14 @@ class CatalogController(Controller):
 
     @get("/locations", sync_to_thread=True, permission=Permission.CATALOG_READ)
     def list_locations(self, container: Container, principal: Principal) -> Page[LocationOut]:
-        """Lists the tenant's stock locations."""
-        locations = container.catalog.locations(principal.tenant_id)
+        """Lists the tenant's stock locations (for a caller limited to some stores: those that
+        fulfil them)."""
+        visible = visible_locations(container, principal)
+        locations = [
+            location
+            for location in container.catalog.locations(principal.tenant_id)
+            if visible is None or location.code in visible
+        ]
         return Page(
             [
                 LocationOut.of(loc, location_stream_id(principal.tenant_id, loc.code))
@@ -146,7 +177,7 @@ class CatalogController(Controller):
         more = len(products) > limit
         products = products[:limit]
         return Page(
-            [ProductOut.of(p) for p in products],
+            [ProductOut.of(p, principal.stores) for p in products],
             Cursor.encode([products[-1].sku]) if more else None,
         )
 
@@ -156,4 +187,4 @@ class CatalogController(Controller):
         product = container.catalog.product(principal.tenant_id, sku)
         if product is None:
             raise ApiProblem(404, "product_not_found", f"no product with SKU {sku!r}")
-        return ProductOut.of(product)
+        return ProductOut.of(product, principal.stores)

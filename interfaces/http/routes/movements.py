@@ -15,6 +15,7 @@ from application.access import Permission, Principal
 from interfaces.bootstrap import Container
 from interfaces.http.problems import ApiProblem
 from interfaces.http.schemas import Page
+from interfaces.http.scope import visible_locations
 from interfaces.http.support import Cursor
 from projections.movements import KINDS, MovementRow, list_movements
 
@@ -60,12 +61,14 @@ class MovementController(Controller):
     ) -> Page[MovementOut]:
         """Every movement of a SKU (at one location with `location`), newest first: received,
         adjusted, transferred_out/in, reserved, released, committed (shipped), expired,
-        restocked (read model; see /ready for its lag)."""
+        restocked (read model; see /ready for its lag). A caller limited to some stores sees
+        the locations that fulfil them."""
         if kind is not None and kind not in KINDS:
             raise ApiProblem(400, "invalid_kind", f"kind must be one of {', '.join(KINDS)}")
         after = Cursor.decode(cursor)
         if after is not None and (len(after) != 1 or not isinstance(after[0], int)):
             raise ApiProblem(400, "invalid_cursor", "the cursor is not one this API issued")
+        visible = visible_locations(container, principal)
         with tenant_reads(container.datastore, principal.tenant_id) as curs:
             rows = list_movements(
                 curs,
@@ -75,6 +78,8 @@ class MovementController(Controller):
                 kind=kind,
                 limit=limit + 1,
                 before=after[0] if after else None,
+                locations=visible,
+                stores=principal.stores,
             )
         more = len(rows) > limit
         rows = rows[:limit]

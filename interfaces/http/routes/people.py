@@ -8,13 +8,15 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from application.access import Permission, Principal, Role
-from application.users import LoginFailed, MfaRequired, Throttled
+from application.tenants import KeyInfo
+from application.users import UNCHANGED, LoginFailed, MfaRequired, Throttled
 from interfaces.bootstrap import Container
 from interfaces.http.access import SESSION_COOKIE
+from interfaces.http.client import client_address, over_tls
 from interfaces.http.people_schemas import (
     AcceptIn,
     ApiKeyCreatedOut,
@@ -30,6 +32,8 @@ from interfaces.http.people_schemas import (
     SessionOut,
     TotpConfirmIn,
     TotpStartOut,
+    UserAccessIn,
+    UserAccessOut,
 )
 from interfaces.http.problems import ApiProblem
 from interfaces.http.schemas import Page
@@ -38,21 +42,38 @@ RESET_REQUESTS_PER_IP = 10
 RESET_WINDOW_SECONDS = 15 * 60
 
 
-def _client_ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def _behind_tls(request: Request[Any, Any, Any]) -> bool:
-    forwarded = request.headers.get("x-forwarded-proto", "")
-    return request.url.scheme == "https" or forwarded.lower() == "https"
-
-
 def _stores(values: list[str] | None) -> frozenset[str] | None:
     return None if values is None else frozenset(values)
 
 
 def _sorted(values: frozenset[str] | None) -> list[str] | None:
     return None if values is None else sorted(values)
+
+
+def _log(
+    request: Request[Any, Any, Any],
+    container: Container,
+    principal: Principal,
+    action: str,
+    subject: str,
+    detail: str | None = None,
+) -> None:
+    """An account action in the security log, with who did it and from which address."""
+    container.tenants.store.log(
+        principal.tenant_id,
+        principal.actor,
+        action,
+        subject,
+        detail,
+        client_address(request.scope),
+    )
+
+
+def _key_in_scope(principal: Principal, key: KeyInfo) -> bool:
+    """A caller limited to some stores manages the keys limited to (some of) those stores."""
+    return principal.stores is None or (
+        key.stores is not None and set(key.stores) <= principal.stores
+    )
 
 
 def _user_id(principal: Principal) -> UUID:
@@ -79,12 +100,13 @@ class SessionController(Controller):
             # A cross-site form can post text/plain that parses as JSON: that would sign the
             # victim's browser into the attacker's account (login CSRF).
             raise ApiProblem(415, "unsupported_media_type", "send the body as application/json")
+        address = client_address(request.scope)
         try:
             signed_in = container.users.login(
                 data.tenant_id,
                 data.email,
                 data.password,
-                ip=_client_ip(request),
+                ip=address,
                 otp=data.otp,
                 recovery_code=data.recovery_code,
                 replacing=request.cookies.get(SESSION_COOKIE),
@@ -96,9 +118,13 @@ class SessionController(Controller):
         except (LoginFailed, MfaRequired) as error:
             raise ApiProblem(401, error.code, error.detail) from error
         session = signed_in.session
+        actor = f"user:{session.user_id}"
+        container.tenants.store.log(
+            session.tenant_id, actor, "session.started", actor, address=address
+        )
         response = Response(
             SessionOut(
-                actor=f"user:{session.user_id}",
+                actor=actor,
                 roles=sorted(session.roles),
                 stores=_sorted(session.stores),
                 csrf_token=session.csrf_token,
@@ -111,7 +137,7 @@ class SessionController(Controller):
             signed_in.token,
             path="/",
             httponly=True,
-            secure=_behind_tls(request),
+            secure=over_tls(request.scope),
             samesite="lax",
         )
         return response
@@ -173,30 +199,64 @@ class UserController(Controller):
 
     @get("/", sync_to_thread=True, permission=Permission.USERS)
     def list(self, container: Container, principal: Principal) -> Page[Any]:
-        """The tenant's users with their roles, store scopes and whether MFA is on."""
-        return Page(list(container.users.store.list_users(principal.tenant_id)), None)
+        """The tenant's users with their roles, store scopes and whether MFA is on (for a
+        caller limited to some stores: the users limited to those stores)."""
+        users = container.users.store.list_users(principal.tenant_id)
+        return Page([user for user in users if container.users.visible_to(principal, user)], None)
+
+    @patch("/{user_id:uuid}", sync_to_thread=True, permission=Permission.USERS)
+    def change_access(
+        self,
+        user_id: UUID,
+        data: UserAccessIn,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+    ) -> UserAccessOut:
+        """Changes a user's roles and/or stores. Nobody grants more than they hold or changes
+        someone who holds more; the last owner keeps the owner role (409 `last_owner`). The
+        user's sessions end at once, so the next sign-in carries the new grants."""
+        roles = None if data.roles is msgspec.UNSET else frozenset(data.roles)
+        stores = UNCHANGED if data.stores is msgspec.UNSET else _stores(data.stores)
+        user = container.users.change_access(principal, user_id, roles, stores)
+        _log(
+            request,
+            container,
+            principal,
+            "user.access_changed",
+            f"user:{user_id}",
+            f"roles={','.join(sorted(user.roles))} "
+            f"stores={'*' if user.stores is None else ','.join(sorted(user.stores))}",
+        )
+        return UserAccessOut(user.id, user.email, sorted(user.roles), _sorted(user.stores))
 
     @post("/invitations", sync_to_thread=True, permission=Permission.USERS, status_code=202)
     def invite(
-        self, data: InvitationIn, container: Container, principal: Principal
+        self,
+        data: InvitationIn,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
     ) -> dict[str, str]:
         """Mails a single-use invitation (valid 3 days) to set a password and join with these
         roles and stores. Nobody grants more roles or stores than they hold."""
         container.users.invite(principal, data.email, frozenset(data.roles), _stores(data.stores))
-        container.tenants.store.log(
-            principal.tenant_id, principal.actor, "user.invited", f"email:{data.email.lower()}"
-        )
+        _log(request, container, principal, "user.invited", f"email:{data.email.lower()}")
         return {"status": "invited"}
 
     @post(
         "/{user_id:uuid}/disable", sync_to_thread=True, permission=Permission.USERS, status_code=200
     )
-    def disable(self, user_id: UUID, container: Container, principal: Principal) -> dict[str, str]:
+    def disable(
+        self,
+        user_id: UUID,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+    ) -> dict[str, str]:
         """Disables a user and ends every session of theirs at once."""
         container.users.disable(principal, user_id)
-        container.tenants.store.log(
-            principal.tenant_id, principal.actor, "user.disabled", f"user:{user_id}"
-        )
+        _log(request, container, principal, "user.disabled", f"user:{user_id}")
         return {"status": "disabled"}
 
 
@@ -217,7 +277,7 @@ class PublicAccountController(Controller):
     ) -> dict[str, str]:
         """Mails a reset token (valid 30 minutes, single use) if the account exists. The answer
         is the same either way."""
-        key = "throttle:reset:" + _client_ip(request)
+        key = "throttle:reset:" + client_address(request.scope)
         if container.cache.incr(key, RESET_WINDOW_SECONDS) > RESET_REQUESTS_PER_IP:
             raise ApiProblem(
                 429,
@@ -246,7 +306,11 @@ class ApiKeyController(Controller):
 
     @post("/", sync_to_thread=True, permission=Permission.API_KEYS)
     def create(
-        self, data: ApiKeyIn, container: Container, principal: Principal
+        self,
+        data: ApiKeyIn,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
     ) -> ApiKeyCreatedOut:
         """Creates a key limited to these roles (and stores); the key is in this answer only,
         and only its hash is stored. Nobody grants more roles or stores than they hold."""
@@ -258,7 +322,12 @@ class ApiKeyController(Controller):
                 403, "not_grantable", "you cannot grant more roles or stores than you hold"
             )
         created = container.tenants.issue_key(
-            principal.tenant_id, data.name, roles=roles, stores=stores, actor=principal.actor
+            principal.tenant_id,
+            data.name,
+            roles=roles,
+            stores=stores,
+            actor=principal.actor,
+            address=client_address(request.scope),
         )
         return ApiKeyCreatedOut(
             created.key_id, data.name, sorted(roles), _sorted(stores), created.api_key
@@ -266,9 +335,17 @@ class ApiKeyController(Controller):
 
     @get("/", sync_to_thread=True, permission=Permission.API_KEYS)
     def list(self, container: Container, principal: Principal) -> Page[ApiKeyOut]:
-        """The tenant's keys (never their secrets), with creation, last use and revocation."""
+        """The tenant's keys (never their secrets), with creation, last use and revocation
+        (for a caller limited to some stores: the keys limited to those stores)."""
         keys = container.tenants.store.list_keys(principal.tenant_id)
-        return Page([ApiKeyOut(**msgspec.structs.asdict(key)) for key in keys], None)
+        return Page(
+            [
+                ApiKeyOut(**msgspec.structs.asdict(key))
+                for key in keys
+                if _key_in_scope(principal, key)
+            ],
+            None,
+        )
 
     @post(
         "/{key_id:uuid}/revoke",
@@ -276,9 +353,19 @@ class ApiKeyController(Controller):
         permission=Permission.API_KEYS,
         status_code=200,
     )
-    def revoke(self, key_id: UUID, container: Container, principal: Principal) -> dict[str, str]:
+    def revoke(
+        self,
+        key_id: UUID,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+    ) -> dict[str, str]:
         """Revokes a key at once, in every process (its cached verification is deleted)."""
-        if not container.tenants.revoke_key(principal.tenant_id, key_id, principal.actor):
+        keys = {key.id: key for key in container.tenants.store.list_keys(principal.tenant_id)}
+        if key_id not in keys or not _key_in_scope(principal, keys[key_id]):
+            raise ApiProblem(404, "api_key_not_found", f"no API key {key_id}")
+        address = client_address(request.scope)
+        if not container.tenants.revoke_key(principal.tenant_id, key_id, principal.actor, address):
             raise ApiProblem(404, "api_key_not_found", f"no API key {key_id}")
         return {"status": "revoked"}
 
@@ -287,20 +374,27 @@ class SecurityController(Controller):
     path = "/v1/security/settings"
     tags = ["people"]
 
-    @get("/", sync_to_thread=True, permission=Permission.SECURITY)
+    @get("/", sync_to_thread=True, permission=Permission.SECURITY, every_store=True)
     def read(self, container: Container, principal: Principal) -> SecuritySettingsOut:
         """The tenant's security settings."""
         return SecuritySettingsOut(container.users.store.requires_mfa(principal.tenant_id))
 
-    @post("/", sync_to_thread=True, permission=Permission.SECURITY, status_code=200)
+    @post(
+        "/", sync_to_thread=True, permission=Permission.SECURITY, every_store=True, status_code=200
+    )
     def update(
-        self, data: SecuritySettingsIn, container: Container, principal: Principal
+        self,
+        data: SecuritySettingsIn,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
     ) -> SecuritySettingsOut:
         """With `require_mfa`, users without TOTP may only enrol after signing in."""
         container.users.require_mfa(principal.tenant_id, data.require_mfa)
-        container.tenants.store.log(
-            principal.tenant_id,
-            principal.actor,
+        _log(
+            request,
+            container,
+            principal,
             "security.require_mfa",
             f"tenant:{principal.tenant_id}={data.require_mfa}",
         )

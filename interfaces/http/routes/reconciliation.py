@@ -44,7 +44,7 @@ class ReconciliationController(Controller):
     ) -> Response[bytes]:
         """Per order (placed in [from, to)) and in total per currency: ordered, shipped value,
         invoiced, tax, paid, refunded, outstanding, and every mismatch with its reason.
-        `format=csv` exports it."""
+        `format=csv` exports it. A caller limited to some stores gets their stores' orders."""
         with tenant_reads(container.datastore, principal.tenant_id) as curs:
             report = finance.reconcile(
                 curs,
@@ -52,6 +52,7 @@ class ReconciliationController(Controller):
                 placed_from=parse_date(from_, "from"),
                 placed_to=parse_date(to, "to"),
                 store=store,
+                stores=principal.stores,
             )
         if format == "csv":
             money = list(finance.MONEY_FIELDS)
@@ -75,7 +76,7 @@ class ReconciliationController(Controller):
     def ageing(self, container: Container, principal: Principal) -> list[finance.AgeingBucket]:
         """Outstanding invoices by days past due: current, 1-30, 31-60, 61-90, 90+."""
         with tenant_reads(container.datastore, principal.tenant_id) as curs:
-            return finance.ageing(curs, principal.tenant_id, utc_now())
+            return finance.ageing(curs, principal.tenant_id, utc_now(), principal.stores)
 
     @get("/exports/{name:str}", sync_to_thread=True, permission=Permission.EXPORTS)
     def export(self, name: str, container: Container, principal: Principal) -> Response[bytes]:
@@ -128,7 +129,7 @@ class ReconciliationController(Controller):
         container.billing.save_payout_lines(principal.tenant_id, import_id, gateway, lines)
         with tenant_reads(container.datastore, principal.tenant_id) as curs:
             payout = finance.payout_import(curs, principal.tenant_id, import_id)
-            matches = finance.payout_matches(curs, principal.tenant_id, payout)
+            matches = finance.payout_matches(curs, principal.tenant_id, payout, principal.stores)
         body = {"import_id": import_id, "items": matches}
         return json_response(201, msgspec.json.encode(body))
 
@@ -150,7 +151,9 @@ class ReconciliationController(Controller):
                 rows = [
                     [payout.import_id, payout.gateway, payout.imported_at, *astuple(match)]
                     for payout in imports
-                    for match in finance.payout_matches(curs, principal.tenant_id, payout)
+                    for match in finance.payout_matches(
+                        curs, principal.tenant_id, payout, principal.stores
+                    )
                 ]
                 header = ["import_id", "gateway", "imported_at", *PayoutMatch.__struct_fields__]
                 return csv_response(rows, header, "payouts")
@@ -159,7 +162,9 @@ class ReconciliationController(Controller):
             )
             page = [
                 PayoutImportOut.of(
-                    payout, finance.payout_matches(curs, principal.tenant_id, payout)
+                    payout,
+                    finance.payout_matches(curs, principal.tenant_id, payout, principal.stores),
+                    scoped=principal.stores is not None,
                 )
                 for payout in imports[:limit]
             ]

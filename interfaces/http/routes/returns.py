@@ -30,7 +30,7 @@ from interfaces.http.fulfilment_schemas import (
 )
 from interfaces.http.problems import ApiProblem
 from interfaces.http.schemas import OrderOut, Page
-from interfaces.http.scope import order_in_scope, return_in_scope
+from interfaces.http.scope import location_in_scope, order_in_scope, return_in_scope
 from interfaces.http.support import Cursor, if_match, json_response, page_after, run_command
 from projections.returns import list_returns, reason_counts
 
@@ -218,6 +218,7 @@ class ReturnController(Controller):
         """Sets a SKU's bin at a location, its reorder point and safety stock (any of them).
         available = on hand - reserved - safety stock; falling to the reorder point emits
         LowStock."""
+        location_in_scope(container, principal, data.location)
         return run_command(
             request,
             container,

@@ -15,6 +15,7 @@ from adapters.postgres.isolation import tenant_reads
 from application.access import Permission, Principal
 from application.fulfilment import Rates
 from application.streams import Loaded
+from domain.shared.personal import ERASED
 from domain.shipment.decide import PickCount
 from domain.shipment.events import Parcel, ParcelLine
 from domain.shipment.state import Shipment, ShipmentStatus
@@ -38,7 +39,7 @@ from interfaces.http.fulfilment_schemas import (
 )
 from interfaces.http.problems import ApiProblem
 from interfaces.http.schemas import Page
-from interfaces.http.scope import order_in_scope, shipment_in_scope
+from interfaces.http.scope import location_in_scope, order_in_scope, shipment_in_scope
 from interfaces.http.support import Cursor, if_match, json_response, page_after, run_command
 from projections.shipments import (
     FulfilmentTimes,
@@ -61,6 +62,60 @@ def _shipment(status: int) -> Any:
         return status, ShipmentOut.of(loaded.state, loaded.version), loaded.version
 
     return render
+
+
+def pick_list_for(
+    container: Container, principal: Principal, location: str, wave: int, wave_size: int
+) -> PickListOut:
+    """The pick list of one wave at a location (the route below, and the dashboard's page)."""
+    location_in_scope(container, principal, location)
+    with tenant_reads(container.datastore, principal.tenant_id) as curs:
+        batch = open_shipments(
+            curs,
+            principal.tenant_id,
+            location,
+            offset=(wave - 1) * wave_size,
+            limit=wave_size + 1,
+            stores=principal.stores,
+        )
+        more = len(batch) > wave_size
+        batch = batch[:wave_size]
+        skus = sorted({line.sku for s in batch for line in s.lines.values()})
+        slots = bins(curs, principal.tenant_id, location, skus) if skus else {}
+    picks: list[PickOut] = []
+    for shipment in batch:
+        assert shipment.id is not None
+        for line in shipment.lines.values():
+            if line.to_pick > 0:
+                picks.append(
+                    PickOut(
+                        slots.get(line.sku),
+                        line.sku,
+                        line.to_pick,
+                        shipment.id,
+                        line.line_no,
+                        shipment.priority,
+                    )
+                )
+    picks.sort(key=lambda p: (p.bin is None, p.bin or "", p.priority != "expedited", p.sku))
+    totals: dict[str, int] = {}
+    for p in picks:
+        totals[p.sku] = totals.get(p.sku, 0) + p.quantity
+    return PickListOut(
+        location=location,
+        wave=wave,
+        wave_size=wave_size,
+        shipments=[
+            WaveShipmentOut(s.id, s.order_id, s.priority, s.created_at)  # type: ignore[arg-type]
+            for s in batch
+        ],
+        picks=picks,
+        totals=sorted(
+            (SkuTotalOut(sku, slots.get(sku), qty) for sku, qty in totals.items()),
+            key=lambda t: (t.bin is None, t.bin or "", t.sku),
+        ),
+        next_wave=wave + 1 if more else None,
+    )
 
 
 class ShipmentController(Controller):
@@ -182,6 +237,10 @@ class ShipmentController(Controller):
         label = container.fulfilment.get(principal.tenant_id, shipment_id).state.label
         if label is None:
             raise ApiProblem(404, "no_label", "no label has been bought for this shipment")
+        if label.label == ERASED:
+            raise ApiProblem(
+                410, "label_erased", "the recipient was erased: their label no longer exists"
+            )
         if label.label_format == "pdf":
             document, media_type = base64.b64decode(label.label), "application/pdf"
         else:
@@ -389,58 +448,14 @@ class ShipmentController(Controller):
     ) -> PickListOut:
         """A batch (wave) of open shipments at a location, expedited first then oldest first,
         with picks in bin order (expedited first within a bin) and totals per SKU."""
-        with tenant_reads(container.datastore, principal.tenant_id) as curs:
-            batch = open_shipments(
-                curs,
-                principal.tenant_id,
-                location,
-                offset=(wave - 1) * wave_size,
-                limit=wave_size + 1,
-            )
-            more = len(batch) > wave_size
-            batch = batch[:wave_size]
-            skus = sorted({line.sku for s in batch for line in s.lines.values()})
-            slots = bins(curs, principal.tenant_id, location, skus) if skus else {}
-        picks: list[PickOut] = []
-        for shipment in batch:
-            assert shipment.id is not None
-            for line in shipment.lines.values():
-                if line.to_pick > 0:
-                    picks.append(
-                        PickOut(
-                            slots.get(line.sku),
-                            line.sku,
-                            line.to_pick,
-                            shipment.id,
-                            line.line_no,
-                            shipment.priority,
-                        )
-                    )
-        picks.sort(key=lambda p: (p.bin is None, p.bin or "", p.priority != "expedited", p.sku))
-        totals: dict[str, int] = {}
-        for p in picks:
-            totals[p.sku] = totals.get(p.sku, 0) + p.quantity
-        return PickListOut(
-            location=location,
-            wave=wave,
-            wave_size=wave_size,
-            shipments=[
-                WaveShipmentOut(s.id, s.order_id, s.priority, s.created_at)  # type: ignore[arg-type]
-                for s in batch
-            ],
-            picks=picks,
-            totals=sorted(
-                (SkuTotalOut(sku, slots.get(sku), qty) for sku, qty in totals.items()),
-                key=lambda t: (t.bin is None, t.bin or "", t.sku),
-            ),
-            next_wave=wave + 1 if more else None,
-        )
+        return pick_list_for(container, principal, location, wave, wave_size)
 
     @get("/pick-work", sync_to_thread=True, permission=Permission.FULFILMENT_READ)
     def open_pick_work(self, container: Container, principal: Principal) -> list[PickWork]:
-        """Open pick work per location: shipments not yet picked, expedited ones, units."""
+        """Open pick work per location: shipments not yet picked, expedited ones, units (of the
+        caller's stores)."""
         with tenant_reads(container.datastore, principal.tenant_id) as curs:
-            return pick_work(curs, principal.tenant_id)
+            return pick_work(curs, principal.tenant_id, principal.stores)
 
     @get("/fulfilment-times", sync_to_thread=True, permission=Permission.FULFILMENT_READ)
     def times(

@@ -107,7 +107,7 @@ class ShippingSettingsController(Controller):
         """The box catalogue packing recommendations use for this tenant."""
         return _respond(_boxes(container.shipping_settings.effective(principal.tenant_id)))
 
-    @put("/boxes", sync_to_thread=True, permission=Permission.FULFILMENT_WRITE)
+    @put("/boxes", sync_to_thread=True, permission=Permission.FULFILMENT_WRITE, every_store=True)
     def set_boxes(
         self,
         data: BoxesIn,
@@ -129,7 +129,13 @@ class ShippingSettingsController(Controller):
             _boxes,
         )
 
-    @delete("/boxes", sync_to_thread=True, permission=Permission.FULFILMENT_WRITE, status_code=200)
+    @delete(
+        "/boxes",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_WRITE,
+        every_store=True,
+        status_code=200,
+    )
     def clear_boxes(
         self, request: Request[Any, Any, Any], container: Container, principal: Principal
     ) -> Response[bytes]:
@@ -149,7 +155,7 @@ class ShippingSettingsController(Controller):
         """The rate cards (one per carrier service) rates and labels use for this tenant."""
         return _respond(_carriers(container.shipping_settings.effective(principal.tenant_id)))
 
-    @put("/carriers", sync_to_thread=True, permission=Permission.FULFILMENT_WRITE)
+    @put("/carriers", sync_to_thread=True, permission=Permission.FULFILMENT_WRITE, every_store=True)
     def set_carriers(
         self,
         data: CarriersIn,
@@ -172,7 +178,11 @@ class ShippingSettingsController(Controller):
         )
 
     @delete(
-        "/carriers", sync_to_thread=True, permission=Permission.FULFILMENT_WRITE, status_code=200
+        "/carriers",
+        sync_to_thread=True,
+        permission=Permission.FULFILMENT_WRITE,
+        every_store=True,
+        status_code=200,
     )
     def clear_carriers(
         self, request: Request[Any, Any, Any], container: Container, principal: Principal

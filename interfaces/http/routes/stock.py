@@ -22,6 +22,7 @@ from interfaces.http.schemas import (
     TransferIn,
     TransferOut,
 )
+from interfaces.http.scope import location_in_scope, visible_locations
 from interfaces.http.support import Cursor, run_command
 from projections.inventory import list_inventory
 
@@ -41,6 +42,7 @@ class StockController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """Receives goods into a location; a unit cost feeds the moving-average cost."""
+        location_in_scope(container, principal, data.location)
         lines = [
             ReceiptLine(
                 line.sku,
@@ -73,6 +75,7 @@ class StockController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """A cycle count (`counted`) or a correction (`delta`), with a reason."""
+        location_in_scope(container, principal, data.location)
         return run_command(
             request,
             container,
@@ -98,6 +101,8 @@ class StockController(Controller):
         principal: Principal,
     ) -> Response[bytes]:
         """Moves available units between two locations, atomically."""
+        location_in_scope(container, principal, data.from_location)
+        location_in_scope(container, principal, data.to_location)
         return run_command(
             request,
             container,
@@ -130,8 +135,10 @@ class StockController(Controller):
         limit: Limit = 100,
         cursor: str | None = None,
     ) -> Page[InventoryOut]:
-        """Inventory levels per SKU x location (read model; see /ready for its lag)."""
+        """Inventory levels per SKU x location (read model; see /ready for its lag). A caller
+        limited to some stores sees the locations that fulfil them."""
         after = Cursor.decode(cursor)
+        visible = visible_locations(container, principal)
         with tenant_reads(container.datastore, principal.tenant_id) as curs:
             rows = list_inventory(
                 curs,
@@ -140,6 +147,7 @@ class StockController(Controller):
                 location=location,
                 limit=limit + 1,
                 after=(str(after[0]), str(after[1])) if after and len(after) == 2 else None,
+                locations=visible,
             )
         more = len(rows) > limit
         rows = rows[:limit]

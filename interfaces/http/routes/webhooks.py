@@ -99,7 +99,7 @@ class WebhookEndpointController(Controller):
     path = "/v1/webhooks"
     tags = ["webhooks"]
 
-    @post("/endpoints", sync_to_thread=True, permission=Permission.INTEGRATIONS)
+    @post("/endpoints", sync_to_thread=True, permission=Permission.INTEGRATIONS, every_store=True)
     def register(
         self,
         data: EndpointIn,
@@ -132,7 +132,7 @@ class WebhookEndpointController(Controller):
             render,
         )
 
-    @get("/endpoints", sync_to_thread=True, permission=Permission.INTEGRATIONS)
+    @get("/endpoints", sync_to_thread=True, permission=Permission.INTEGRATIONS, every_store=True)
     def endpoints(
         self,
         container: Container,
@@ -157,6 +157,7 @@ class WebhookEndpointController(Controller):
         "/endpoints/{endpoint_id:uuid}/secrets",
         sync_to_thread=True,
         permission=Permission.INTEGRATIONS,
+        every_store=True,
     )
     def rotate_secret(
         self,
@@ -187,6 +188,7 @@ class WebhookEndpointController(Controller):
         "/endpoints/{endpoint_id:uuid}",
         sync_to_thread=True,
         permission=Permission.INTEGRATIONS,
+        every_store=True,
         status_code=204,
     )
     def unregister(self, endpoint_id: UUID, container: Container, principal: Principal) -> None:
@@ -194,7 +196,7 @@ class WebhookEndpointController(Controller):
         if not container.webhooks.delete_endpoint(principal.tenant_id, endpoint_id):
             raise ApiProblem(404, "endpoint_not_found", f"no webhook endpoint {endpoint_id}")
 
-    @get("/deliveries", sync_to_thread=True, permission=Permission.INTEGRATIONS)
+    @get("/deliveries", sync_to_thread=True, permission=Permission.INTEGRATIONS, every_store=True)
     def deliveries(
         self,
         container: Container,
@@ -227,6 +229,7 @@ class WebhookEndpointController(Controller):
         "/deliveries/{delivery_id:uuid}/redeliver",
         sync_to_thread=True,
         permission=Permission.INTEGRATIONS,
+        every_store=True,
         status_code=202,
     )
     def redeliver(

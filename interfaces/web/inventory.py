@@ -1,0 +1,112 @@
+"""Inventory: levels per SKU x location (filters, low stock, cursor paging, live), and the
+stock movements: receive, adjust (cycle count) and transfer, sent to the REST API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.response import Template
+
+from adapters.postgres.isolation import tenant_reads
+from application.access import Permission, Principal
+from interfaces.bootstrap import Container
+from interfaces.http.schemas import InventoryOut
+from interfaces.http.support import Cursor
+from interfaces.web.pages import render
+from projections.dashboard import low_stock_levels
+from projections.inventory import list_inventory
+
+PAGE_SIZE = 50
+LOW_STOCK_LIMIT = 200
+
+
+def _levels(
+    container: Container,
+    principal: Principal,
+    *,
+    sku: str | None,
+    location: str | None,
+    low: bool,
+    cursor: str | None,
+) -> tuple[list[InventoryOut], str | None]:
+    with tenant_reads(container.datastore, principal.tenant_id) as curs:
+        if low:  # one page: the list of what to reorder is short, or there is a bigger problem
+            rows = low_stock_levels(
+                curs, principal.tenant_id, sku=sku, location=location, limit=LOW_STOCK_LIMIT
+            )
+            return [InventoryOut.from_row(row) for row in rows], None
+        after = Cursor.decode(cursor)
+        rows = list_inventory(
+            curs,
+            principal.tenant_id,
+            sku=sku,
+            location=location,
+            limit=PAGE_SIZE + 1,
+            after=(str(after[0]), str(after[1])) if after and len(after) == 2 else None,
+        )
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    next_cursor = Cursor.encode([rows[-1].sku, rows[-1].location]) if more else None
+    return [InventoryOut.from_row(row) for row in rows], next_cursor
+
+
+class InventoryPages(Controller):
+    path = "/dashboard/inventory"
+    include_in_schema = False
+
+    @get("/", sync_to_thread=True, permission=Permission.STOCK_READ)
+    def levels(
+        self,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+        sku: str | None = None,
+        location: str | None = None,
+        low: bool = False,
+        cursor: str | None = None,
+    ) -> Template:
+        """Stock levels, with the forms that move stock."""
+        sku, location = (sku or "").strip() or None, location or None
+        levels, next_cursor = _levels(
+            container, principal, sku=sku, location=location, low=low, cursor=cursor
+        )
+        return render(
+            "inventory/levels.html",
+            request,
+            container,
+            principal,
+            current="inventory",
+            levels=levels,
+            next_cursor=next_cursor,
+            first_page=cursor is None,
+            sku=sku,
+            location=location,
+            low=low,
+            locations=[loc.code for loc in container.catalog.locations(principal.tenant_id)],
+        )
+
+    @get("/rows", sync_to_thread=True, permission=Permission.STOCK_READ)
+    def rows(
+        self,
+        request: Request[Any, Any, Any],
+        container: Container,
+        principal: Principal,
+        sku: str | None = None,
+        location: str | None = None,
+        low: bool = False,
+    ) -> Template:
+        """The first page's rows, re-fetched when stock changes."""
+        sku, location = (sku or "").strip() or None, location or None
+        levels, _ = _levels(container, principal, sku=sku, location=location, low=low, cursor=None)
+        return render(
+            "inventory/_rows.html",
+            request,
+            container,
+            principal,
+            current="inventory",
+            levels=levels,
+            sku=sku,
+            location=location,
+            low=low,
+        )

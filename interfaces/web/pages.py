@@ -1,0 +1,80 @@
+"""What every dashboard page shares: the layout's context (navigation, store switcher, CSRF
+token) and `render`, which page handlers return.
+
+Pages read through the same services and read-model queries as the REST routes and render the
+API's own response schemas; their forms send JSON to the REST API (static/dashboard.js), so
+every rule, permission and error is the API's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.response import Template
+
+from application.access import Permission, Principal
+from interfaces.bootstrap import Container
+from interfaces.http.access import SESSION_COOKIE
+from interfaces.web.nav import visible
+
+STORE_COOKIE = "kontor_store"
+
+
+def store_choices(container: Container, principal: Principal) -> list[str]:
+    """The store codes the principal may switch between."""
+    codes = [store.code for store in container.catalog.stores(principal.tenant_id)]
+    return [code for code in codes if principal.sees(code)]
+
+
+def chosen_store(request: Request[Any, Any, Any], choices: list[str]) -> str | None:
+    """The store picked in the switcher, or None for the consolidated view of every store the
+    principal sees. A cookie naming a store out of scope counts as none."""
+    picked = request.cookies.get(STORE_COOKIE)
+    return picked if picked in choices else None
+
+
+def csrf_token(request: Request[Any, Any, Any], container: Container) -> str | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token or "authorization" in request.headers:
+        return None
+    session = container.sessions.find(token)
+    return None if session is None else session.csrf_token
+
+
+def render(
+    template: str,
+    request: Request[Any, Any, Any],
+    container: Container,
+    principal: Principal,
+    *,
+    current: str,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    """A full page (or, for an htmx request of a fragment template, just that fragment)."""
+    choices = store_choices(container, principal)
+    return Template(
+        template_name=template,
+        status_code=status_code,
+        context={
+            "principal": principal,
+            "can": principal.may,
+            "P": Permission,
+            "nav": visible(principal),
+            "current": current,
+            "stores": choices,
+            "store": chosen_store(request, choices),
+            "session_csrf": csrf_token(request, container),
+            "path": request.url.path,
+            "live_since": getattr(request.state, "live_since", 0),
+            **context,
+        },
+    )
+
+
+def store_scope(
+    request: Request[Any, Any, Any], container: Container, principal: Principal
+) -> frozenset[str] | None:
+    """The stores a page shows: the one picked in the switcher, else all the principal sees."""
+    picked = chosen_store(request, store_choices(container, principal))
+    return principal.stores if picked is None else frozenset({picked})
