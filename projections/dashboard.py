@@ -69,13 +69,25 @@ class LowStock(msgspec.Struct, frozen=True):
     reorder_point: int
 
 
-def low_stock(curs: Cursor[DictRow], tenant_id: UUID, *, limit: int) -> list[LowStock]:
-    """Stock at or below its reorder point (the rule of the LowStock event), lowest first."""
+def _located(where: list[str], params: dict[str, Any], locations: frozenset[str] | None) -> None:
+    if locations is not None:
+        where.append("location = ANY(%(locations)s)")
+        params["locations"] = sorted(locations)
+
+
+def low_stock(
+    curs: Cursor[DictRow], tenant_id: UUID, *, locations: frozenset[str] | None, limit: int
+) -> list[LowStock]:
+    """Stock at or below its reorder point (the rule of the LowStock event), lowest first;
+    `locations`: the caller's visible locations (None: all)."""
+    where = ["tenant_id = %(tenant)s", "reorder_point > 0", "available <= reorder_point"]
+    params: dict[str, Any] = {"tenant": tenant_id, "limit": limit}
+    _located(where, params, locations)
     curs.execute(
-        "SELECT sku, location, available, reorder_point FROM inventory_levels "
-        "WHERE tenant_id = %s AND reorder_point > 0 AND available <= reorder_point "
-        "ORDER BY available - reorder_point, sku, location LIMIT %s",
-        (tenant_id, limit),
+        "SELECT sku, location, available, reorder_point FROM inventory_levels "  # type: ignore[arg-type]
+        f"WHERE {' AND '.join(where)} "
+        "ORDER BY available - reorder_point, sku, location LIMIT %(limit)s",
+        params,
     )
     return msgspec.convert(curs.fetchall(), list[LowStock])
 
@@ -120,11 +132,18 @@ def failed_webhooks(curs: Cursor[DictRow], tenant_id: UUID, since: datetime) -> 
 
 
 def low_stock_levels(
-    curs: Cursor[DictRow], tenant_id: UUID, *, sku: str | None, location: str | None, limit: int
+    curs: Cursor[DictRow],
+    tenant_id: UUID,
+    *,
+    sku: str | None,
+    location: str | None,
+    locations: frozenset[str] | None,
+    limit: int,
 ) -> list[InventoryRow]:
     """The inventory rows at or below their reorder point, by SKU and location."""
     where = ["tenant_id = %(tenant)s", "reorder_point > 0", "available <= reorder_point"]
     params: dict[str, Any] = {"tenant": tenant_id, "limit": limit}
+    _located(where, params, locations)
     if sku:
         where.append("sku = %(sku)s")
         params["sku"] = sku

@@ -25,7 +25,7 @@ from interfaces.http.problems import ApiProblem
 from interfaces.http.routes.shipments import pick_list_for
 from interfaces.http.scope import shipment_in_scope
 from interfaces.http.support import Cursor, page_after
-from interfaces.web.pages import render, store_scope
+from interfaces.web.pages import location_choices, render, store_scope
 from projections.returns import list_returns
 from projections.shipments import PickWork, list_shipments, pick_work
 
@@ -47,6 +47,7 @@ def _shipments(
 ) -> tuple[list[ShipmentSummaryOut], list[PickWork], str | None]:
     if status is not None and status not in STAGES:
         raise ApiProblem(400, "invalid_status", f"status must be one of {', '.join(STAGES)}")
+    stores = store_scope(request, container, principal)
     with tenant_reads(container.datastore, principal.tenant_id) as curs:
         rows = list_shipments(
             curs,
@@ -56,9 +57,9 @@ def _shipments(
             order_id=None,
             limit=PAGE_SIZE + 1,
             after=page_after(cursor),
-            stores=store_scope(request, container, principal),
+            stores=stores,
         )
-        work = pick_work(curs, principal.tenant_id)
+        work = pick_work(curs, principal.tenant_id, stores)
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     next_cursor = (
@@ -99,8 +100,8 @@ class FulfilmentPages(Controller):
             status=status,
             location=location,
             stages=STAGES,
-            locations=[loc.code for loc in container.catalog.locations(principal.tenant_id)],
-            returns=_open_returns(container, principal),
+            locations=location_choices(request, container, principal),
+            returns=_open_returns(container, principal, store_scope(request, container, principal)),
         )
 
     @get("/returns", sync_to_thread=True, permission=Permission.FULFILMENT_READ)
@@ -114,8 +115,8 @@ class FulfilmentPages(Controller):
             container,
             principal,
             current="fulfilment",
-            returns=_open_returns(container, principal),
-            locations=[loc.code for loc in container.catalog.locations(principal.tenant_id)],
+            returns=_open_returns(container, principal, store_scope(request, container, principal)),
+            locations=location_choices(request, container, principal),
         )
 
     @get("/pick-list", sync_to_thread=True, permission=Permission.FULFILMENT_READ)
@@ -170,12 +171,14 @@ class FulfilmentPages(Controller):
             recommended=recommended,
             quotes=quotes,
             reasons=RETURN_REASONS,
-            locations=[loc.code for loc in container.catalog.locations(principal.tenant_id)],
+            locations=location_choices(request, container, principal),
         )
 
 
-def _open_returns(container: Container, principal: Principal) -> list[ReturnOut]:
-    """Authorised returns waiting to be received."""
+def _open_returns(
+    container: Container, principal: Principal, stores: frozenset[str] | None
+) -> list[ReturnOut]:
+    """Authorised returns waiting to be received (of `stores`; None: all)."""
     with tenant_reads(container.datastore, principal.tenant_id) as curs:
         rows = list_returns(
             curs,
@@ -184,6 +187,6 @@ def _open_returns(container: Container, principal: Principal) -> list[ReturnOut]
             category=None,
             limit=OPEN_RETURNS,
             after=None,
-            stores=principal.stores,
+            stores=stores,
         )
     return [ReturnOut.of(row.state, row.version) for row in rows]

@@ -15,7 +15,7 @@ from adapters.postgres.isolation import tenant_reads
 from application.access import Permission, Principal
 from interfaces.bootstrap import Container
 from interfaces.http.schemas import OrderSummaryOut
-from interfaces.web.pages import render, store_scope
+from interfaces.web.pages import location_scope, render, store_scope
 from projections.dashboard import (
     LowStock,
     Overdue,
@@ -113,18 +113,27 @@ class Alerts(msgspec.Struct, frozen=True):
     failed_webhooks: int
 
 
-def alerts(container: Container, principal: Principal, stores: frozenset[str] | None) -> Alerts:
+def alerts(
+    container: Container,
+    principal: Principal,
+    stores: frozenset[str] | None,
+    locations: frozenset[str] | None,
+) -> Alerts:
     now = datetime.now(UTC)
     tenant = principal.tenant_id
     with tenant_reads(container.datastore, tenant) as curs:
-        low = low_stock(curs, tenant, limit=10) if principal.may(Permission.STOCK_READ) else []
+        low = (
+            low_stock(curs, tenant, locations=locations, limit=10)
+            if principal.may(Permission.STOCK_READ)
+            else []
+        )
         overdue = (
             overdue_invoices(curs, tenant, now, stores=stores, limit=10)
             if principal.may(Permission.FINANCE_READ)
             else []
         )
     failed = 0
-    if principal.may(Permission.INTEGRATIONS):
+    if principal.may(Permission.INTEGRATIONS) and principal.stores is None:  # webhooks: every store
         with container.datastore.transaction() as curs:
             failed = failed_webhooks(curs, tenant, now - timedelta(days=1))
     return Alerts(low, overdue, failed)
@@ -165,7 +174,9 @@ class HomePages(Controller):
             current="home",
             figures=figures(container, principal, stores, datetime.now(UTC)),
             feed=feed(container, principal, stores),
-            alerts=alerts(container, principal, stores),
+            alerts=alerts(
+                container, principal, stores, location_scope(request, container, principal)
+            ),
         )
 
     @get("/home/figures", sync_to_thread=True, permission=Permission.ORDERS_READ)
@@ -207,5 +218,7 @@ class HomePages(Controller):
             container,
             principal,
             current="home",
-            alerts=alerts(container, principal, stores),
+            alerts=alerts(
+                container, principal, stores, location_scope(request, container, principal)
+            ),
         )

@@ -13,7 +13,7 @@ from application.access import Permission, Principal
 from interfaces.bootstrap import Container
 from interfaces.http.schemas import InventoryOut
 from interfaces.http.support import Cursor
-from interfaces.web.pages import render
+from interfaces.web.pages import location_choices, location_scope, render
 from projections.dashboard import low_stock_levels
 from projections.inventory import list_inventory
 
@@ -29,11 +29,18 @@ def _levels(
     location: str | None,
     low: bool,
     cursor: str | None,
+    locations: frozenset[str] | None,
 ) -> tuple[list[InventoryOut], str | None]:
+    """`locations`: those the page may show (None: all)."""
     with tenant_reads(container.datastore, principal.tenant_id) as curs:
         if low:  # one page: the list of what to reorder is short, or there is a bigger problem
             rows = low_stock_levels(
-                curs, principal.tenant_id, sku=sku, location=location, limit=LOW_STOCK_LIMIT
+                curs,
+                principal.tenant_id,
+                sku=sku,
+                location=location,
+                locations=locations,
+                limit=LOW_STOCK_LIMIT,
             )
             return [InventoryOut.from_row(row) for row in rows], None
         after = Cursor.decode(cursor)
@@ -43,6 +50,7 @@ def _levels(
             sku=sku,
             location=location,
             limit=PAGE_SIZE + 1,
+            locations=locations,
             after=(str(after[0]), str(after[1])) if after and len(after) == 2 else None,
         )
     more = len(rows) > PAGE_SIZE
@@ -68,8 +76,15 @@ class InventoryPages(Controller):
     ) -> Template:
         """Stock levels, with the forms that move stock."""
         sku, location = (sku or "").strip() or None, location or None
+        locations = location_scope(request, container, principal)
         levels, next_cursor = _levels(
-            container, principal, sku=sku, location=location, low=low, cursor=cursor
+            container,
+            principal,
+            sku=sku,
+            location=location,
+            low=low,
+            cursor=cursor,
+            locations=locations,
         )
         return render(
             "inventory/levels.html",
@@ -83,7 +98,7 @@ class InventoryPages(Controller):
             sku=sku,
             location=location,
             low=low,
-            locations=[loc.code for loc in container.catalog.locations(principal.tenant_id)],
+            locations=location_choices(request, container, principal),
         )
 
     @get("/rows", sync_to_thread=True, permission=Permission.STOCK_READ)
@@ -98,7 +113,15 @@ class InventoryPages(Controller):
     ) -> Template:
         """The first page's rows, re-fetched when stock changes."""
         sku, location = (sku or "").strip() or None, location or None
-        levels, _ = _levels(container, principal, sku=sku, location=location, low=low, cursor=None)
+        levels, _ = _levels(
+            container,
+            principal,
+            sku=sku,
+            location=location,
+            low=low,
+            cursor=None,
+            locations=location_scope(request, container, principal),
+        )
         return render(
             "inventory/_rows.html",
             request,

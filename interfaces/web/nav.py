@@ -14,6 +14,8 @@ class NavItem(msgspec.Struct, frozen=True):
     label: str
     path: str
     permission: Permission
+    every_store: bool = False
+    """A tenant-wide page: not offered to a principal limited to some stores (ADR 0037)."""
 
 
 NAV: list[NavItem] = [
@@ -23,14 +25,18 @@ NAV: list[NavItem] = [
     NavItem("fulfilment", "Fulfilment", "/dashboard/fulfilment", Permission.FULFILMENT_READ),
     NavItem("finance", "Finance", "/dashboard/finance", Permission.FINANCE_READ),
     NavItem("analytics", "Analytics", "/dashboard/analytics", Permission.ANALYTICS),
-    NavItem("audit", "Audit", "/dashboard/audit", Permission.AUDIT),
+    NavItem("audit", "Audit", "/dashboard/audit", Permission.AUDIT, every_store=True),
     NavItem("settings", "Settings", "/dashboard/settings", Permission.CATALOG_READ),
 ]
 """In display order. A new page appends its entry here (see docs/dashboard.md)."""
 
 
 def visible(principal: Principal) -> list[NavItem]:
-    return [item for item in NAV if principal.may(item.permission)]
+    return [
+        item
+        for item in NAV
+        if principal.may(item.permission) and (not item.every_store or principal.stores is None)
+    ]
 
 
 def render_pages() -> str:

@@ -15,6 +15,7 @@ from litestar.response import Template
 from application.access import Permission, Principal
 from interfaces.bootstrap import Container
 from interfaces.http.access import SESSION_COOKIE
+from interfaces.http.scope import visible_locations
 from interfaces.web.nav import visible
 
 STORE_COOKIE = "kontor_store"
@@ -78,3 +79,25 @@ def store_scope(
     """The stores a page shows: the one picked in the switcher, else all the principal sees."""
     picked = chosen_store(request, store_choices(container, principal))
     return principal.stores if picked is None else frozenset({picked})
+
+
+def location_scope(
+    request: Request[Any, Any, Any], container: Container, principal: Principal
+) -> frozenset[str] | None:
+    """The locations a page shows (None: all): those of the store picked in the switcher where
+    it has any assigned, else every location the principal may see (interfaces/http/scope.py)."""
+    picked = chosen_store(request, store_choices(container, principal))
+    if picked is not None:
+        store = next(s for s in container.catalog.stores(principal.tenant_id) if s.code == picked)
+        if store.locations:
+            return frozenset(store.locations)
+    return visible_locations(container, principal)
+
+
+def location_choices(
+    request: Request[Any, Any, Any], container: Container, principal: Principal
+) -> list[str]:
+    """The location codes a page's filters and forms offer."""
+    shown = location_scope(request, container, principal)
+    codes = [location.code for location in container.catalog.locations(principal.tenant_id)]
+    return [code for code in codes if shown is None or code in shown]

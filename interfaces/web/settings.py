@@ -15,9 +15,11 @@ from application.access import USER_ROLES, Permission, Principal, Role
 from domain.shared.ids import location_stream_id
 from interfaces.bootstrap import Container
 from interfaces.http.people_schemas import ApiKeyOut
+from interfaces.http.routes.people import key_in_scope
 from interfaces.http.routes.shipping_settings import BoxIn, RateCardIn
 from interfaces.http.routes.webhooks import EndpointOut
 from interfaces.http.schemas import LocationOut, StoreOut
+from interfaces.http.scope import visible_locations
 from interfaces.web.pages import render
 
 DELIVERIES_SHOWN = 50
@@ -42,8 +44,8 @@ SECTIONS = [
     Section(
         "shipping", "Carriers and boxes", "/dashboard/settings/shipping", Permission.FULFILMENT_READ
     ),
-    Section("users", "Users and roles", "/dashboard/settings/users", Permission.USERS, True),
-    Section("api-keys", "API keys", "/dashboard/settings/api-keys", Permission.API_KEYS, True),
+    Section("users", "Users and roles", "/dashboard/settings/users", Permission.USERS),
+    Section("api-keys", "API keys", "/dashboard/settings/api-keys", Permission.API_KEYS),
     Section("webhooks", "Webhooks", "/dashboard/settings/webhooks", Permission.INTEGRATIONS, True),
 ]
 
@@ -79,8 +81,13 @@ def _grantable(principal: Principal, role: Role) -> bool:
 
 
 def _keys(container: Container, principal: Principal) -> list[ApiKeyOut]:
+    """The keys the principal manages: for one limited to some stores, those limited to them."""
     keys = container.tenants.store.list_keys(principal.tenant_id)
-    return [ApiKeyOut(**msgspec.structs.asdict(key)) for key in reversed(keys)]
+    return [
+        ApiKeyOut(**msgspec.structs.asdict(key))
+        for key in reversed(keys)
+        if key_in_scope(principal, key)
+    ]
 
 
 def _endpoints(container: Container, principal: Principal) -> list[EndpointOut]:
@@ -99,6 +106,7 @@ class SettingsPages(Controller):
         """Stores (currency, backorders, reservation time) and stock locations."""
         stores = container.catalog.stores(principal.tenant_id)
         locations = container.catalog.locations(principal.tenant_id)
+        visible = visible_locations(container, principal)
         return _page(
             "settings/general.html",
             "general",
@@ -109,6 +117,7 @@ class SettingsPages(Controller):
             locations=[
                 LocationOut.of(loc, location_stream_id(principal.tenant_id, loc.code))
                 for loc in locations
+                if visible is None or loc.code in visible
             ],
         )
 
@@ -157,18 +166,23 @@ class SettingsPages(Controller):
             boxes_json=msgspec.json.format(msgspec.json.encode(boxes)).decode(),
         )
 
-    @get("/users", sync_to_thread=True, permission=Permission.USERS, every_store=True)
+    @get("/users", sync_to_thread=True, permission=Permission.USERS)
     def users(
         self, request: Request[Any, Any, Any], container: Container, principal: Principal
     ) -> Template:
-        """Users with their roles and stores; invitations; disabling."""
+        """Users with their roles and stores (for a principal limited to some stores: the users
+        limited to those stores, as GET /v1/users); invitations; disabling."""
         return _page(
             "settings/users.html",
             "users",
             request,
             container,
             principal,
-            users=container.users.store.list_users(principal.tenant_id),
+            users=[
+                user
+                for user in container.users.store.list_users(principal.tenant_id)
+                if container.users.visible_to(principal, user)
+            ],
             grantable=[
                 r
                 for r in sorted(USER_ROLES)
@@ -176,7 +190,7 @@ class SettingsPages(Controller):
             ],
         )
 
-    @get("/api-keys", sync_to_thread=True, permission=Permission.API_KEYS, every_store=True)
+    @get("/api-keys", sync_to_thread=True, permission=Permission.API_KEYS)
     def api_keys(
         self, request: Request[Any, Any, Any], container: Container, principal: Principal
     ) -> Template:
@@ -192,7 +206,7 @@ class SettingsPages(Controller):
             grantable=grantable,
         )
 
-    @get("/api-keys/rows", sync_to_thread=True, permission=Permission.API_KEYS, every_store=True)
+    @get("/api-keys/rows", sync_to_thread=True, permission=Permission.API_KEYS)
     def api_key_rows(
         self, request: Request[Any, Any, Any], container: Container, principal: Principal
     ) -> Template:

@@ -14,6 +14,7 @@ store-scoped caller is served.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -229,11 +230,145 @@ CHECKS: dict[str, Callable[[Shop], None]] = {
     "/v1/customers/{customer_id:uuid}/export": detail_pair("customer", "/v1/customers/{}/export"),
     "/v1/users": lambda shop: people(shop, "/v1/users", "email"),
     "/v1/api-keys": lambda shop: people(shop, "/v1/api-keys", "name"),
+    # the dashboard's pages and fragments
+    "/dashboard": lambda shop: page(shop, "/dashboard", "open_order"),
+    "/dashboard/home/figures": lambda shop: fragment_as_if_filtered(
+        shop, "/dashboard/home/figures"
+    ),
+    "/dashboard/home/feed": lambda shop: page(shop, "/dashboard/home/feed", "open_order"),
+    "/dashboard/home/alerts": lambda shop: home_alerts(shop),
+    "/dashboard/orders": lambda shop: page(shop, "/dashboard/orders", "order", "open_order"),
+    "/dashboard/orders/rows": lambda shop: page(shop, "/dashboard/orders/rows", "order"),
+    "/dashboard/orders/{order_id:uuid}": detail_pair("order", "/dashboard/orders/{}"),
+    "/dashboard/inventory": lambda shop: page(shop, "/dashboard/inventory", "location"),
+    "/dashboard/inventory/rows": lambda shop: page(shop, "/dashboard/inventory/rows", "location"),
+    "/dashboard/fulfilment": lambda shop: fulfilment_page(shop),
+    "/dashboard/fulfilment/returns": lambda shop: page(
+        shop, "/dashboard/fulfilment/returns", "location"
+    ),
+    "/dashboard/fulfilment/pick-list": lambda shop: dashboard_pick_list(shop),
+    "/dashboard/fulfilment/shipments/{shipment_id:uuid}": detail_pair(
+        "shipment", "/dashboard/fulfilment/shipments/{}"
+    ),
+    "/dashboard/finance": lambda shop: page(shop, "/dashboard/finance", "invoice_number"),
+    "/dashboard/finance/invoices/rows": lambda shop: page(
+        shop, "/dashboard/finance/invoices/rows", "invoice_number"
+    ),
+    "/dashboard/analytics": lambda shop: page(shop, "/dashboard/analytics", "store", by="store"),
+    "/dashboard/analytics/forecast": lambda shop: dashboard_forecast(shop),
+    "/dashboard/settings": lambda shop: page(shop, "/dashboard/settings", "location"),
+    "/dashboard/settings/billing": lambda shop: settings_billing(shop),
+    "/dashboard/settings/shipping": lambda shop: page(shop, "/dashboard/settings/shipping"),
+    "/dashboard/settings/users": lambda shop: dashboard_people(shop, "/dashboard/settings/users"),
+    "/dashboard/settings/api-keys": lambda shop: dashboard_people(
+        shop, "/dashboard/settings/api-keys"
+    ),
+    "/dashboard/settings/api-keys/rows": lambda shop: dashboard_people(
+        shop, "/dashboard/settings/api-keys/rows"
+    ),
 }
 """GET routes a store-scoped caller may call, and how each is checked."""
 
-NOT_STORE_DATA = {"/v1/session", "/v1/events/catalog"}
-"""Permission.SELF routes: the caller's own session, the schema of the events."""
+NOT_STORE_DATA = {"/v1/session", "/v1/events/catalog", "/dashboard/store", "/dashboard/live"}
+"""Permission.SELF routes: the caller's own session, the schema of the events, the dashboard's
+store switcher (it refuses a store out of scope) and its live stream (change notices that make a
+page re-fetch, through the routes above, what it shows)."""
+
+
+# --- dashboard pages: HTML, checked with the same canaries --------------------------------------
+
+SWITCHER = re.compile(r'<form class="store-switcher".*?</form>', re.S)
+"""The store switcher lists the owner's stores on every page; the owner's side of a check looks
+past it, so that it proves the page itself shows the other store's records."""
+
+
+def _html(tenant: Tenant, path: str, store: str | None = None, **params: Any) -> str:
+    tenant.client.cookies.clear()  # a store picked by an earlier test must not narrow the page
+    headers = {"Cookie": f"kontor_store={store}"} if store else None
+    response = tenant.get(path, params=params, headers=headers)
+    assert response.status_code == 200, (path, response.text[:500])
+    assert response.headers["content-type"].startswith("text/html")
+    return SWITCHER.sub("", response.text)
+
+
+def page(shop: Shop, path: str, *shows: str, **params: Any) -> None:
+    """The page for the scoped key holds no b2b canary; for the owner it holds each of `shows`."""
+    scoped = _html(shop.web, path, **params)
+    assert not shop.leaks(scoped), f"{path} leaks {shop.leaks(scoped)}"
+    everything = _html(shop.owner, path, **params)
+    assert set(shows) <= set(shop.leaks(everything)), (path, shop.leaks(everything))
+
+
+STORE_PARAM = re.compile(r"&amp;store=[\w-]+")
+"""Links (exports) name the picked store; a scoped caller's need not, its scope applies."""
+
+
+def _same(html: str) -> str:
+    return STORE_PARAM.sub("", html)
+
+
+def fragment_as_if_filtered(shop: Shop, path: str) -> None:
+    """An aggregate fragment: for the scoped key, what the owner sees with the web store picked
+    in the switcher, and not what the owner sees of every store."""
+    scoped = _html(shop.web, path)
+    assert _same(scoped) == _same(_html(shop.owner, path, store="web")), path
+    assert scoped != _html(shop.owner, path), f"{path}: b2b changes nothing"
+
+
+def home_alerts(shop: Shop) -> None:
+    """Low stock at MUC (the b2b store's own warehouse) is no alert for the web store's admin;
+    failed webhooks (tenant-wide) are counted for the owner only."""
+    shop.owner.ok(
+        "/v1/stock/settings", {"location": "MUC", "sku": "MUG", "reorder_point": 10**6}, 200
+    )
+    deadline = time.monotonic() + 20
+    while "MUC" not in _html(shop.owner, "/dashboard/home/alerts"):  # once projected
+        assert time.monotonic() < deadline, "the low stock at MUC never showed"
+        time.sleep(0.1)
+    page(shop, "/dashboard/home/alerts", "location")
+
+
+def fulfilment_page(shop: Shop) -> None:
+    page(shop, "/dashboard/fulfilment", "open_shipment", "location")
+    berlin = _html(shop.web, "/dashboard/fulfilment", location="BER")
+    assert shop.mine["open_shipment"] in berlin
+
+
+def dashboard_pick_list(shop: Shop) -> None:
+    scoped = _html(shop.web, "/dashboard/fulfilment/pick-list", location="BER")
+    assert shop.mine["open_order"] in scoped or shop.mine["open_shipment"] in scoped
+    assert not shop.leaks(scoped), shop.leaks(scoped)
+    owner = _html(shop.owner, "/dashboard/fulfilment/pick-list", location="BER")
+    assert shop.leaks(owner)
+    muc = shop.web.get("/dashboard/fulfilment/pick-list", params={"location": "MUC"})
+    assert muc.status_code == 404
+
+
+def dashboard_forecast(shop: Shop) -> None:
+    """The forecast fragment reads the picked store's history only (the seeded tenant)."""
+    history = shop.history
+    analyst = history.with_key("analyst", stores={"web-eu"})
+    params = {"metric": "units", "to_day": "2026-02-28"}
+    scoped = _html(analyst, "/dashboard/analytics/forecast", **params)
+    filtered = _html(history, "/dashboard/analytics/forecast", store="web-eu", **params)
+    assert _same(scoped) == _same(filtered)
+    assert scoped != _html(history, "/dashboard/analytics/forecast", **params)
+
+
+def settings_billing(shop: Shop) -> None:
+    shop.owner.ok("/v1/billing/stores/b2b", {"payment_terms_days": 60}, 200)
+    page(shop, "/dashboard/settings/billing")
+
+
+def dashboard_people(shop: Shop, path: str) -> None:
+    """Users and keys limited to the b2b store are not shown to the web store's admin."""
+    email = shop.owner.add_user("analyst", stores={"b2b"})
+    shop.owner.with_key("analyst", stores={"b2b"})
+    scoped = _html(shop.web, path)
+    assert not shop.leaks(scoped), shop.leaks(scoped)
+    assert email not in scoped
+    everything = _html(shop.owner, path)
+    assert "store" in shop.leaks(everything)
 
 
 def customers(shop: Shop) -> None:
@@ -383,9 +518,15 @@ def test_tenant_wide_routes_refuse_a_store_scoped_caller(
     tenant_wide = [path for path, h in get_routes(client).items() if h.opt.get(EVERY_STORE)]
     assert "/v1/audit/log" in tenant_wide
     stream = f"/v1/audit/order/{shop.mine['order']}"
+    page = f"/dashboard/audit/order/{shop.mine['order']}"
     concrete = {
         "/v1/audit/{aggregate:str}/{stream_id:uuid}/events": f"{stream}/events",
         "/v1/audit/{aggregate:str}/{stream_id:uuid}/state": f"{stream}/state",
+        "/dashboard/audit/record": (
+            f"/dashboard/audit/record?aggregate=order&stream_id={shop.mine['order']}"
+        ),
+        "/dashboard/audit/{aggregate:str}/{stream_id:uuid}": page,
+        "/dashboard/audit/{aggregate:str}/{stream_id:uuid}/state": f"{page}/state",
     }
     regional_owner = shop.owner.with_key("owner", stores={"web"})
     for path in tenant_wide:

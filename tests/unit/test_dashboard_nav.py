@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from uuid import uuid4
 
+import msgspec
+
 from application.access import ROLE_PERMISSIONS, Permission, Principal, Role
 from interfaces.web.nav import NAV, render_pages, visible
 
@@ -31,3 +33,10 @@ def test_a_principal_sees_the_entries_its_roles_allow_and_an_enrolling_one_none(
         tenant_id=uuid4(), actor="user:x", roles=frozenset({Role.OWNER}), enrolling=True
     )
     assert visible(enrolling) == []
+
+
+def test_a_principal_limited_to_some_stores_is_not_offered_the_tenant_wide_audit_page() -> None:
+    auditor = Principal(tenant_id=uuid4(), actor="user:x", roles=frozenset({Role.AUDITOR}))
+    regional = msgspec.structs.replace(auditor, stores=frozenset({"web"}))
+    assert "audit" in [item.key for item in visible(auditor)]
+    assert "audit" not in [item.key for item in visible(regional)]

@@ -69,7 +69,7 @@ def _log(
     )
 
 
-def _key_in_scope(principal: Principal, key: KeyInfo) -> bool:
+def key_in_scope(principal: Principal, key: KeyInfo) -> bool:
     """A caller limited to some stores manages the keys limited to (some of) those stores."""
     return principal.stores is None or (
         key.stores is not None and set(key.stores) <= principal.stores
@@ -342,7 +342,7 @@ class ApiKeyController(Controller):
             [
                 ApiKeyOut(**msgspec.structs.asdict(key))
                 for key in keys
-                if _key_in_scope(principal, key)
+                if key_in_scope(principal, key)
             ],
             None,
         )
@@ -362,7 +362,7 @@ class ApiKeyController(Controller):
     ) -> dict[str, str]:
         """Revokes a key at once, in every process (its cached verification is deleted)."""
         keys = {key.id: key for key in container.tenants.store.list_keys(principal.tenant_id)}
-        if key_id not in keys or not _key_in_scope(principal, keys[key_id]):
+        if key_id not in keys or not key_in_scope(principal, keys[key_id]):
             raise ApiProblem(404, "api_key_not_found", f"no API key {key_id}")
         address = client_address(request.scope)
         if not container.tenants.revoke_key(principal.tenant_id, key_id, principal.actor, address):
