@@ -17,7 +17,7 @@ from domain.invoice.events import InvoiceLine
 from domain.invoice.state import Invoice
 from domain.shared.money import Money
 from interfaces.http.schemas import Amount, Code, Country, Currency, Email, Reason
-from projections.finance import PayoutImport, PayoutMatch
+from projections.finance import InvoiceRow, PayoutImport, PayoutMatch
 
 Gateway = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9_\-]+$")]
 
@@ -171,6 +171,22 @@ class InvoiceSummaryOut(msgspec.Struct):
     balance: Money
     issued_at: datetime
     due_at: datetime
+
+    @classmethod
+    def from_row(cls, r: InvoiceRow, now: datetime) -> InvoiceSummaryOut:
+        """From the invoice list's read model (projections/finance.py)."""
+        return cls(
+            r.id,
+            r.number,
+            r.status(now),
+            r.store,
+            r.order_id,
+            Money(r.total, r.currency),
+            Money(r.tax, r.currency),
+            Money(r.balance, r.currency),
+            r.issued_at,
+            r.due_at,
+        )
 
     @classmethod
     def of(cls, invoice: Invoice, now: datetime) -> InvoiceSummaryOut:

@@ -11,7 +11,6 @@ from litestar.params import Parameter
 
 from adapters.postgres.isolation import tenant_reads
 from application.access import Permission, Principal
-from domain.shared.money import Money
 from interfaces.bootstrap import Container
 from interfaces.http.money_schemas import CreditIn, InvoiceSummaryOut, VoidIn
 from interfaces.http.problems import ApiProblem
@@ -64,21 +63,7 @@ class InvoiceController(Controller):
             )
         more = len(rows) > limit
         rows = rows[:limit]
-        items = [
-            InvoiceSummaryOut(
-                r.id,
-                r.number,
-                r.status(now),
-                r.store,
-                r.order_id,
-                Money(r.total, r.currency),
-                Money(r.tax, r.currency),
-                Money(r.balance, r.currency),
-                r.issued_at,
-                r.due_at,
-            )
-            for r in rows
-        ]
+        items = [InvoiceSummaryOut.from_row(r, now) for r in rows]
         last = rows[-1] if more else None
         return Page(
             items, Cursor.encode([last.issued_at.isoformat(), str(last.id)]) if last else None
