@@ -17,7 +17,8 @@ from uuid import UUID
 import structlog
 
 from adapters.embedded.clickhouse import SharedClient, is_chdb, shared_client
-from application.analytics.anomalies import check, raise_alert
+from application.analytics.anomalies import Anomaly, check, raise_alert
+from application.analytics.periods import buckets
 from application.context import CommandContext
 from interfaces.config import Settings
 from projections.analytics import queries
@@ -107,6 +108,31 @@ def hourly_revenue(
     for at, currency, value in queries.timeseries(client, scope, "revenue", "hour"):
         by_currency.setdefault(currency or "", {})[at.replace(tzinfo=UTC)] = value
     return by_currency
+
+
+def scan_anomalies(
+    client: SharedClient,
+    tenant_id: UUID,
+    start: datetime,
+    end: datetime,
+    stores: frozenset[str] | None,
+    *,
+    threshold_pct: Decimal,
+    min_z: Decimal,
+    weeks: int,
+) -> list[Anomaly]:
+    """The anomalous hours in [start, end) of these stores' revenue (None: all stores), each
+    against the same hour of the `weeks` before."""
+    revenue = hourly_revenue(client, tenant_id, start - timedelta(weeks=weeks), end, stores)
+    found = []
+    for currency, by_hour in sorted(revenue.items()):
+        for hour in buckets(start, end, "hour"):
+            anomaly = check(
+                by_hour, hour, currency, weeks=weeks, threshold_pct=threshold_pct, min_z=min_z
+            )
+            if anomaly is not None:
+                found.append(anomaly)
+    return found
 
 
 def detect_anomalies(container: Container, client: SharedClient, now: datetime) -> int:

@@ -13,7 +13,11 @@ from litestar.response import Template
 
 from adapters.postgres.isolation import tenant_reads
 from application.access import Permission, Principal
+from application.analytics.anomalies import Anomaly
+from interfaces.analytics_worker import anomaly_settings, scan_anomalies
 from interfaces.bootstrap import Container
+from interfaces.http.problems import ApiProblem
+from interfaces.http.routes.analytics import analytics_client
 from interfaces.http.schemas import OrderSummaryOut
 from interfaces.web.pages import location_scope, render, store_scope
 from projections.dashboard import (
@@ -28,6 +32,8 @@ from projections.dashboard import (
 from projections.orders import list_orders
 
 FEED_SIZE = 10
+ANOMALY_WINDOW = timedelta(days=1)
+ANOMALIES_SHOWN = 5
 COMPARISONS = (("yesterday", timedelta(days=1)), ("last week", timedelta(days=7)))
 
 
@@ -106,11 +112,39 @@ def figures(
 
 
 class Alerts(msgspec.Struct, frozen=True):
-    """Each kind only for those who may act on it (stock, finance, integrations)."""
+    """Each kind only for those who may act on it (stock, finance, analytics, integrations)."""
 
     low_stock: list[LowStock]
     overdue: list[Overdue]
     failed_webhooks: int
+    anomalies: list[Anomaly]
+
+
+def revenue_anomalies(
+    container: Container, principal: Principal, stores: frozenset[str] | None, now: datetime
+) -> list[Anomaly]:
+    """The complete hours of the last day whose revenue broke from the same hour of the weeks
+    before (the analytics detector's rule and settings), newest first; none when the analytics
+    engine is not reachable from this process: Home must render without it."""
+    if not principal.may(Permission.ANALYTICS):
+        return []
+    try:
+        client = analytics_client(container)
+    except ApiProblem:
+        return []
+    threshold, min_z, weeks = anomaly_settings()
+    end = now.replace(minute=0, second=0, microsecond=0)
+    found = scan_anomalies(
+        client,
+        principal.tenant_id,
+        end - ANOMALY_WINDOW,
+        end,
+        stores,
+        threshold_pct=threshold,
+        min_z=min_z,
+        weeks=weeks,
+    )
+    return sorted(found, key=lambda anomaly: anomaly.hour, reverse=True)[:ANOMALIES_SHOWN]
 
 
 def alerts(
@@ -136,7 +170,7 @@ def alerts(
     if principal.may(Permission.INTEGRATIONS) and principal.stores is None:  # webhooks: every store
         with container.datastore.transaction() as curs:
             failed = failed_webhooks(curs, tenant, now - timedelta(days=1))
-    return Alerts(low, overdue, failed)
+    return Alerts(low, overdue, failed, revenue_anomalies(container, principal, stores, now))
 
 
 def feed(

@@ -224,6 +224,37 @@ def test_a_revenue_spike_raises_one_alert_event(seeded: Tenant, container: Conta
     (alert,) = body["alerts"]  # raised at `now`, as the event store recorded
     assert alert["hour"].startswith("2025-06-10T14:00")
     assert Decimal(alert["change_pct"]) == Decimal(anomaly["change_pct"])
+    home_shows_the_anomaly(seeded, container, now)
+
+
+def home_shows_the_anomaly(seeded: Tenant, container: Container, now: datetime) -> None:
+    """Home's alerts list the last day's anomalies of the stores shown, for analytics roles."""
+    from application.access import Permission, Principal, Role
+    from interfaces.web.app import template_config
+    from interfaces.web.home import Alerts, revenue_anomalies
+
+    def principal(role: Role, stores: frozenset[str] | None = None) -> Principal:
+        return Principal(
+            tenant_id=seeded.tenant_id, actor="user:x", roles=frozenset({role}), stores=stores
+        )
+
+    (anomaly,) = revenue_anomalies(container, principal(Role.ANALYST), None, now)
+    assert (anomaly.hour, anomaly.revenue) == (
+        datetime(2025, 6, 10, 14, tzinfo=UTC),
+        Decimal("118.80"),
+    )
+    assert revenue_anomalies(container, principal(Role.ANALYST), frozenset({"b2b"}), now) == []
+    assert revenue_anomalies(container, principal(Role.INTEGRATOR), None, now) == []
+    assert (
+        revenue_anomalies(container, principal(Role.ANALYST), None, now + timedelta(days=2)) == []
+    )
+    html = (
+        template_config()
+        .engine_instance.get_template("home/_alerts.html")
+        .render(alerts=Alerts([], [], 0, [anomaly]), can=lambda _: True, P=Permission)
+    )
+    assert "Revenue up 860.0 %" in html, html
+    assert "2025-06-10 14:00-15:00 UTC: 118.80 EUR against 12.38 usually" in html, html
 
 
 def test_fulfilment_events_fill_shipments_returns_and_stock(seeded: Tenant) -> None:

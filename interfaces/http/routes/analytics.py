@@ -24,11 +24,10 @@ from litestar.params import Parameter
 
 from adapters.embedded.clickhouse import SharedClient, shared_client
 from application.access import Permission, Principal
-from application.analytics.anomalies import check
 from application.analytics.forecast import Forecast, NotEnoughHistory
 from application.analytics.forecast import forecast as run_forecast
 from application.analytics.periods import COMPARISONS, INTERVALS, buckets, change_pct, comparison
-from interfaces.analytics_worker import IN_API, hourly_revenue, start_analytics
+from interfaces.analytics_worker import IN_API, scan_anomalies, start_analytics
 from interfaces.bootstrap import Container
 from interfaces.http.problems import ApiProblem
 from interfaces.http.scope import store_in_scope, visible_locations
@@ -341,22 +340,19 @@ class AnalyticsController(Controller):
         if end - start > timedelta(days=92):
             raise ApiProblem(422, "invalid_parameter", "an anomaly scan spans at most 92 days")
         client = analytics_client(container)
-        revenue = hourly_revenue(
-            client, principal.tenant_id, start - timedelta(weeks=weeks), end, principal.stores
-        )
-        found = []
-        for currency, by_hour in sorted(revenue.items()):
-            for hour in buckets(start, end, "hour"):
-                anomaly = check(
-                    by_hour,
-                    hour,
-                    currency,
-                    weeks=weeks,
-                    threshold_pct=Decimal(str(threshold_pct)),
-                    min_z=Decimal(str(min_z)),
-                )
-                if anomaly is not None:
-                    found.append(dataclasses.asdict(anomaly))
+        found = [
+            dataclasses.asdict(anomaly)
+            for anomaly in scan_anomalies(
+                client,
+                principal.tenant_id,
+                start,
+                end,
+                principal.stores,
+                threshold_pct=Decimal(str(threshold_pct)),
+                min_z=Decimal(str(min_z)),
+                weeks=weeks,
+            )
+        ]
         raised = [
             {"position": a["position"], "recorded_at": a["recorded_at"]}
             | msgspec.json.decode(a["data"])
