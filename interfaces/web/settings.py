@@ -188,6 +188,7 @@ class SettingsPages(Controller):
                 for r in sorted(USER_ROLES)
                 if principal.can_grant(frozenset({r}), principal.stores)
             ],
+            store_codes=_store_codes(container, principal),
         )
 
     @get("/api-keys", sync_to_thread=True, permission=Permission.API_KEYS)

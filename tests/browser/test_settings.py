@@ -106,3 +106,34 @@ def test_a_webhook_endpoint_shows_its_secret_once_and_is_listed(
     page.reload()
     expect(row).to_be_visible()
     assert secret not in page.content()
+
+
+def test_an_owner_changes_a_users_roles_and_stores(sign_in: Any, seeded: Tenant) -> None:
+    email = seeded.add_user("analyst")
+    page = sign_in("owner")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto("/dashboard/settings/users")
+    access = page.locator(f'[data-access="{email}"]')
+    access.locator("summary").click()
+    access.get_by_label("finance").check()
+    access.get_by_role("button", name="Save roles").click()
+    expect(page.locator(f'[data-user="{email}"]')).to_contain_text("analyst, finance")
+
+    access.locator("summary").click()
+    access.get_by_label("web").check()
+    access.get_by_role("button", name="Save stores").click()
+    row = page.locator(f'[data-user="{email}"]')
+    expect(row.locator("td").nth(2)).to_have_text("web")
+    (user,) = [u for u in seeded.get("/v1/users").json()["items"] if u["email"] == email]
+    assert (sorted(user["roles"]), user["stores"]) == (["analyst", "finance"], ["web"])
+
+    access.locator("summary").click()
+    access.get_by_role("button", name="Every store").click()
+    expect(row.locator("td").nth(2)).to_have_text("all")
+
+    access.locator("summary").click()
+    for role in ("analyst", "finance"):
+        access.get_by_label(role).uncheck()
+    access.get_by_role("button", name="Save roles").click()
+    expect(access.locator("form[data-method=PATCH] [role=alert]").first).not_to_be_empty()
+    expect(row).to_contain_text("analyst, finance")  # nothing changed
