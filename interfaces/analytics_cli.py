@@ -90,8 +90,8 @@ def seed_history_command(tenant_id: str | None, *, days: int, orders: int, skus:
     with servers() as settings:
         api_key = None
         if tenant_id is None:
-            demo_id, api_key = ensure_demo(settings, skus=skus, orders=0)
-            tenant_id = str(demo_id)
+            demo = ensure_demo(settings, skus=skus, orders=0)
+            tenant_id, api_key = demo.tenant_id, demo.api_key
         container = build_container(settings, pool_size=4)
         try:
             ctx = CommandContext(tenant_id=UUID(tenant_id), actor="system:seed")
