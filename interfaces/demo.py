@@ -15,6 +15,7 @@ from application.context import CommandContext
 from interfaces.bootstrap import Container, build_container
 from interfaces.config import Settings
 from interfaces.seed import seed, stage_reporter
+from interfaces.seed_history import seed_history
 
 DEMO_FILE = "demo-tenant.json"
 OWNER_EMAIL = "owner@demo.kontor.dev"
@@ -28,9 +29,17 @@ class DemoTenant:
     owner_password: str
 
 
-def ensure_demo(settings: Settings, *, skus: int = 50, orders: int = 300) -> DemoTenant:
+def ensure_demo(
+    settings: Settings,
+    *,
+    skus: int = 50,
+    orders: int = 300,
+    history_days: int = 0,
+    history_orders: int = 0,
+) -> DemoTenant:
     """The demo tenant, its owner API key and its owner user's dashboard sign-in, creating and
-    seeding them on the first run.
+    seeding them on the first run: `history_orders` spread over the last `history_days` (so
+    that Home's comparisons and the analytics have a past), then `orders` placed now.
 
     They are kept (mode 0600) in the data dir so a second run can print them again: a local
     demo credential; real keys and passwords are shown once and only their hashes are stored.
@@ -52,6 +61,15 @@ def ensure_demo(settings: Settings, *, skus: int = 50, orders: int = 300) -> Dem
         created = container.tenants.create("demo")
         ctx = CommandContext(tenant_id=created.tenant_id, actor="system:seed")
         with Progress() as progress:
+            if history_orders:
+                seed_history(
+                    container,
+                    ctx,
+                    days=history_days,
+                    orders=history_orders,
+                    skus=skus,
+                    progress=stage_reporter(progress),
+                )
             seed(container, ctx, skus=skus, orders=orders, progress=stage_reporter(progress))
         demo = DemoTenant(
             str(created.tenant_id),

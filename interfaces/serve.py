@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from interfaces.demo import DemoTenant
 
 APP_FACTORY = "interfaces.http.app:create_app_from_env"
+DEMO_HISTORY = 1_500
+"""Demo orders over the last 400 days: Home compares today with yesterday, last week and last
+year, and the analytics and forecast need a past (about 50 s on the first run)."""
+DEMO_ORDERS_NOW = 60
+"""Placed at start-up: open work for the fulfilment and finance pages."""
 
 
 def export_environment(settings: Settings) -> None:
@@ -90,7 +95,9 @@ def serve(
         if demo:
             from interfaces.demo import ensure_demo
 
-            demo_tenant = ensure_demo(resolved)
+            demo_tenant = ensure_demo(
+                resolved, orders=DEMO_ORDERS_NOW, history_days=400, history_orders=DEMO_HISTORY
+            )
         from interfaces.expiry_worker import start_expiry
         from interfaces.invoicing_worker import start_invoicing
         from interfaces.mail_worker import start_mail
