@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from adapters.embedded.clickhouse import SharedClient
 from projections.analytics.queries import LOCATION, STORE, TENANT, Scope, between, rows
-from projections.analytics.rollups import CUSTOMER_DAILY, DAILY_SALES
+from projections.analytics.rollups import ALL_STORES, CUSTOMER_DAILY, DAILY_SALES
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -114,13 +113,34 @@ def inventory(
 
 # --- customers ------------------------------------------------------------------------------
 
-PER_CUSTOMER = f"""
+# Customers with an order on or after the day the period ends in: their totals so far hold
+# orders after the period, so theirs are summed from customer_daily (whole days) and the lines
+# (the partial last day). Every other customer's totals are read as they are (ADR 0048).
+LATE = f"SELECT customer FROM customer_daily WHERE {TENANT} AND day >= toDate({END})"
+TOTALS = f"""
+SELECT customer, currency, orders, revenue AS monetary, first_at AS first_order,
+    last_at AS last_order
+FROM customer_totals FINAL
+WHERE {TENANT} AND store = '{ALL_STORES}' AND customer NOT IN ({LATE})
+"""
+STORE_TOTALS = f"""
 SELECT customer, currency, sum(orders) AS orders, sum(revenue) AS monetary,
-    min(first_at) AS first_order, max(last_at) AS last_order,
+    min(first_at) AS first_order, max(last_at) AS last_order
+FROM customer_totals FINAL
+WHERE {TENANT} AND store != '{ALL_STORES}' AND {STORE} AND customer NOT IN ({LATE})
+GROUP BY customer, currency
+"""
+LATE_TOTALS = """
+SELECT customer, currency, sum(orders) AS orders, sum(revenue) AS monetary,
+    min(first_at) AS first_order, max(last_at) AS last_order
+FROM {source} GROUP BY customer, currency
+"""
+PER_CUSTOMER = f"""
+SELECT customer, currency, orders, monetary, first_order, last_order,
     dateDiff('day', last_order, {END}) AS recency_days,
     if(orders > 1, dateDiff('day', first_order, last_order) / (orders - 1), NULL)
         AS usual_interval_days
-FROM {{source}} GROUP BY customer, currency
+FROM ({{totals}})
 """
 # What a listed customer shows, as (column, expression over the scored rows).
 LISTED = (
@@ -139,40 +159,90 @@ LISTED = (
     ("segment", "segment"),
     ("churn_risk", "churn_risk"),
 )
-_LISTED = ", ".join(expr for _, expr in LISTED)
-# One pass over the customers for the quintile cuts, one for everything else: the segments,
-# and each segment's `limit` largest customers (overall and at churn risk), of which Python
-# keeps the largest `limit`.
-CUSTOMERS = f"""
-WITH (SELECT (quantiles(0.2, 0.4, 0.6, 0.8)(recency_days),
-        quantiles(0.2, 0.4, 0.6, 0.8)(orders), quantiles(0.2, 0.4, 0.6, 0.8)(monetary))
-    FROM ({PER_CUSTOMER})) AS cuts
+_LISTED = ", ".join(f"{expr} AS listed_{column}" for column, expr in LISTED)
+# The quintile cuts over every customer (one query), then the customers scored against them
+# (passed in as parameters, so that no other query computes them again).
+CUTS = """
+SELECT count() AS customers, quantiles(0.2, 0.4, 0.6, 0.8)(recency_days) AS cut_r,
+    quantiles(0.2, 0.4, 0.6, 0.8)(orders) AS cut_f, quantiles(0.2, 0.4, 0.6, 0.8)(monetary) AS cut_m
+FROM ({per_customer})
+"""
+CUT_TYPES = {"cut_r": "Array(Float64)", "cut_f": "Array(Float64)", "cut_m": "Array(Decimal(38, 4))"}
+
+
+def _score(column: str, cut: str, above: bool) -> str:
+    """1-5: one more than the number of cuts the value passes (no lambda: about 2x faster)."""
+    sign = ">" if above else "<"
+    return " + ".join(
+        ["1", *(f"({column} {sign} {{{cut}:{CUT_TYPES[cut]}}}[{i}])" for i in range(1, 5))]
+    )
+
+
+CHURN_RISK = "orders > 1 AND recency_days > {k:Float64} * greatest(usual_interval_days, 1)"
+SCORED = f"""
+-- quintile scores 1-5 against the cuts (5: most recent, most orders, most spent)
+SELECT *, {_score("recency_days", "cut_r", False)} AS r, {_score("orders", "cut_f", True)} AS f,
+    {_score("monetary", "cut_m", True)} AS m,
+    multiIf(r >= 4 AND f >= 4, 'champions', f >= 4, 'loyal', r >= 4 AND orders = 1, 'new',
+        r <= 2 AND f >= 3, 'at_risk', r <= 2, 'hibernating', 'promising') AS segment,
+    {CHURN_RISK} AS churn_risk
+FROM ({{customers}})
+"""
+SEGMENTS = f"""
 SELECT segment, currency, count() AS customers, countIf(orders > 1) AS repeat,
     countIf(churn_risk) AS churning, sum(monetary) AS value,
-    round(avg(monetary), 2) AS average_lifetime_value,
-    groupArraySorted({{limit}})((-monetary, customer, ({_LISTED}))) AS top,
-    groupArraySortedIf({{limit}})((-monetary, customer, ({_LISTED})), churn_risk) AS churning_top
-FROM (
-    -- quintile scores 1-5 against the cuts (5: most recent, most orders, most spent)
-    SELECT *, 1 + arrayCount(x -> recency_days < x, cuts.1) AS r,
-        1 + arrayCount(x -> orders > x, cuts.2) AS f,
-        1 + arrayCount(x -> monetary > x, cuts.3) AS m,
-        multiIf(r >= 4 AND f >= 4, 'champions', f >= 4, 'loyal', r >= 4 AND orders = 1, 'new',
-            r <= 2 AND f >= 3, 'at_risk', r <= 2, 'hibernating', 'promising') AS segment,
-        orders > 1 AND recency_days > {{k:Float64}} * greatest(usual_interval_days, 1)
-            AS churn_risk
-    FROM ({PER_CUSTOMER}))
+    round(avg(monetary), 2) AS average_lifetime_value
+FROM ({SCORED.replace("{customers}", "{per_customer}")})
 GROUP BY segment, currency ORDER BY segment, currency
+"""
+# The `limit` largest customers overall and at churn risk, scored once chosen: sorting whole
+# rows per segment (groupArraySorted) cost more than the rest of the report together.
+_TOP = (
+    "SELECT * FROM ({per_customer}) {where} "
+    "ORDER BY monetary DESC, customer, currency LIMIT {limit}"
+)
+LARGEST = f"""
+SELECT 0 AS churning_list, {_LISTED}
+FROM ({SCORED.replace("{customers}", _TOP.replace("{where}", ""))})
+UNION ALL
+SELECT 1 AS churning_list, {_LISTED}
+FROM ({SCORED.replace("{customers}", _TOP.replace("{where}", f"WHERE {CHURN_RISK}"))})
 """
 
 
 def customers(client: SharedClient, scope: Scope, churn_k: float, limit: int) -> dict[str, Any]:
     """RFM segments, lifetime value, repeat-purchase rate and churn risk, as at the end of the
     period (every order before it counts)."""
-    # Every order before the end counts: days from the rollup, the last partial day from lines.
-    source, params = dataclasses.replace(scope, start=EPOCH).source(CUSTOMER_DAILY)
-    sql = CUSTOMERS.replace("{source}", source).replace("{limit}", str(int(limit)))
-    segments = rows(client, sql, params | {"k": churn_k})
+    totals = STORE_TOTALS if scope.store or scope.stores is not None else TOTALS
+    params = scope.params()
+    # Every order before the end counts: the totals so far of customers without a later order;
+    # for the others (if any), days from the rollup and the last partial day from the lines.
+    if rows(client, f"SELECT count() AS late FROM ({LATE} LIMIT 1)", params)[0]["late"]:
+        late, params = dataclasses.replace(scope, start=EPOCH).source(
+            CUSTOMER_DAILY, f"AND customer IN ({LATE})"
+        )
+        totals += " UNION ALL " + LATE_TOTALS.replace("{source}", late)
+    per_customer = PER_CUSTOMER.replace("{totals}", totals)
+    return scored_customers(client, per_customer, params | {"k": churn_k}, limit)
+
+
+def scored_customers(
+    client: SharedClient, per_customer: str, params: dict[str, Any], limit: int
+) -> dict[str, Any]:
+    """The customers report over `per_customer` (a customer and currency per row)."""
+    (cuts,) = rows(client, CUTS.replace("{per_customer}", per_customer), params)
+    if not cuts.pop("customers"):
+        return {
+            "customers": 0, "repeat_customers": 0, "repeat_purchase_rate": None,
+            "at_churn_risk": 0, "segments": [], "top_customers": [], "churn_risk": [],
+        }  # fmt: skip
+    params = params | cuts
+    segments = rows(client, SEGMENTS.replace("{per_customer}", per_customer), params)
+    largest = rows(
+        client,
+        LARGEST.replace("{per_customer}", per_customer).replace("{limit}", str(int(limit))),
+        params,
+    )
     total = sum(s["customers"] for s in segments)
     repeat = sum(s.pop("repeat") for s in segments)
     churning = sum(s.pop("churning") for s in segments)
@@ -182,12 +252,16 @@ def customers(client: SharedClient, scope: Scope, churn_k: float, limit: int) ->
         "repeat_purchase_rate": round(repeat / total, 4) if total else None,
         "at_churn_risk": churning,
         "segments": segments,
-        "top_customers": _largest((s.pop("top") for s in segments), limit),
-        "churn_risk": _largest((s.pop("churning_top") for s in segments), limit),
+        "top_customers": _largest(largest, churning=False),
+        "churn_risk": _largest(largest, churning=True),
     }
 
 
-def _largest(per_segment: Iterable[list[tuple[Any, ...]]], limit: int) -> list[dict[str, Any]]:
-    """The `limit` customers of largest lifetime value (then by e-mail) among the segments'."""
-    ranked = sorted(entry for entries in per_segment for entry in entries)[:limit]
-    return [dict(zip((c for c, _ in LISTED), fields, strict=True)) for *_, fields in ranked]
+def _largest(found: list[dict[str, Any]], churning: bool) -> list[dict[str, Any]]:
+    """One of the two lists, largest lifetime value first (then by customer and currency)."""
+    listed = [
+        {column: row[f"listed_{column}"] for column, _ in LISTED}
+        for row in found
+        if row["churning_list"] == churning
+    ]
+    return sorted(listed, key=lambda c: (-c["lifetime_value"], c["customer"], c["currency"]))

@@ -136,3 +136,27 @@ CUSTOMER_DAILY = Rollup(
     ),
 )
 ROLLUPS = (HOURLY_SALES, DAILY_SALES, DAILY_CATEGORIES, CUSTOMER_DAILY)
+
+# Every customer's totals so far, per store and over all stores (store ''), so that the
+# customers report reads one row per customer instead of a row per customer-day (ADR 0048).
+# Recomputed from `customer_daily FINAL` for every customer with a line on a day a batch
+# touched; `version` is the newest version among the rows it sums, so, as for the rollups, the
+# newest row wins and a replay writes identical rows. Keys are immutable attributes of a line.
+CUSTOMER_TOTALS_COLUMNS = (
+    "tenant_id, store, customer, currency, orders, revenue, first_at, last_at, version"
+)
+ALL_STORES = ""
+
+
+def recompute_customer_totals(where: str) -> str:
+    """INSERT ... SELECT of the totals of every customer with a line that `where` (over
+    `order_lines`) selects: one row per store and one over all stores."""
+    return (
+        f"INSERT INTO customer_totals ({CUSTOMER_TOTALS_COLUMNS}) "
+        "SELECT tenant_id, per_store, customer, currency, sum(orders), sum(revenue), "
+        "min(first_at), max(last_at), max(version) "
+        f"FROM customer_daily FINAL ARRAY JOIN [toString(store), '{ALL_STORES}'] AS per_store "
+        "WHERE (tenant_id, customer) IN "
+        f"(SELECT DISTINCT tenant_id, customer FROM order_lines WHERE {where}) "
+        "GROUP BY tenant_id, per_store, customer, currency"
+    )

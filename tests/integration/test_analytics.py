@@ -26,7 +26,7 @@ from interfaces.bootstrap import Container, build_container, migrate
 from interfaces.config import Settings
 from interfaces.seed_history import seed_history
 from projections import finance
-from projections.analytics import queries
+from projections.analytics import queries, reports, schema
 from projections.analytics.projector import FACT_TABLES, AnalyticsProjector
 from projections.runner import start_runners, wait_until_caught_up
 from tests.support.keys import secret_key_env
@@ -81,6 +81,11 @@ class History:
             if rollup == "hourly_sales":  # by SKU or category: orders containing it, per row
                 assert orders == lines[2]
         assert self.sums("customer_daily", "sum(revenue)", "sum(orders)") == lines[1:]
+        for stores in ("store = ''", "store != ''"):  # over all stores, and per store
+            totals = self.sums(
+                "customer_totals", f"sumIf(revenue, {stores})", f"sumIf(orders, {stores})"
+            )
+            assert totals == lines[1:]
 
     def sums(self, table: str, *values: str) -> tuple[Any, ...]:
         return tuple(
@@ -167,12 +172,13 @@ class DyingClient:
             raise Dies
 
 
-@pytest.mark.parametrize("dies_at_write", [0, 1, 2, 4, 6, 7, 8, "projector_position"])
+@pytest.mark.parametrize("dies_at_write", [0, 1, 2, 4, 6, 7, 8, 9, 10, "projector_position"])
 def test_totals_converge_after_the_projector_dies_mid_batch(
     history: History, dies_at_write: int | str
 ) -> None:
-    """A batch writes events, appended facts, folded rows, the four rollups, then its
-    position; dying before any of them and restarting (caches lost) gives the same tables."""
+    """A batch writes events, appended facts, folded rows, the four rollups, the customer
+    totals, then its position; dying before any of them and restarting (caches lost) gives
+    the same tables."""
     fresh = history.projector()
     fresh.reset()
     fresh.catch_up()
@@ -342,3 +348,57 @@ def test_reports_from_rollups_equal_sums_over_the_lines(
     (customers,) = queries.rows(history.client, NEW_AND_RETURNING, params)
     assert overview[("new_customers", None)] == customers["new"]
     assert overview[("returning_customers", None)] == customers["returning"]
+
+
+# Every customer's orders before the end, summed from the lines: what the customers report
+# reads from customer_totals (and, for customers with later orders, from customer_daily).
+CUSTOMER_LINES = """
+SELECT customer, currency, uniqExact(order_id) AS orders,
+    sum(net - unit_price * cancelled_quantity) AS monetary,
+    min(placed_at) AS first_order, max(placed_at) AS last_order
+FROM order_lines FINAL
+WHERE tenant_id = toUUID({tenant:String})
+  AND placed_at < fromUnixTimestamp64Micro({end:Int64}, 'UTC')
+  AND ({store:String} = '' OR store = {store:String})
+  AND ({scoped:UInt8} = 0 OR has({stores:Array(String)}, store))
+GROUP BY customer, currency
+"""
+
+
+@pytest.mark.parametrize(
+    "end",
+    [END + timedelta(days=1), END - timedelta(days=20), END - timedelta(days=9, minutes=5)],
+)
+@pytest.mark.parametrize("store", [None, "web-uk", frozenset({"web-eu", "marketplace"})])
+def test_customers_from_totals_equal_sums_over_the_lines(
+    history: History, end: datetime, store: str | frozenset[str] | None
+) -> None:
+    """Customers without orders after the period are read from their totals so far, the
+    others summed from their days and lines: either way, what the lines before the end give,
+    in every store scope."""
+    history.projector().catch_up()
+    scope = queries.Scope(
+        history.tenant_id, END - timedelta(days=400), end,
+        store=store if isinstance(store, str) else None,
+        stores=store if isinstance(store, frozenset) else None,
+    )  # fmt: skip
+    truth = reports.PER_CUSTOMER.replace("{totals}", CUSTOMER_LINES)
+    expected = reports.scored_customers(history.client, truth, scope.params() | {"k": 3.0}, 20)
+    assert expected["customers"], "customers ordered before every checked end"
+    assert reports.customers(history.client, scope, 3.0, 20) == expected
+
+
+def test_a_database_from_before_the_totals_migrates_to_the_same_rows(history: History) -> None:
+    """Migration 4 fills customer_totals from the rows an existing database already holds:
+    the same rows the projector keeps."""
+    history.projector().catch_up()
+    select = (
+        "SELECT tenant_id, store, customer, currency, orders, revenue, first_at, last_at "
+        "FROM customer_totals FINAL ORDER BY ALL"
+    )
+    kept = history.client.query(select).result_rows
+    assert kept
+    history.client.command("DROP TABLE customer_totals")
+    history.client.command("DELETE FROM schema_migrations WHERE version >= 4")
+    assert schema.migrate(history.client) == [4]
+    assert history.client.query(select).result_rows == kept
