@@ -37,6 +37,7 @@ from projections.analytics.facts import (
 from projections.analytics.rollups import (
     ROLLUPS,
     recompute_customer_totals,
+    recompute_shipping_daily,
 )
 
 log = structlog.get_logger("kontor.analytics")
@@ -58,7 +59,7 @@ EVENT_COLUMNS = [
 FACT_TABLES = (
     "events", "order_lines", "shipments", "stock_movements", "invoices", "payments",
     "daily_sales", "return_lines", "hourly_sales", "daily_categories", "customer_daily",
-    "customer_firsts", "customer_totals", "projector_position",
+    "customer_firsts", "customer_totals", "shipping_daily", "projector_position",
 )  # fmt: skip
 APPENDED_COLUMNS = {
     "stock_movements": STOCK_COLUMNS,
@@ -225,6 +226,14 @@ class AnalyticsProjector:
                     self.client.command(rollup.recompute(where))
                 # After customer_daily, which the totals sum.
                 self.client.command(recompute_customer_totals(where))
+            # Days shipments shipped on, of every shipment the batch touched (as above).
+            shipped = {
+                (r["tenant_id"], r["shipped_at"].date())
+                for r in facts.shipments.touched()
+                if r["shipped_at"] is not None
+            }
+            if shipped:
+                self.client.command(recompute_shipping_daily(_on_days("shipped_at", shipped)))
             self.client.insert(
                 "projector_position", [(self.name, last)], column_names=["projector", "position"]
             )

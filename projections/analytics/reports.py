@@ -7,8 +7,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.embedded.clickhouse import SharedClient
-from projections.analytics.queries import LOCATION, STORE, TENANT, Scope, between, rows
-from projections.analytics.rollups import ALL_STORES, CUSTOMER_DAILY, DAILY_SALES
+from projections.analytics.queries import (
+    LOCATION,
+    STORE,
+    TENANT,
+    Scope,
+    _micros,
+    between,
+    rows,
+)
+from projections.analytics.rollups import (
+    ALL_STORES,
+    CUSTOMER_DAILY,
+    DAILY_SALES,
+    shipping_source,
+)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -16,23 +29,23 @@ END = "fromUnixTimestamp64Micro({end:Int64}, 'UTC')"
 
 # --- fulfilment -----------------------------------------------------------------------------
 
-SHIPPING = f"""
-SELECT location, if(carrier = '', 'unassigned', carrier) AS carrier, count() AS shipments,
-    round(quantileExact(0.5)(dateDiff('second', order_placed_at, shipped_at)) / 3600, 1)
-        AS hours_to_ship_p50,
-    round(quantileExact(0.9)(dateDiff('second', order_placed_at, shipped_at)) / 3600, 1)
-        AS hours_to_ship_p90,
-    round(quantileExactIf(0.5)(dateDiff('second', shipped_at, delivered_at),
-        delivered_at IS NOT NULL) / 3600, 1) AS hours_to_deliver_p50,
-    round(quantileExactIf(0.9)(dateDiff('second', shipped_at, delivered_at),
-        delivered_at IS NOT NULL) / 3600, 1) AS hours_to_deliver_p90,
-    round(countIf(dateDiff('second', order_placed_at, shipped_at) <= {{sla:UInt32}} * 3600)
-        / count(), 4) AS on_time_rate,
-    round(sum(cost) / uniqExact(order_id), 2) AS shipping_cost_per_order,
+# Over `shipping_daily` rows (whole days) and the period's partial days from `shipments`.
+SHIPPING = """
+SELECT location, if(carrier = '', 'unassigned', carrier) AS carrier, sum(shipments) AS shipments,
+    if(sum(length(ship_seconds)) = 0, NULL,
+        round(quantileExactArray(0.5)(ship_seconds) / 3600, 1)) AS hours_to_ship_p50,
+    if(sum(length(ship_seconds)) = 0, NULL,
+        round(quantileExactArray(0.9)(ship_seconds) / 3600, 1)) AS hours_to_ship_p90,
+    if(sum(length(deliver_seconds)) = 0, NULL,
+        round(quantileExactArray(0.5)(deliver_seconds) / 3600, 1)) AS hours_to_deliver_p50,
+    if(sum(length(deliver_seconds)) = 0, NULL,
+        round(quantileExactArray(0.9)(deliver_seconds) / 3600, 1)) AS hours_to_deliver_p90,
+    round(sum(arrayCount(x -> x <= {sla:UInt32} * 3600, ship_seconds)) / shipments, 4)
+        AS on_time_rate,
+    round(sum(cost) / uniqExactMerge(orders), 2) AS shipping_cost_per_order,
     any(cost_currency) AS cost_currency,
     round(sum(short_units) / greatest(sum(units) + sum(short_units), 1), 4) AS short_pick_rate
-FROM shipments FINAL
-WHERE {TENANT} AND {STORE} AND shipped_at IS NOT NULL AND {between("shipped_at")}
+FROM {source}
 GROUP BY location, carrier ORDER BY location, carrier
 """
 RETURNS = f"""
@@ -52,18 +65,20 @@ FROM payments FINAL WHERE {TENANT} AND kind = 'refund' AND {between("at")}
       SELECT order_id FROM order_lines FINAL WHERE {TENANT} AND {STORE}))
 GROUP BY reason ORDER BY refunds DESC, reason
 """
-SHIPPED_ORDERS = f"""
-SELECT uniqExact(order_id) AS orders FROM shipments FINAL
-WHERE {TENANT} AND {STORE} AND shipped_at IS NOT NULL AND {between("shipped_at")}
-"""
+SHIPPED_ORDERS = "SELECT uniqExactMerge(orders) AS orders FROM {source}"
 
 
 def fulfilment(client: SharedClient, scope: Scope, sla_hours: int) -> dict[str, Any]:
-    params = scope.params() | {"sla": sla_hours}
-    shipped = rows(client, SHIPPED_ORDERS, params)[0]["orders"]
+    first, last = scope.body("day")
+    source = shipping_source(
+        f"{TENANT} AND {STORE}", body=first < last, edges=(scope.start, scope.end) != (first, last)
+    )
+    params = scope.params() | {"sla": sla_hours, "body_start": _micros(first)}
+    params["body_end"] = _micros(last)
+    shipped = rows(client, SHIPPED_ORDERS.replace("{source}", source), params)[0]["orders"]
     returned = rows(client, RETURNED_ORDERS, params)[0]["orders"]
     return {
-        "by_location_and_carrier": rows(client, SHIPPING, params),
+        "by_location_and_carrier": rows(client, SHIPPING.replace("{source}", source), params),
         "orders_shipped": shipped,
         "orders_returned": returned,
         "return_rate": round(returned / shipped, 4) if shipped else None,

@@ -9,7 +9,11 @@ position of the last event applied) and keep the newest row.
 from __future__ import annotations
 
 from adapters.embedded.clickhouse import SharedClient
-from projections.analytics.rollups import ROLLUPS, recompute_customer_totals
+from projections.analytics.rollups import (
+    ROLLUPS,
+    recompute_customer_totals,
+    recompute_shipping_daily,
+)
 
 MONEY = "Decimal(18, 4)"
 TOTAL = "Decimal(38, 4)"
@@ -171,6 +175,25 @@ MIGRATIONS.append(
             ) ENGINE = ReplacingMergeTree(version)
             ORDER BY (tenant_id, store, customer, currency)""",
             recompute_customer_totals("1"),
+        ),
+    )
+)
+MIGRATIONS.append(
+    (
+        5,
+        "shipping_daily",
+        (
+            # Fulfilment per day shipped, store, location and carrier: exact percentiles and
+            # on-time rates from arrays of seconds, distinct orders as a set (ADR 0048).
+            f"""CREATE TABLE IF NOT EXISTS shipping_daily (
+                tenant_id UUID, day Date, store LowCardinality(String),
+                location LowCardinality(String), carrier LowCardinality(String),
+                shipments UInt64, ship_seconds Array(Int64), deliver_seconds Array(Int64),
+                cost {TOTAL}, cost_currency LowCardinality(String), units Int64,
+                short_units Int64, orders AggregateFunction(uniqExact, UUID), version UInt64
+            ) ENGINE = ReplacingMergeTree(version)
+            ORDER BY (tenant_id, day, store, location, carrier)""",
+            recompute_shipping_daily("1"),
         ),
     )
 )

@@ -389,8 +389,8 @@ def test_customers_from_totals_equal_sums_over_the_lines(
 
 
 def test_a_database_from_before_the_totals_migrates_to_the_same_rows(history: History) -> None:
-    """Migration 4 fills customer_totals from the rows an existing database already holds:
-    the same rows the projector keeps."""
+    """Migrations 4 and 5 fill customer_totals and shipping_daily from the rows an existing
+    database already holds: the same rows the projector keeps."""
     history.projector().catch_up()
     select = (
         "SELECT tenant_id, store, customer, currency, orders, revenue, first_at, last_at "
@@ -398,7 +398,82 @@ def test_a_database_from_before_the_totals_migrates_to_the_same_rows(history: Hi
     )
     kept = history.client.query(select).result_rows
     assert kept
+    daily = (
+        "SELECT tenant_id, day, store, location, carrier, shipments, arraySort(ship_seconds), "
+        "arraySort(deliver_seconds), cost, units, short_units, uniqExactMerge(orders) "
+        "FROM shipping_daily FINAL GROUP BY ALL ORDER BY ALL"
+    )
+    kept_daily = history.client.query(daily).result_rows
+    assert kept_daily
     history.client.command("DROP TABLE customer_totals")
+    history.client.command("DROP TABLE shipping_daily")
     history.client.command("DELETE FROM schema_migrations WHERE version >= 4")
-    assert schema.migrate(history.client) == [4]
+    assert schema.migrate(history.client) == [4, 5]
     assert history.client.query(select).result_rows == kept
+    assert history.client.query(daily).result_rows == kept_daily
+
+
+# Fulfilment straight from the shipments, as it was read before shipping_daily (ADR 0048).
+SHIPPING_FROM_SHIPMENTS = f"""
+SELECT location, if(carrier = '', 'unassigned', carrier) AS carrier, count() AS shipments,
+    round(quantileExact(0.5)(dateDiff('second', order_placed_at, shipped_at)) / 3600, 1)
+        AS hours_to_ship_p50,
+    round(quantileExact(0.9)(dateDiff('second', order_placed_at, shipped_at)) / 3600, 1)
+        AS hours_to_ship_p90,
+    round(quantileExactIf(0.5)(dateDiff('second', shipped_at, delivered_at),
+        delivered_at IS NOT NULL) / 3600, 1) AS hours_to_deliver_p50,
+    round(quantileExactIf(0.9)(dateDiff('second', shipped_at, delivered_at),
+        delivered_at IS NOT NULL) / 3600, 1) AS hours_to_deliver_p90,
+    round(countIf(dateDiff('second', order_placed_at, shipped_at) <= {{sla:UInt32}} * 3600)
+        / count(), 4) AS on_time_rate,
+    round(sum(cost) / uniqExact(order_id), 2) AS shipping_cost_per_order,
+    any(cost_currency) AS cost_currency,
+    round(sum(short_units) / greatest(sum(units) + sum(short_units), 1), 4) AS short_pick_rate
+FROM shipments FINAL
+WHERE {queries.TENANT} AND {queries.STORE} AND shipped_at IS NOT NULL
+  AND {queries.between("shipped_at")}
+GROUP BY location, carrier ORDER BY location, carrier
+"""
+SHIPPED_FROM_SHIPMENTS = f"""
+SELECT uniqExact(order_id) AS orders FROM shipments FINAL
+WHERE {queries.TENANT} AND {queries.STORE} AND shipped_at IS NOT NULL
+  AND {queries.between("shipped_at")}
+"""
+
+
+@given(
+    start=MOMENTS,
+    length=st.sampled_from([timedelta(hours=5), timedelta(days=1), timedelta(days=12, hours=3)]),
+    store=st.sampled_from([None, "web-uk"]),
+    sla=st.sampled_from([4, 24, 48]),
+)
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_fulfilment_from_shipping_daily_equals_the_shipments(
+    history: History, start: datetime, length: timedelta, store: str | None, sla: int
+) -> None:
+    """Whole days from shipping_daily, partial ones from the shipments: the same times,
+    percentiles, rates and order counts as reading every shipment of the period."""
+    scope = queries.Scope(history.tenant_id, start, start + length, store)
+    params = scope.params() | {"sla": sla}
+    found = reports.fulfilment(history.client, scope, sla)
+    assert found["by_location_and_carrier"] == queries.rows(
+        history.client, SHIPPING_FROM_SHIPMENTS, params
+    )
+    expected = queries.rows(history.client, SHIPPED_FROM_SHIPMENTS, params)[0]["orders"]
+    assert found["orders_shipped"] == expected
+
+
+def test_shipping_daily_holds_every_shipped_shipment_once(history: History) -> None:
+    history.projector().catch_up()
+    (rollup,) = history.client.query(
+        "SELECT sum(shipments), sum(length(deliver_seconds)), sum(cost) "
+        "FROM shipping_daily FINAL WHERE tenant_id = {t:UUID}",
+        parameters={"t": history.tenant_id},
+    ).result_rows
+    (shipments,) = history.client.query(
+        "SELECT count(), countIf(delivered_at IS NOT NULL), sum(cost) FROM shipments FINAL "
+        "WHERE tenant_id = {t:UUID} AND shipped_at IS NOT NULL",
+        parameters={"t": history.tenant_id},
+    ).result_rows
+    assert rollup == shipments
+    assert rollup[0] > 0
