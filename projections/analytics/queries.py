@@ -19,7 +19,6 @@ from uuid import UUID
 
 from adapters.embedded.clickhouse import SharedClient
 from projections.analytics.rollups import (
-    ALL_STORES,
     CUSTOMER_DAILY,
     DAILY_CATEGORIES,
     DAILY_SALES,
@@ -169,24 +168,17 @@ WHERE p.{TENANT} AND p.kind = 'refund' AND {between("p.at")}
       SELECT order_id FROM order_lines FINAL WHERE {TENANT} AND {STORE}))
 GROUP BY currency
 """
-# Customers who ordered in the period (active), and those of them whose first order (in the
-# stores in scope) lies in it (new); the others are returning. Whether a customer ordered on a
-# day is the same in every version of its customer_daily row (rows only gain orders), so those
-# rows are read without FINAL. First orders come from customer_totals (ADR 0048): a customer's
-# rows only gain orders too, so the minimum over all their versions is the first order, without
-# FINAL. Over every store, the all-stores rows (store '') hold a row per customer and currency.
-NEW_CUSTOMERS = f"""
-SELECT count() FROM (
-    SELECT customer FROM customer_totals WHERE {TENANT} AND {{stores}}
-      AND first_at < fromUnixTimestamp64Micro({{end:Int64}}, 'UTC')
-    GROUP BY customer
-    HAVING min(first_at) >= fromUnixTimestamp64Micro({{start:Int64}}, 'UTC'))
-"""
+# Customers who ordered in the period, new (first order in it) or returning. Whether a customer
+# ordered on a day is the same in every version of its customer_daily row (rows only gain
+# orders), so those rows are read without FINAL; first orders come from customer_firsts.
 CUSTOMERS = f"""
-SELECT (SELECT uniqExact(customer) FROM {{source}}) AS active, ({NEW_CUSTOMERS}) AS new
+WITH active AS (SELECT DISTINCT customer FROM {{source}})
+SELECT countIf(first_at >= fromUnixTimestamp64Micro({{start:Int64}}, 'UTC')) AS new_customers,
+    countIf(first_at < fromUnixTimestamp64Micro({{start:Int64}}, 'UTC')) AS returning_customers
+FROM (
+    SELECT customer, min(first_at) AS first_at FROM customer_firsts
+    WHERE {TENANT} AND {STORE} AND customer IN active GROUP BY customer)
 """
-ALL_STORES_ROWS = f"store = '{ALL_STORES}'"
-STORE_ROWS = f"store != '{ALL_STORES}' AND {STORE}"
 
 
 def overview_values(client: SharedClient, scope: Scope) -> dict[tuple[str, str | None], Decimal]:
@@ -214,11 +206,9 @@ def overview_values(client: SharedClient, scope: Scope) -> dict[tuple[str, str |
     values[("orders", None)] = Decimal(orders)
     values[("units", None)] = Decimal(units)
     active, params = scope.source(CUSTOMER_DAILY, final=False)
-    stores = STORE_ROWS if scope.store or scope.stores is not None else ALL_STORES_ROWS
-    sql = CUSTOMERS.replace("{source}", active).replace("{stores}", stores)
-    (customers,) = rows(client, sql, params)
-    values[("new_customers", None)] = Decimal(customers["new"])
-    values[("returning_customers", None)] = Decimal(customers["active"] - customers["new"])
+    (customers,) = rows(client, CUSTOMERS.replace("{source}", active), params)
+    values[("new_customers", None)] = Decimal(customers["new_customers"])
+    values[("returning_customers", None)] = Decimal(customers["returning_customers"])
     return values
 
 
