@@ -14,6 +14,7 @@ import gc
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -33,7 +34,11 @@ from projections.analytics.facts import (
     STOCK_COLUMNS,
     Facts,
 )
-from projections.analytics.rollups import ROLLUPS
+from projections.analytics.rollups import (
+    ROLLUPS,
+    recompute_customer_totals,
+    recompute_shipping_daily,
+)
 
 log = structlog.get_logger("kontor.analytics")
 
@@ -54,7 +59,7 @@ EVENT_COLUMNS = [
 FACT_TABLES = (
     "events", "order_lines", "shipments", "stock_movements", "invoices", "payments",
     "daily_sales", "return_lines", "hourly_sales", "daily_categories", "customer_daily",
-    "customer_firsts", "projector_position",
+    "customer_firsts", "customer_totals", "shipping_daily", "projector_position",
 )  # fmt: skip
 APPENDED_COLUMNS = {
     "stock_movements": STOCK_COLUMNS,
@@ -216,15 +221,19 @@ class AnalyticsProjector:
                 if changed:
                     self.client.insert(fold.table, changed, column_names=fold.columns)
             if days:
-                listed = ",".join(f"('{t}','{d.isoformat()}')" for t, d in sorted(days))
-                first, final = min(d for _, d in days), max(d for _, d in days)
-                where = (
-                    f"placed_at >= toDate('{first.isoformat()}') "
-                    f"AND placed_at < toDate('{final.isoformat()}') + 1 "
-                    f"AND (tenant_id, toDate(placed_at)) IN ({listed})"
-                )
+                where = _on_days("placed_at", days)
                 for rollup in ROLLUPS:
                     self.client.command(rollup.recompute(where))
+                # After customer_daily, which the totals sum.
+                self.client.command(recompute_customer_totals(where))
+            # Days shipments shipped on, of every shipment the batch touched (as above).
+            shipped = {
+                (r["tenant_id"], r["shipped_at"].date())
+                for r in facts.shipments.touched()
+                if r["shipped_at"] is not None
+            }
+            if shipped:
+                self.client.command(recompute_shipping_daily(_on_days("shipped_at", shipped)))
             self.client.insert(
                 "projector_position", [(self.name, last)], column_names=["projector", "position"]
             )
@@ -235,3 +244,14 @@ class AnalyticsProjector:
         for fold in facts.folds:
             fold.commit()
         self._position = last
+
+
+def _on_days(column: str, days: set[tuple[UUID, date]]) -> str:
+    """A filter on the (tenant, day of `column`)s given: a time range first (min-max index)."""
+    listed = ",".join(f"('{t}','{d.isoformat()}')" for t, d in sorted(days))
+    first, final = min(d for _, d in days), max(d for _, d in days)
+    return (
+        f"{column} >= toDate('{first.isoformat()}') "
+        f"AND {column} < toDate('{final.isoformat()}') + 1 "
+        f"AND (tenant_id, toDate({column})) IN ({listed})"
+    )

@@ -116,6 +116,8 @@ FACT_TABLES = (
     "daily_categories",
     "customer_daily",
     "customer_firsts",
+    "customer_totals",
+    "shipping_daily",
 )
 _FACT_READ = re.compile(
     rf"\b(FROM|JOIN)\s+({'|'.join(FACT_TABLES)})\b(?:\s+AS\s+(\w+))?(\s+FINAL\b)?",

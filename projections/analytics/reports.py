@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from adapters.embedded.clickhouse import SharedClient
-from projections.analytics.queries import LOCATION, STORE, TENANT, Scope, between, rows
-from projections.analytics.rollups import CUSTOMER_DAILY, DAILY_SALES
+from projections.analytics.queries import (
+    LOCATION,
+    STORE,
+    TENANT,
+    Scope,
+    _micros,
+    between,
+    rows,
+)
+from projections.analytics.rollups import (
+    ALL_STORES,
+    CUSTOMER_DAILY,
+    DAILY_SALES,
+    shipping_source,
+)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -17,23 +29,23 @@ END = "fromUnixTimestamp64Micro({end:Int64}, 'UTC')"
 
 # --- fulfilment -----------------------------------------------------------------------------
 
-SHIPPING = f"""
-SELECT location, if(carrier = '', 'unassigned', carrier) AS carrier, count() AS shipments,
-    round(quantileExact(0.5)(dateDiff('second', order_placed_at, shipped_at)) / 3600, 1)
-        AS hours_to_ship_p50,
-    round(quantileExact(0.9)(dateDiff('second', order_placed_at, shipped_at)) / 3600, 1)
-        AS hours_to_ship_p90,
-    round(quantileExactIf(0.5)(dateDiff('second', shipped_at, delivered_at),
-        delivered_at IS NOT NULL) / 3600, 1) AS hours_to_deliver_p50,
-    round(quantileExactIf(0.9)(dateDiff('second', shipped_at, delivered_at),
-        delivered_at IS NOT NULL) / 3600, 1) AS hours_to_deliver_p90,
-    round(countIf(dateDiff('second', order_placed_at, shipped_at) <= {{sla:UInt32}} * 3600)
-        / count(), 4) AS on_time_rate,
-    round(sum(cost) / uniqExact(order_id), 2) AS shipping_cost_per_order,
+# Over `shipping_daily` rows (whole days) and the period's partial days from `shipments`.
+SHIPPING = """
+SELECT location, if(carrier = '', 'unassigned', carrier) AS carrier, sum(shipments) AS shipments,
+    if(sum(length(ship_seconds)) = 0, NULL,
+        round(quantileExactArray(0.5)(ship_seconds) / 3600, 1)) AS hours_to_ship_p50,
+    if(sum(length(ship_seconds)) = 0, NULL,
+        round(quantileExactArray(0.9)(ship_seconds) / 3600, 1)) AS hours_to_ship_p90,
+    if(sum(length(deliver_seconds)) = 0, NULL,
+        round(quantileExactArray(0.5)(deliver_seconds) / 3600, 1)) AS hours_to_deliver_p50,
+    if(sum(length(deliver_seconds)) = 0, NULL,
+        round(quantileExactArray(0.9)(deliver_seconds) / 3600, 1)) AS hours_to_deliver_p90,
+    round(sum(arrayCount(x -> x <= {sla:UInt32} * 3600, ship_seconds)) / shipments, 4)
+        AS on_time_rate,
+    round(sum(cost) / uniqExactMerge(orders), 2) AS shipping_cost_per_order,
     any(cost_currency) AS cost_currency,
     round(sum(short_units) / greatest(sum(units) + sum(short_units), 1), 4) AS short_pick_rate
-FROM shipments FINAL
-WHERE {TENANT} AND {STORE} AND shipped_at IS NOT NULL AND {between("shipped_at")}
+FROM {source}
 GROUP BY location, carrier ORDER BY location, carrier
 """
 RETURNS = f"""
@@ -53,18 +65,20 @@ FROM payments FINAL WHERE {TENANT} AND kind = 'refund' AND {between("at")}
       SELECT order_id FROM order_lines FINAL WHERE {TENANT} AND {STORE}))
 GROUP BY reason ORDER BY refunds DESC, reason
 """
-SHIPPED_ORDERS = f"""
-SELECT uniqExact(order_id) AS orders FROM shipments FINAL
-WHERE {TENANT} AND {STORE} AND shipped_at IS NOT NULL AND {between("shipped_at")}
-"""
+SHIPPED_ORDERS = "SELECT uniqExactMerge(orders) AS orders FROM {source}"
 
 
 def fulfilment(client: SharedClient, scope: Scope, sla_hours: int) -> dict[str, Any]:
-    params = scope.params() | {"sla": sla_hours}
-    shipped = rows(client, SHIPPED_ORDERS, params)[0]["orders"]
+    first, last = scope.body("day")
+    source = shipping_source(
+        f"{TENANT} AND {STORE}", body=first < last, edges=(scope.start, scope.end) != (first, last)
+    )
+    params = scope.params() | {"sla": sla_hours, "body_start": _micros(first)}
+    params["body_end"] = _micros(last)
+    shipped = rows(client, SHIPPED_ORDERS.replace("{source}", source), params)[0]["orders"]
     returned = rows(client, RETURNED_ORDERS, params)[0]["orders"]
     return {
-        "by_location_and_carrier": rows(client, SHIPPING, params),
+        "by_location_and_carrier": rows(client, SHIPPING.replace("{source}", source), params),
         "orders_shipped": shipped,
         "orders_returned": returned,
         "return_rate": round(returned / shipped, 4) if shipped else None,
@@ -114,13 +128,34 @@ def inventory(
 
 # --- customers ------------------------------------------------------------------------------
 
-PER_CUSTOMER = f"""
+# Customers with an order on or after the day the period ends in: their totals so far hold
+# orders after the period, so theirs are summed from customer_daily (whole days) and the lines
+# (the partial last day). Every other customer's totals are read as they are (ADR 0048).
+LATE = f"SELECT customer FROM customer_daily WHERE {TENANT} AND day >= toDate({END})"
+TOTALS = f"""
+SELECT customer, currency, orders, revenue AS monetary, first_at AS first_order,
+    last_at AS last_order
+FROM customer_totals FINAL
+WHERE {TENANT} AND store = '{ALL_STORES}' AND customer NOT IN ({LATE})
+"""
+STORE_TOTALS = f"""
 SELECT customer, currency, sum(orders) AS orders, sum(revenue) AS monetary,
-    min(first_at) AS first_order, max(last_at) AS last_order,
+    min(first_at) AS first_order, max(last_at) AS last_order
+FROM customer_totals FINAL
+WHERE {TENANT} AND store != '{ALL_STORES}' AND {STORE} AND customer NOT IN ({LATE})
+GROUP BY customer, currency
+"""
+LATE_TOTALS = """
+SELECT customer, currency, sum(orders) AS orders, sum(revenue) AS monetary,
+    min(first_at) AS first_order, max(last_at) AS last_order
+FROM {source} GROUP BY customer, currency
+"""
+PER_CUSTOMER = f"""
+SELECT customer, currency, orders, monetary, first_order, last_order,
     dateDiff('day', last_order, {END}) AS recency_days,
     if(orders > 1, dateDiff('day', first_order, last_order) / (orders - 1), NULL)
         AS usual_interval_days
-FROM {{source}} GROUP BY customer, currency
+FROM ({{totals}})
 """
 # What a listed customer shows, as (column, expression over the scored rows).
 LISTED = (
@@ -139,40 +174,104 @@ LISTED = (
     ("segment", "segment"),
     ("churn_risk", "churn_risk"),
 )
-_LISTED = ", ".join(expr for _, expr in LISTED)
-# One pass over the customers for the quintile cuts, one for everything else: the segments,
-# and each segment's `limit` largest customers (overall and at churn risk), of which Python
-# keeps the largest `limit`.
-CUSTOMERS = f"""
-WITH (SELECT (quantiles(0.2, 0.4, 0.6, 0.8)(recency_days),
-        quantiles(0.2, 0.4, 0.6, 0.8)(orders), quantiles(0.2, 0.4, 0.6, 0.8)(monetary))
-    FROM ({PER_CUSTOMER})) AS cuts
+_LISTED = ", ".join(f"{expr} AS listed_{column}" for column, expr in LISTED)
+# The customers are read once per query (a read is a FINAL over customer_totals): for the
+# segments, every customer goes into one array while the quintile cuts are computed, then the
+# array is unrolled and scored against them; the query also returns the cuts, with which the
+# second query scores the customers it lists.
+CUT_TYPES = {"cut_r": "Array(Float64)", "cut_f": "Array(Float64)", "cut_m": "Array(Decimal(38, 4))"}
+
+
+def _score(column: str, cut: str, above: bool, parameter: bool) -> str:
+    """1-5: one more than the number of cuts the value passes (no lambda: about 2x faster)."""
+    sign = ">" if above else "<"
+    cuts = f"{{{cut}:{CUT_TYPES[cut]}}}" if parameter else cut
+    return " + ".join(["1", *(f"({column} {sign} {cuts}[{i}])" for i in range(1, 5))])
+
+
+def _scored(parameter: bool) -> str:
+    return f"""
+    -- quintile scores 1-5 against the cuts (5: most recent, most orders, most spent)
+    SELECT *, {_score("recency_days", "cut_r", False, parameter)} AS r,
+        {_score("orders", "cut_f", True, parameter)} AS f,
+        {_score("monetary", "cut_m", True, parameter)} AS m,
+        multiIf(r >= 4 AND f >= 4, 'champions', f >= 4, 'loyal', r >= 4 AND orders = 1, 'new',
+            r <= 2 AND f >= 3, 'at_risk', r <= 2, 'hibernating', 'promising') AS segment,
+        {CHURN_RISK} AS churn_risk
+    FROM ({{customers}})
+    """
+
+
+CHURN_RISK = "orders > 1 AND recency_days > {k:Float64} * greatest(usual_interval_days, 1)"
+_EVERYONE = """
+SELECT c.1 AS customer, c.2 AS currency, c.3 AS orders, c.4 AS monetary, c.5 AS first_order,
+    c.6 AS last_order, c.7 AS recency_days, c.8 AS usual_interval_days, cut_r, cut_f, cut_m
+FROM (
+    SELECT groupArray((customer, currency, orders, monetary, first_order, last_order,
+            recency_days, usual_interval_days)) AS everyone,
+        quantiles(0.2, 0.4, 0.6, 0.8)(recency_days) AS cut_r,
+        quantiles(0.2, 0.4, 0.6, 0.8)(orders) AS cut_f,
+        quantiles(0.2, 0.4, 0.6, 0.8)(monetary) AS cut_m
+    FROM ({per_customer}))
+ARRAY JOIN everyone AS c
+"""
+SEGMENTS = f"""
 SELECT segment, currency, count() AS customers, countIf(orders > 1) AS repeat,
     countIf(churn_risk) AS churning, sum(monetary) AS value,
     round(avg(monetary), 2) AS average_lifetime_value,
-    groupArraySorted({{limit}})((-monetary, customer, ({_LISTED}))) AS top,
-    groupArraySortedIf({{limit}})((-monetary, customer, ({_LISTED})), churn_risk) AS churning_top
-FROM (
-    -- quintile scores 1-5 against the cuts (5: most recent, most orders, most spent)
-    SELECT *, 1 + arrayCount(x -> recency_days < x, cuts.1) AS r,
-        1 + arrayCount(x -> orders > x, cuts.2) AS f,
-        1 + arrayCount(x -> monetary > x, cuts.3) AS m,
-        multiIf(r >= 4 AND f >= 4, 'champions', f >= 4, 'loyal', r >= 4 AND orders = 1, 'new',
-            r <= 2 AND f >= 3, 'at_risk', r <= 2, 'hibernating', 'promising') AS segment,
-        orders > 1 AND recency_days > {{k:Float64}} * greatest(usual_interval_days, 1)
-            AS churn_risk
-    FROM ({PER_CUSTOMER}))
+    any(cut_r) AS cut_r, any(cut_f) AS cut_f, any(cut_m) AS cut_m
+FROM ({_scored(parameter=False).replace("{customers}", _EVERYONE)})
 GROUP BY segment, currency ORDER BY segment, currency
+"""
+# The `limit` largest customers overall and at churn risk, scored once chosen: sorting whole
+# rows per segment (groupArraySorted) cost more than the rest of the report together.
+_TOP = (
+    "SELECT * FROM ({per_customer}) {where} "
+    "ORDER BY monetary DESC, customer, currency LIMIT {limit}"
+)
+_SCORED = _scored(parameter=True)
+LARGEST = f"""
+SELECT 0 AS churning_list, {_LISTED}
+FROM ({_SCORED.replace("{customers}", _TOP.replace("{where}", ""))})
+UNION ALL
+SELECT 1 AS churning_list, {_LISTED}
+FROM ({_SCORED.replace("{customers}", _TOP.replace("{where}", f"WHERE {CHURN_RISK}"))})
 """
 
 
 def customers(client: SharedClient, scope: Scope, churn_k: float, limit: int) -> dict[str, Any]:
     """RFM segments, lifetime value, repeat-purchase rate and churn risk, as at the end of the
     period (every order before it counts)."""
-    # Every order before the end counts: days from the rollup, the last partial day from lines.
-    source, params = dataclasses.replace(scope, start=EPOCH).source(CUSTOMER_DAILY)
-    sql = CUSTOMERS.replace("{source}", source).replace("{limit}", str(int(limit)))
-    segments = rows(client, sql, params | {"k": churn_k})
+    totals = STORE_TOTALS if scope.store or scope.stores is not None else TOTALS
+    params = scope.params()
+    # Every order before the end counts: the totals so far of customers without a later order;
+    # for the others (if any), days from the rollup and the last partial day from the lines.
+    if rows(client, f"SELECT count() AS late FROM ({LATE} LIMIT 1)", params)[0]["late"]:
+        late, params = dataclasses.replace(scope, start=EPOCH).source(
+            CUSTOMER_DAILY, f"AND customer IN ({LATE})"
+        )
+        totals += " UNION ALL " + LATE_TOTALS.replace("{source}", late)
+    per_customer = PER_CUSTOMER.replace("{totals}", totals)
+    return scored_customers(client, per_customer, params | {"k": churn_k}, limit)
+
+
+def scored_customers(
+    client: SharedClient, per_customer: str, params: dict[str, Any], limit: int
+) -> dict[str, Any]:
+    """The customers report over `per_customer` (a customer and currency per row)."""
+    segments = rows(client, SEGMENTS.replace("{per_customer}", per_customer), params)
+    cuts: dict[str, Any] = {}
+    for segment in segments:
+        cuts = {cut: segment.pop(cut) for cut in CUT_TYPES}
+    largest = (
+        rows(
+            client,
+            LARGEST.replace("{per_customer}", per_customer).replace("{limit}", str(int(limit))),
+            params | cuts,
+        )
+        if segments
+        else []
+    )
     total = sum(s["customers"] for s in segments)
     repeat = sum(s.pop("repeat") for s in segments)
     churning = sum(s.pop("churning") for s in segments)
@@ -182,12 +281,16 @@ def customers(client: SharedClient, scope: Scope, churn_k: float, limit: int) ->
         "repeat_purchase_rate": round(repeat / total, 4) if total else None,
         "at_churn_risk": churning,
         "segments": segments,
-        "top_customers": _largest((s.pop("top") for s in segments), limit),
-        "churn_risk": _largest((s.pop("churning_top") for s in segments), limit),
+        "top_customers": _largest(largest, churning=False),
+        "churn_risk": _largest(largest, churning=True),
     }
 
 
-def _largest(per_segment: Iterable[list[tuple[Any, ...]]], limit: int) -> list[dict[str, Any]]:
-    """The `limit` customers of largest lifetime value (then by e-mail) among the segments'."""
-    ranked = sorted(entry for entries in per_segment for entry in entries)[:limit]
-    return [dict(zip((c for c, _ in LISTED), fields, strict=True)) for *_, fields in ranked]
+def _largest(found: list[dict[str, Any]], churning: bool) -> list[dict[str, Any]]:
+    """One of the two lists, largest lifetime value first (then by customer and currency)."""
+    listed = [
+        {column: row[f"listed_{column}"] for column, _ in LISTED}
+        for row in found
+        if row["churning_list"] == churning
+    ]
+    return sorted(listed, key=lambda c: (-c["lifetime_value"], c["customer"], c["currency"]))

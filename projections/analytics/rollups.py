@@ -136,3 +136,84 @@ CUSTOMER_DAILY = Rollup(
     ),
 )
 ROLLUPS = (HOURLY_SALES, DAILY_SALES, DAILY_CATEGORIES, CUSTOMER_DAILY)
+
+# Every customer's totals so far, per store and over all stores (store ''), so that the
+# customers report reads one row per customer instead of a row per customer-day (ADR 0048).
+# Recomputed from `customer_daily FINAL` for every customer with a line on a day a batch
+# touched; `version` is the newest version among the rows it sums, so, as for the rollups, the
+# newest row wins and a replay writes identical rows. Keys are immutable attributes of a line.
+CUSTOMER_TOTALS_COLUMNS = (
+    "tenant_id, store, customer, currency, orders, revenue, first_at, last_at, version"
+)
+ALL_STORES = ""
+
+
+def recompute_customer_totals(where: str) -> str:
+    """INSERT ... SELECT of the totals of every customer with a line that `where` (over
+    `order_lines`) selects: one row per store and one over all stores."""
+    return (
+        f"INSERT INTO customer_totals ({CUSTOMER_TOTALS_COLUMNS}) "
+        "SELECT tenant_id, per_store, customer, currency, sum(orders), sum(revenue), "
+        "min(first_at), max(last_at), max(version) "
+        f"FROM customer_daily FINAL ARRAY JOIN [toString(store), '{ALL_STORES}'] AS per_store "
+        "WHERE (tenant_id, customer) IN "
+        f"(SELECT DISTINCT tenant_id, customer FROM order_lines WHERE {where}) "
+        "GROUP BY tenant_id, per_store, customer, currency"
+    )
+
+
+# Fulfilment per day a shipment shipped, store, location and carrier (ADR 0048): the times to
+# ship and to deliver as arrays of seconds, so that exact percentiles and on-time rates for any
+# SLA come from the days' arrays (`quantileExactArray`, `arrayCount`), and the orders as an
+# exact distinct set (`uniqExactState`), which merges across days. A ReplacingMergeTree
+# recomputed from `shipments FINAL` for every (tenant, day) a batch shipped or delivered on:
+# once shipped, a shipment keeps its day, store, location and carrier (labelling comes before
+# shipping), so a recomputed row replaces the one before it.
+SHIPPING_FIELDS = (
+    "shipments, ship_seconds, deliver_seconds, cost, cost_currency, units, short_units, orders"
+)
+SHIPPING_DAILY_COLUMNS = f"tenant_id, day, store, location, carrier, {SHIPPING_FIELDS}"
+SHIPPING_VALUES = (
+    "count() AS shipments, "
+    "groupArrayIf(assumeNotNull(dateDiff('second', order_placed_at, shipped_at)), "
+    "order_placed_at IS NOT NULL) AS ship_seconds, "
+    "groupArrayIf(assumeNotNull(dateDiff('second', shipped_at, delivered_at)), "
+    "delivered_at IS NOT NULL) AS deliver_seconds, "
+    "sum(cost) AS cost, any(cost_currency) AS cost_currency, sum(units) AS units, "
+    "sum(short_units) AS short_units, uniqExactState(order_id) AS orders"
+)
+
+
+def recompute_shipping_daily(where: str) -> str:
+    """INSERT ... SELECT of every row of the (tenant, day)s that `where` (over `shipments`)
+    selects. Shipments are found by their time first (a min-max index, no FINAL), then read
+    with FINAL by id."""
+    return (
+        f"INSERT INTO shipping_daily ({SHIPPING_DAILY_COLUMNS}, version) "
+        "SELECT tenant_id, toDate(assumeNotNull(shipped_at)) AS day, store, location, carrier, "
+        f"{SHIPPING_VALUES}, max(version) AS version FROM shipments FINAL "
+        f"WHERE shipped_at IS NOT NULL AND {where} AND shipment_id IN "
+        f"(SELECT shipment_id FROM shipments WHERE {where}) "
+        "GROUP BY tenant_id, day, store, location, carrier"
+    )
+
+
+def shipping_source(where: str, body: bool, edges: bool) -> str:
+    """Rows of `shipping_daily` for [start, end) and `where`: whole days from the rollup, the
+    partial days at either end from `shipments` (same parameters as `Rollup.source`)."""
+    parts = []
+    if body:
+        parts.append(
+            f"SELECT location, carrier, {SHIPPING_FIELDS} "
+            f"FROM shipping_daily FINAL WHERE {where} "
+            f"AND day >= toDate({MICROS % 'body_start'}) AND day < toDate({MICROS % 'body_end'})"
+        )
+    if edges:
+        parts.append(
+            f"SELECT location, carrier, {SHIPPING_VALUES} FROM shipments FINAL WHERE {where} "
+            f"AND shipped_at IS NOT NULL "
+            f"AND ((shipped_at >= {MICROS % 'start'} AND shipped_at < {MICROS % 'body_start'})"
+            f" OR (shipped_at >= {MICROS % 'body_end'} AND shipped_at < {MICROS % 'end'})) "
+            "GROUP BY location, carrier"
+        )
+    return "(" + " UNION ALL ".join(parts) + ")"

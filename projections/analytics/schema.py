@@ -9,7 +9,11 @@ position of the last event applied) and keep the newest row.
 from __future__ import annotations
 
 from adapters.embedded.clickhouse import SharedClient
-from projections.analytics.rollups import ROLLUPS
+from projections.analytics.rollups import (
+    ROLLUPS,
+    recompute_customer_totals,
+    recompute_shipping_daily,
+)
 
 MONEY = "Decimal(18, 4)"
 TOTAL = "Decimal(38, 4)"
@@ -153,6 +157,43 @@ MIGRATIONS.append(
             "ALTER TABLE shipments ADD INDEX IF NOT EXISTS shipped_at_range shipped_at "
             "TYPE minmax GRANULARITY 1",
             "ALTER TABLE shipments MATERIALIZE INDEX shipped_at_range",
+        ),
+    )
+)
+
+MIGRATIONS.append(
+    (
+        4,
+        "customer_totals",
+        (
+            # Every customer's orders, revenue, first and last order so far, per store and over
+            # all stores (store ''): the customers report reads a row per customer (ADR 0048).
+            f"""CREATE TABLE IF NOT EXISTS customer_totals (
+                tenant_id UUID, store LowCardinality(String), customer String,
+                currency LowCardinality(String), orders UInt64, revenue {TOTAL},
+                first_at {TIME}, last_at {TIME}, version UInt64
+            ) ENGINE = ReplacingMergeTree(version)
+            ORDER BY (tenant_id, store, customer, currency)""",
+            recompute_customer_totals("1"),
+        ),
+    )
+)
+MIGRATIONS.append(
+    (
+        5,
+        "shipping_daily",
+        (
+            # Fulfilment per day shipped, store, location and carrier: exact percentiles and
+            # on-time rates from arrays of seconds, distinct orders as a set (ADR 0048).
+            f"""CREATE TABLE IF NOT EXISTS shipping_daily (
+                tenant_id UUID, day Date, store LowCardinality(String),
+                location LowCardinality(String), carrier LowCardinality(String),
+                shipments UInt64, ship_seconds Array(Int64), deliver_seconds Array(Int64),
+                cost {TOTAL}, cost_currency LowCardinality(String), units Int64,
+                short_units Int64, orders AggregateFunction(uniqExact, UUID), version UInt64
+            ) ENGINE = ReplacingMergeTree(version)
+            ORDER BY (tenant_id, day, store, location, carrier)""",
+            recompute_shipping_daily("1"),
         ),
     )
 )

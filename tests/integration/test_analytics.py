@@ -26,7 +26,7 @@ from interfaces.bootstrap import Container, build_container, migrate
 from interfaces.config import Settings
 from interfaces.seed_history import seed_history
 from projections import finance
-from projections.analytics import queries
+from projections.analytics import queries, reports, schema
 from projections.analytics.projector import FACT_TABLES, AnalyticsProjector
 from projections.runner import start_runners, wait_until_caught_up
 from tests.support.keys import secret_key_env
@@ -81,6 +81,11 @@ class History:
             if rollup == "hourly_sales":  # by SKU or category: orders containing it, per row
                 assert orders == lines[2]
         assert self.sums("customer_daily", "sum(revenue)", "sum(orders)") == lines[1:]
+        for stores in ("store = ''", "store != ''"):  # over all stores, and per store
+            totals = self.sums(
+                "customer_totals", f"sumIf(revenue, {stores})", f"sumIf(orders, {stores})"
+            )
+            assert totals == lines[1:]
 
     def sums(self, table: str, *values: str) -> tuple[Any, ...]:
         return tuple(
@@ -167,12 +172,13 @@ class DyingClient:
             raise Dies
 
 
-@pytest.mark.parametrize("dies_at_write", [0, 1, 2, 4, 6, 7, 8, "projector_position"])
+@pytest.mark.parametrize("dies_at_write", [0, 1, 2, 4, 6, 7, 8, 9, 10, "projector_position"])
 def test_totals_converge_after_the_projector_dies_mid_batch(
     history: History, dies_at_write: int | str
 ) -> None:
-    """A batch writes events, appended facts, folded rows, the four rollups, then its
-    position; dying before any of them and restarting (caches lost) gives the same tables."""
+    """A batch writes events, appended facts, folded rows, the four rollups, the customer
+    totals, then its position; dying before any of them and restarting (caches lost) gives
+    the same tables."""
     fresh = history.projector()
     fresh.reset()
     fresh.catch_up()
@@ -342,3 +348,132 @@ def test_reports_from_rollups_equal_sums_over_the_lines(
     (customers,) = queries.rows(history.client, NEW_AND_RETURNING, params)
     assert overview[("new_customers", None)] == customers["new"]
     assert overview[("returning_customers", None)] == customers["returning"]
+
+
+# Every customer's orders before the end, summed from the lines: what the customers report
+# reads from customer_totals (and, for customers with later orders, from customer_daily).
+CUSTOMER_LINES = """
+SELECT customer, currency, uniqExact(order_id) AS orders,
+    sum(net - unit_price * cancelled_quantity) AS monetary,
+    min(placed_at) AS first_order, max(placed_at) AS last_order
+FROM order_lines FINAL
+WHERE tenant_id = toUUID({tenant:String})
+  AND placed_at < fromUnixTimestamp64Micro({end:Int64}, 'UTC')
+  AND ({store:String} = '' OR store = {store:String})
+  AND ({scoped:UInt8} = 0 OR has({stores:Array(String)}, store))
+GROUP BY customer, currency
+"""
+
+
+@pytest.mark.parametrize(
+    "end",
+    [END + timedelta(days=1), END - timedelta(days=20), END - timedelta(days=9, minutes=5)],
+)
+@pytest.mark.parametrize("store", [None, "web-uk", frozenset({"web-eu", "marketplace"})])
+def test_customers_from_totals_equal_sums_over_the_lines(
+    history: History, end: datetime, store: str | frozenset[str] | None
+) -> None:
+    """Customers without orders after the period are read from their totals so far, the
+    others summed from their days and lines: either way, what the lines before the end give,
+    in every store scope."""
+    history.projector().catch_up()
+    scope = queries.Scope(
+        history.tenant_id, END - timedelta(days=400), end,
+        store=store if isinstance(store, str) else None,
+        stores=store if isinstance(store, frozenset) else None,
+    )  # fmt: skip
+    truth = reports.PER_CUSTOMER.replace("{totals}", CUSTOMER_LINES)
+    expected = reports.scored_customers(history.client, truth, scope.params() | {"k": 3.0}, 20)
+    assert expected["customers"], "customers ordered before every checked end"
+    assert reports.customers(history.client, scope, 3.0, 20) == expected
+
+
+def test_a_database_from_before_the_totals_migrates_to_the_same_rows(history: History) -> None:
+    """Migrations 4 and 5 fill customer_totals and shipping_daily from the rows an existing
+    database already holds: the same rows the projector keeps."""
+    history.projector().catch_up()
+    select = (
+        "SELECT tenant_id, store, customer, currency, orders, revenue, first_at, last_at "
+        "FROM customer_totals FINAL ORDER BY ALL"
+    )
+    kept = history.client.query(select).result_rows
+    assert kept
+    daily = (
+        "SELECT tenant_id, day, store, location, carrier, shipments, arraySort(ship_seconds), "
+        "arraySort(deliver_seconds), cost, units, short_units, uniqExactMerge(orders) "
+        "FROM shipping_daily FINAL GROUP BY ALL ORDER BY ALL"
+    )
+    kept_daily = history.client.query(daily).result_rows
+    assert kept_daily
+    history.client.command("DROP TABLE customer_totals")
+    history.client.command("DROP TABLE shipping_daily")
+    history.client.command("DELETE FROM schema_migrations WHERE version >= 4")
+    assert schema.migrate(history.client) == [4, 5]
+    assert history.client.query(select).result_rows == kept
+    assert history.client.query(daily).result_rows == kept_daily
+
+
+# Fulfilment straight from the shipments, as it was read before shipping_daily (ADR 0048).
+SHIPPING_FROM_SHIPMENTS = f"""
+SELECT location, if(carrier = '', 'unassigned', carrier) AS carrier, count() AS shipments,
+    round(quantileExact(0.5)(dateDiff('second', order_placed_at, shipped_at)) / 3600, 1)
+        AS hours_to_ship_p50,
+    round(quantileExact(0.9)(dateDiff('second', order_placed_at, shipped_at)) / 3600, 1)
+        AS hours_to_ship_p90,
+    round(quantileExactIf(0.5)(dateDiff('second', shipped_at, delivered_at),
+        delivered_at IS NOT NULL) / 3600, 1) AS hours_to_deliver_p50,
+    round(quantileExactIf(0.9)(dateDiff('second', shipped_at, delivered_at),
+        delivered_at IS NOT NULL) / 3600, 1) AS hours_to_deliver_p90,
+    round(countIf(dateDiff('second', order_placed_at, shipped_at) <= {{sla:UInt32}} * 3600)
+        / count(), 4) AS on_time_rate,
+    round(sum(cost) / uniqExact(order_id), 2) AS shipping_cost_per_order,
+    any(cost_currency) AS cost_currency,
+    round(sum(short_units) / greatest(sum(units) + sum(short_units), 1), 4) AS short_pick_rate
+FROM shipments FINAL
+WHERE {queries.TENANT} AND {queries.STORE} AND shipped_at IS NOT NULL
+  AND {queries.between("shipped_at")}
+GROUP BY location, carrier ORDER BY location, carrier
+"""
+SHIPPED_FROM_SHIPMENTS = f"""
+SELECT uniqExact(order_id) AS orders FROM shipments FINAL
+WHERE {queries.TENANT} AND {queries.STORE} AND shipped_at IS NOT NULL
+  AND {queries.between("shipped_at")}
+"""
+
+
+@given(
+    start=MOMENTS,
+    length=st.sampled_from([timedelta(hours=5), timedelta(days=1), timedelta(days=12, hours=3)]),
+    store=st.sampled_from([None, "web-uk"]),
+    sla=st.sampled_from([4, 24, 48]),
+)
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_fulfilment_from_shipping_daily_equals_the_shipments(
+    history: History, start: datetime, length: timedelta, store: str | None, sla: int
+) -> None:
+    """Whole days from shipping_daily, partial ones from the shipments: the same times,
+    percentiles, rates and order counts as reading every shipment of the period."""
+    scope = queries.Scope(history.tenant_id, start, start + length, store)
+    params = scope.params() | {"sla": sla}
+    found = reports.fulfilment(history.client, scope, sla)
+    assert found["by_location_and_carrier"] == queries.rows(
+        history.client, SHIPPING_FROM_SHIPMENTS, params
+    )
+    expected = queries.rows(history.client, SHIPPED_FROM_SHIPMENTS, params)[0]["orders"]
+    assert found["orders_shipped"] == expected
+
+
+def test_shipping_daily_holds_every_shipped_shipment_once(history: History) -> None:
+    history.projector().catch_up()
+    (rollup,) = history.client.query(
+        "SELECT sum(shipments), sum(length(deliver_seconds)), sum(cost) "
+        "FROM shipping_daily FINAL WHERE tenant_id = {t:UUID}",
+        parameters={"t": history.tenant_id},
+    ).result_rows
+    (shipments,) = history.client.query(
+        "SELECT count(), countIf(delivered_at IS NOT NULL), sum(cost) FROM shipments FINAL "
+        "WHERE tenant_id = {t:UUID} AND shipped_at IS NOT NULL",
+        parameters={"t": history.tenant_id},
+    ).result_rows
+    assert rollup == shipments
+    assert rollup[0] > 0
