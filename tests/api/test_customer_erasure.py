@@ -84,7 +84,22 @@ def analytics_text(tenant: Tenant) -> str:
     client = project(tenant.container)
     tables = [row[0] for row in client.query("SHOW TABLES").result_rows]
     return "\n".join(
-        repr(row) for table in tables for row in client.query(f"SELECT * FROM {table}").result_rows
+        repr(row)
+        for table in tables
+        for row in client.query(f"SELECT {_readable(client, table)} FROM {table}").result_rows
+    )
+
+
+def _readable(client: Any, table: str) -> str:
+    """Every column, an aggregate state finalised (the driver cannot decode states)."""
+    columns = client.query(
+        "SELECT name, type FROM system.columns WHERE database = currentDatabase() "
+        "AND table = {table:String} ORDER BY position",
+        {"table": table},
+    ).result_rows
+    return ", ".join(
+        f"finalizeAggregation({name})" if kind.startswith("AggregateFunction") else name
+        for name, kind in columns
     )
 
 
