@@ -5,6 +5,7 @@ nothing: nothing is loaded for them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from uuid import UUID
 
 from application.access import Principal
@@ -12,6 +13,7 @@ from domain.invoice.errors import InvoiceNotFound
 from domain.order.errors import OrderNotFound
 from domain.returns.decide import ReturnNotFound
 from domain.shipment.errors import ShipmentNotFound
+from domain.store.model import Store
 from interfaces.bootstrap import Container
 from interfaces.http.problems import ApiProblem
 
@@ -26,11 +28,15 @@ def visible_locations(container: Container, principal: Principal) -> frozenset[s
     the stores in their scope (`PUT /v1/stores/{code}/locations`)."""
     if principal.stores is None:
         return None
+    return locations_of(container.catalog.stores(principal.tenant_id), principal)
+
+
+def locations_of(stores: Iterable[Store], principal: Principal) -> frozenset[str] | None:
+    """Of these stores (the tenant's), the locations a caller may see (None: all)."""
+    if principal.stores is None:
+        return None
     return frozenset(
-        code
-        for store in container.catalog.stores(principal.tenant_id)
-        if store.code in principal.stores
-        for code in store.locations
+        code for store in stores if store.code in principal.stores for code in store.locations
     )
 
 

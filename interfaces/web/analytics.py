@@ -24,7 +24,7 @@ from interfaces.http.routes.analytics import (
     timeseries_report,
     window,
 )
-from interfaces.web.pages import chosen_store, render, store_choices
+from interfaces.web.pages import picked_store, render
 from projections.analytics import reports
 from projections.analytics.queries import DIMENSIONS, METRICS
 
@@ -103,7 +103,7 @@ class AnalyticsPages(Controller):
         first = _day(from_day, "from", last - timedelta(days=DEFAULT_DAYS - 1))
         if first > last:
             raise ApiProblem(400, "invalid_parameter", "the first day must not lie after the last")
-        store = chosen_store(request, store_choices(container, principal))
+        store = picked_store(request, container, principal)
         since, until = _midnight(first), _midnight(last + timedelta(days=1))
         w = window(principal, since, until, compare, store)
         client = analytics_client(container)
@@ -166,7 +166,7 @@ class AnalyticsPages(Controller):
         """The forecast after the period's last day: a fragment the page loads after its first
         paint (fitting the model takes a moment the first time a history is seen)."""
         last = _day(to_day, "to", datetime.now(UTC).date())
-        store = chosen_store(request, store_choices(container, principal))
+        store = picked_store(request, container, principal)
         until = _midnight(last + timedelta(days=1))
         forecast_metric = _forecast_metric(metric)
         client = analytics_client(container)

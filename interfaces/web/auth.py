@@ -55,6 +55,7 @@ class StoreSwitcher(Controller):
     @get("/store", sync_to_thread=True, permission=Permission.SELF)
     def switch(
         self,
+        request: Request[Any, Any, Any],
         container: Container,
         principal: Principal,
         store: str = "",
@@ -66,7 +67,7 @@ class StoreSwitcher(Controller):
         if not store:
             response.delete_cookie(STORE_COOKIE, path="/dashboard")
             return response
-        if store not in store_choices(container, principal):
+        if store not in store_choices(request, container, principal):
             raise ApiProblem(404, "unknown_store", f"no store {store!r}")
         response.set_cookie(STORE_COOKIE, store, path="/dashboard", httponly=True, samesite="lax")
         return response

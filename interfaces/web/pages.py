@@ -13,18 +13,32 @@ from litestar import Request
 from litestar.response import Template
 
 from application.access import Permission, Principal
+from domain.store.model import Store
 from interfaces.bootstrap import Container
 from interfaces.http.access import SESSION_COOKIE
-from interfaces.http.scope import visible_locations
+from interfaces.http.scope import locations_of
 from interfaces.web.nav import visible
 
 STORE_COOKIE = "kontor_store"
 
 
-def store_choices(container: Container, principal: Principal) -> list[str]:
+def _stores(
+    request: Request[Any, Any, Any], container: Container, principal: Principal
+) -> list[Store]:
+    """The tenant's stores, read once per request: the layout, the scope and the pickers of
+    one page all need them."""
+    found: list[Store] | None = getattr(request.state, "tenant_stores", None)
+    if found is None:
+        found = container.catalog.stores(principal.tenant_id)
+        request.state.tenant_stores = found
+    return found
+
+
+def store_choices(
+    request: Request[Any, Any, Any], container: Container, principal: Principal
+) -> list[str]:
     """The store codes the principal may switch between."""
-    codes = [store.code for store in container.catalog.stores(principal.tenant_id)]
-    return [code for code in codes if principal.sees(code)]
+    return [s.code for s in _stores(request, container, principal) if principal.sees(s.code)]
 
 
 def chosen_store(request: Request[Any, Any, Any], choices: list[str]) -> str | None:
@@ -53,7 +67,7 @@ def render(
     **context: Any,
 ) -> Template:
     """A full page (or, for an htmx request of a fragment template, just that fragment)."""
-    choices = store_choices(container, principal)
+    choices = store_choices(request, container, principal)
     return Template(
         template_name=template,
         status_code=status_code,
@@ -73,11 +87,18 @@ def render(
     )
 
 
+def picked_store(
+    request: Request[Any, Any, Any], container: Container, principal: Principal
+) -> str | None:
+    """The store picked in the switcher (None: every store the principal sees)."""
+    return chosen_store(request, store_choices(request, container, principal))
+
+
 def store_scope(
     request: Request[Any, Any, Any], container: Container, principal: Principal
 ) -> frozenset[str] | None:
     """The stores a page shows: the one picked in the switcher, else all the principal sees."""
-    picked = chosen_store(request, store_choices(container, principal))
+    picked = picked_store(request, container, principal)
     return principal.stores if picked is None else frozenset({picked})
 
 
@@ -86,12 +107,13 @@ def location_scope(
 ) -> frozenset[str] | None:
     """The locations a page shows (None: all): those of the store picked in the switcher where
     it has any assigned, else every location the principal may see (interfaces/http/scope.py)."""
-    picked = chosen_store(request, store_choices(container, principal))
+    stores = _stores(request, container, principal)
+    picked = picked_store(request, container, principal)
     if picked is not None:
-        store = next(s for s in container.catalog.stores(principal.tenant_id) if s.code == picked)
+        store = next(s for s in stores if s.code == picked)
         if store.locations:
             return frozenset(store.locations)
-    return visible_locations(container, principal)
+    return locations_of(stores, principal)
 
 
 def location_choices(

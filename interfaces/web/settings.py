@@ -19,8 +19,8 @@ from interfaces.http.routes.people import key_in_scope
 from interfaces.http.routes.shipping_settings import BoxIn, RateCardIn
 from interfaces.http.routes.webhooks import EndpointOut
 from interfaces.http.schemas import LocationOut, StoreOut
-from interfaces.http.scope import visible_locations
-from interfaces.web.pages import render
+from interfaces.http.scope import locations_of
+from interfaces.web.pages import render, store_choices
 
 DELIVERIES_SHOWN = 50
 ENDPOINTS_SHOWN = 200
@@ -70,11 +70,6 @@ def _page(
     )
 
 
-def _store_codes(container: Container, principal: Principal) -> list[str]:
-    stores = container.catalog.stores(principal.tenant_id)
-    return [store.code for store in stores if principal.sees(store.code)]
-
-
 def _grantable(principal: Principal, role: Role) -> bool:
     """Whether the principal may hand this role out (within its own store scope)."""
     return principal.can_grant(frozenset({role}), principal.stores)
@@ -106,7 +101,7 @@ class SettingsPages(Controller):
         """Stores (currency, backorders, reservation time) and stock locations."""
         stores = container.catalog.stores(principal.tenant_id)
         locations = container.catalog.locations(principal.tenant_id)
-        visible = visible_locations(container, principal)
+        visible = locations_of(stores, principal)
         return _page(
             "settings/general.html",
             "general",
@@ -141,9 +136,7 @@ class SettingsPages(Controller):
             ],
             tax_rates=container.billing.listing("tax_rates", tenant),
             exemptions=container.billing.listing("tax_exemptions", tenant),
-            store_codes=[
-                s.code for s in container.catalog.stores(tenant) if principal.sees(s.code)
-            ],
+            store_codes=store_choices(request, container, principal),
         )
 
     @get("/shipping", sync_to_thread=True, permission=Permission.FULFILMENT_READ)
@@ -188,7 +181,7 @@ class SettingsPages(Controller):
                 for r in sorted(USER_ROLES)
                 if principal.can_grant(frozenset({r}), principal.stores)
             ],
-            store_codes=_store_codes(container, principal),
+            store_codes=store_choices(request, container, principal),
         )
 
     @get("/api-keys", sync_to_thread=True, permission=Permission.API_KEYS)
