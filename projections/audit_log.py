@@ -161,8 +161,9 @@ def audit_log(
     until: datetime | None = None,
     after: int = 0,
     limit: int = 100,
+    newest_first: bool = False,
 ) -> list[AuditEntry]:
-    """The tenant's audit index in global order, after position `after`."""
+    """The tenant's audit index in global order (or newest first), after position `after`."""
     where = ["tenant_id = %(tenant)s", "position > %(after)s"]
     params: dict[str, Any] = {"tenant": tenant_id, "after": after, "limit": limit}
     if actor:
@@ -180,7 +181,7 @@ def audit_log(
     curs.execute(
         "SELECT position, stream_id, aggregate, version, type, actor, correlation_id, "  # type: ignore[arg-type]
         f"causation_id, request_id, recorded_at FROM audit_log WHERE {' AND '.join(where)} "
-        "ORDER BY position LIMIT %(limit)s",
+        f"ORDER BY position {'DESC' if newest_first else 'ASC'} LIMIT %(limit)s",
         params,
     )
     return msgspec.convert(curs.fetchall(), list[AuditEntry])

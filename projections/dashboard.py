@@ -14,7 +14,7 @@ import msgspec
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
-from projections.inventory import InventoryRow
+from projections.inventory import LOW_STOCK
 
 
 class Sales(msgspec.Struct, frozen=True):
@@ -69,20 +69,16 @@ class LowStock(msgspec.Struct, frozen=True):
     reorder_point: int
 
 
-def _located(where: list[str], params: dict[str, Any], locations: frozenset[str] | None) -> None:
-    if locations is not None:
-        where.append("location = ANY(%(locations)s)")
-        params["locations"] = sorted(locations)
-
-
 def low_stock(
     curs: Cursor[DictRow], tenant_id: UUID, *, locations: frozenset[str] | None, limit: int
 ) -> list[LowStock]:
     """Stock at or below its reorder point (the rule of the LowStock event), lowest first;
     `locations`: the caller's visible locations (None: all)."""
-    where = ["tenant_id = %(tenant)s", "reorder_point > 0", "available <= reorder_point"]
+    where = ["tenant_id = %(tenant)s", LOW_STOCK]
     params: dict[str, Any] = {"tenant": tenant_id, "limit": limit}
-    _located(where, params, locations)
+    if locations is not None:
+        where.append("location = ANY(%(locations)s)")
+        params["locations"] = sorted(locations)
     curs.execute(
         "SELECT sku, location, available, reorder_point FROM inventory_levels "  # type: ignore[arg-type]
         f"WHERE {' AND '.join(where)} "
@@ -129,30 +125,3 @@ def failed_webhooks(curs: Cursor[DictRow], tenant_id: UUID, since: datetime) -> 
     )
     row = curs.fetchone()
     return int(row["n"]) if row else 0
-
-
-def low_stock_levels(
-    curs: Cursor[DictRow],
-    tenant_id: UUID,
-    *,
-    sku: str | None,
-    location: str | None,
-    locations: frozenset[str] | None,
-    limit: int,
-) -> list[InventoryRow]:
-    """The inventory rows at or below their reorder point, by SKU and location."""
-    where = ["tenant_id = %(tenant)s", "reorder_point > 0", "available <= reorder_point"]
-    params: dict[str, Any] = {"tenant": tenant_id, "limit": limit}
-    _located(where, params, locations)
-    if sku:
-        where.append("sku = %(sku)s")
-        params["sku"] = sku
-    if location:
-        where.append("location = %(location)s")
-        params["location"] = location
-    curs.execute(
-        f"SELECT * FROM inventory_levels WHERE {' AND '.join(where)} "  # type: ignore[arg-type]
-        "ORDER BY sku, location LIMIT %(limit)s",
-        params,
-    )
-    return msgspec.convert(curs.fetchall(), list[InventoryRow])

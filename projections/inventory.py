@@ -130,6 +130,9 @@ class InventoryRow(msgspec.Struct, frozen=True):
     restocked: int = 0
 
 
+LOW_STOCK = "reorder_point > 0 AND available <= reorder_point"
+
+
 def list_inventory(
     curs: Cursor[DictRow],
     tenant_id: UUID,
@@ -139,10 +142,14 @@ def list_inventory(
     limit: int,
     after: tuple[str, str] | None,
     locations: frozenset[str] | None = None,
+    low: bool = False,
 ) -> list[InventoryRow]:
-    """`locations`: the caller's visible locations (None: all)."""
+    """`locations`: the caller's visible locations (None: all); `low`: only the rows at or
+    below their reorder point (the rule of the LowStock event)."""
     where = ["tenant_id = %(tenant)s"]
     params: dict[str, Any] = {"tenant": tenant_id, "limit": limit}
+    if low:
+        where.append(LOW_STOCK)
     if locations is not None:
         where.append("location = ANY(%(locations)s)")
         params["locations"] = sorted(locations)

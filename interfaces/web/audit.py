@@ -20,7 +20,7 @@ from application.audit import check_owned, kind_named, kinds, state_as_of
 from interfaces.bootstrap import Container
 from interfaces.http.routes.audit import VerifyOut
 from interfaces.web.pages import render
-from projections.dashboard_audit import latest_entries
+from projections.audit_log import audit_log
 
 LOG_SHOWN = 50
 HISTORY_SHOWN = 1000
@@ -77,7 +77,7 @@ class AuditPages(Controller):
     ) -> Template:
         """The newest entries of the audit index, each linking to its record's history."""
         with tenant_reads(container.datastore, principal.tenant_id) as curs:
-            entries = latest_entries(curs, principal.tenant_id, limit=LOG_SHOWN)
+            entries = audit_log(curs, principal.tenant_id, limit=LOG_SHOWN, newest_first=True)
         return render(
             "audit/log.html",
             request,

@@ -8,17 +8,16 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.response import Template
 
-from adapters.postgres.isolation import tenant_reads
 from application.access import Permission, Principal
 from interfaces.bootstrap import Container
+from interfaces.http.routes.stock import inventory_page
 from interfaces.http.schemas import InventoryOut
-from interfaces.http.support import Cursor
 from interfaces.web.pages import location_choices, location_scope, render
-from projections.dashboard import low_stock_levels
-from projections.inventory import list_inventory
 
 PAGE_SIZE = 50
 LOW_STOCK_LIMIT = 200
+"""Low stock comes in longer pages: the list of what to reorder is short, or there is a bigger
+problem."""
 
 
 def _levels(
@@ -32,31 +31,17 @@ def _levels(
     locations: frozenset[str] | None,
 ) -> tuple[list[InventoryOut], str | None]:
     """`locations`: those the page may show (None: all)."""
-    with tenant_reads(container.datastore, principal.tenant_id) as curs:
-        if low:  # one page: the list of what to reorder is short, or there is a bigger problem
-            rows = low_stock_levels(
-                curs,
-                principal.tenant_id,
-                sku=sku,
-                location=location,
-                locations=locations,
-                limit=LOW_STOCK_LIMIT,
-            )
-            return [InventoryOut.from_row(row) for row in rows], None
-        after = Cursor.decode(cursor)
-        rows = list_inventory(
-            curs,
-            principal.tenant_id,
-            sku=sku,
-            location=location,
-            limit=PAGE_SIZE + 1,
-            locations=locations,
-            after=(str(after[0]), str(after[1])) if after and len(after) == 2 else None,
-        )
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    next_cursor = Cursor.encode([rows[-1].sku, rows[-1].location]) if more else None
-    return [InventoryOut.from_row(row) for row in rows], next_cursor
+    page = inventory_page(
+        container,
+        principal,
+        sku=sku,
+        location=location,
+        locations=locations,
+        limit=LOW_STOCK_LIMIT if low else PAGE_SIZE,
+        cursor=cursor,
+        low=low,
+    )
+    return page.items, page.next_cursor
 
 
 class InventoryPages(Controller):

@@ -29,6 +29,37 @@ from projections.inventory import list_inventory
 Limit = Annotated[int, Parameter(ge=1, le=500)]
 
 
+def inventory_page(
+    container: Container,
+    principal: Principal,
+    *,
+    sku: str | None,
+    location: str | None,
+    locations: frozenset[str] | None,
+    limit: int,
+    cursor: str | None,
+    low: bool = False,
+) -> Page[InventoryOut]:
+    """One page of inventory levels by SKU and location (the route below and the dashboard's
+    Inventory page); `locations`: those the caller may see (None: all)."""
+    after = Cursor.decode(cursor)
+    with tenant_reads(container.datastore, principal.tenant_id) as curs:
+        rows = list_inventory(
+            curs,
+            principal.tenant_id,
+            sku=sku,
+            location=location,
+            limit=limit + 1,
+            after=(str(after[0]), str(after[1])) if after and len(after) == 2 else None,
+            locations=locations,
+            low=low,
+        )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [InventoryOut.from_row(row) for row in rows]
+    return Page(items, Cursor.encode([rows[-1].sku, rows[-1].location]) if more else None)
+
+
 class StockController(Controller):
     path = "/v1"
     tags = ["stock"]
@@ -137,19 +168,12 @@ class StockController(Controller):
     ) -> Page[InventoryOut]:
         """Inventory levels per SKU x location (read model; see /ready for its lag). A caller
         limited to some stores sees the locations that fulfil them."""
-        after = Cursor.decode(cursor)
-        visible = visible_locations(container, principal)
-        with tenant_reads(container.datastore, principal.tenant_id) as curs:
-            rows = list_inventory(
-                curs,
-                principal.tenant_id,
-                sku=sku,
-                location=location,
-                limit=limit + 1,
-                after=(str(after[0]), str(after[1])) if after and len(after) == 2 else None,
-                locations=visible,
-            )
-        more = len(rows) > limit
-        rows = rows[:limit]
-        items = [InventoryOut.from_row(row) for row in rows]
-        return Page(items, Cursor.encode([rows[-1].sku, rows[-1].location]) if more else None)
+        return inventory_page(
+            container,
+            principal,
+            sku=sku,
+            location=location,
+            locations=visible_locations(container, principal),
+            limit=limit,
+            cursor=cursor,
+        )
