@@ -15,8 +15,8 @@ from application.access import Permission, Principal
 from interfaces.bootstrap import Container
 from interfaces.http.money_schemas import InvoiceSummaryOut, PayoutImportOut
 from interfaces.http.problems import ApiProblem
+from interfaces.http.routes.invoices import invoices_page
 from interfaces.http.routes.money_support import parse_date, utc_now
-from interfaces.http.support import Cursor, page_after
 from interfaces.web.pages import render, store_scope
 from projections import finance
 from projections.dashboard_money import MoneyMovement, recent_payments
@@ -44,24 +44,18 @@ def _invoices(
     status: str | None,
     cursor: str | None,
 ) -> tuple[list[InvoiceSummaryOut], str | None]:
-    if status is not None and status not in STATUSES:
-        raise ApiProblem(400, "invalid_status", f"status must be one of {', '.join(STATUSES)}")
-    now = utc_now()
-    with tenant_reads(container.datastore, principal.tenant_id) as curs:
-        rows = finance.list_invoices(
-            curs,
-            principal.tenant_id,
-            now=now,
-            status=status,
-            after=page_after(cursor),
-            limit=PAGE_SIZE + 1,
-            stores=store_scope(request, container, principal),
-        )
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    items = [InvoiceSummaryOut.from_row(r, now) for r in rows]
-    last = rows[-1] if more else None
-    return items, Cursor.encode([last.issued_at.isoformat(), str(last.id)]) if last else None
+    page = invoices_page(
+        container,
+        principal,
+        status=status,
+        store=None,
+        issued_from=None,
+        issued_to=None,
+        limit=PAGE_SIZE,
+        cursor=cursor,
+        stores=store_scope(request, container, principal),
+    )
+    return page.items, page.next_cursor
 
 
 def _reconciliations(

@@ -22,12 +22,11 @@ from interfaces.http.fulfilment_schemas import (
     ShipmentSummaryOut,
 )
 from interfaces.http.problems import ApiProblem
-from interfaces.http.routes.shipments import pick_list_for
+from interfaces.http.routes.shipments import pick_list_for, shipments_page
 from interfaces.http.scope import shipment_in_scope
-from interfaces.http.support import Cursor, page_after
 from interfaces.web.pages import location_choices, render, store_scope
 from projections.returns import list_returns
-from projections.shipments import PickWork, list_shipments, pick_work
+from projections.shipments import PickWork, pick_work
 
 PAGE_SIZE = 50
 STAGES = tuple(status.value for status in ShipmentStatus)
@@ -45,27 +44,20 @@ def _shipments(
     location: str | None,
     cursor: str | None,
 ) -> tuple[list[ShipmentSummaryOut], list[PickWork], str | None]:
-    if status is not None and status not in STAGES:
-        raise ApiProblem(400, "invalid_status", f"status must be one of {', '.join(STAGES)}")
     stores = store_scope(request, container, principal)
-    with tenant_reads(container.datastore, principal.tenant_id) as curs:
-        rows = list_shipments(
-            curs,
-            principal.tenant_id,
-            status=status,
-            location=location,
-            order_id=None,
-            limit=PAGE_SIZE + 1,
-            after=page_after(cursor),
-            stores=stores,
-        )
-        work = pick_work(curs, principal.tenant_id, stores)
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    next_cursor = (
-        Cursor.encode([rows[-1].created_at.isoformat(), str(rows[-1].id)]) if more else None
+    page = shipments_page(
+        container,
+        principal,
+        status=status,
+        location=location,
+        order_id=None,
+        limit=PAGE_SIZE,
+        cursor=cursor,
+        stores=stores,
     )
-    return [ShipmentSummaryOut.from_row(row) for row in rows], work, next_cursor
+    with tenant_reads(container.datastore, principal.tenant_id) as curs:
+        work = pick_work(curs, principal.tenant_id, stores)
+    return page.items, work, page.next_cursor
 
 
 class FulfilmentPages(Controller):

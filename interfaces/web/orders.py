@@ -10,18 +10,15 @@ from litestar import Controller, Request, get
 from litestar.response import Template
 
 from adapters.postgres.history import HistoryEvent, stream_page
-from adapters.postgres.isolation import tenant_reads
 from application.access import Permission, Principal
 from domain.order.errors import OrderNotFound
 from domain.order.state import OrderStatus
 from interfaces.bootstrap import Container
 from interfaces.http.money_schemas import OrderBillingOut
-from interfaces.http.problems import ApiProblem
 from interfaces.http.routes.money_support import utc_now
+from interfaces.http.routes.orders import orders_page
 from interfaces.http.schemas import OrderOut, OrderSummaryOut
-from interfaces.http.support import Cursor, page_after
 from interfaces.web.pages import render, store_scope
-from projections.orders import list_orders
 
 PAGE_SIZE = 25
 TIMELINE_LIMIT = 500
@@ -37,25 +34,17 @@ def _orders(
     q: str | None,
     cursor: str | None,
 ) -> tuple[list[OrderSummaryOut], str | None]:
-    if status is not None and status not in STATUSES:
-        raise ApiProblem(400, "invalid_status", f"status must be one of {', '.join(STATUSES)}")
-    with tenant_reads(container.datastore, principal.tenant_id) as curs:
-        rows = list_orders(
-            curs,
-            principal.tenant_id,
-            status=status,
-            store=None,
-            search=q,
-            limit=PAGE_SIZE + 1,
-            after=page_after(cursor),
-            stores=store_scope(request, container, principal),
-        )
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    next_cursor = (
-        Cursor.encode([rows[-1].placed_at.isoformat(), str(rows[-1].id)]) if more else None
+    page = orders_page(
+        container,
+        principal,
+        status=status,
+        store=None,
+        q=q,
+        limit=PAGE_SIZE,
+        cursor=cursor,
+        stores=store_scope(request, container, principal),
     )
-    return [OrderSummaryOut.from_row(row) for row in rows], next_cursor
+    return page.items, page.next_cursor
 
 
 def _actor_names(container: Container, principal: Principal) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -26,6 +27,44 @@ from interfaces.http.support import Cursor, if_match, json_response, page_after,
 from projections import finance
 
 
+def invoices_page(
+    container: Container,
+    principal: Principal,
+    *,
+    status: str | None,
+    store: str | None,
+    issued_from: datetime | None,
+    issued_to: datetime | None,
+    limit: int,
+    cursor: str | None,
+    stores: frozenset[str] | None,
+) -> Page[InvoiceSummaryOut]:
+    """One page of invoices, newest first (the route below and the dashboard's Finance page);
+    `stores`: those the caller may see (None: all)."""
+    if status is not None and status not in finance.STATUS_SQL:
+        choices = ", ".join(finance.STATUS_SQL)
+        raise ApiProblem(400, "invalid_status", f"status must be one of {choices}")
+    now = utc_now()
+    with tenant_reads(container.datastore, principal.tenant_id) as curs:
+        rows = finance.list_invoices(
+            curs,
+            principal.tenant_id,
+            now=now,
+            status=status,
+            store=store,
+            issued_from=issued_from,
+            issued_to=issued_to,
+            after=page_after(cursor),
+            limit=limit + 1,
+            stores=stores,
+        )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [InvoiceSummaryOut.from_row(r, now) for r in rows]
+    last = rows[-1] if more else None
+    return Page(items, Cursor.encode([last.issued_at.isoformat(), str(last.id)]) if last else None)
+
+
 class InvoiceController(Controller):
     path = "/v1/invoices"
     tags = ["money"]
@@ -43,30 +82,16 @@ class InvoiceController(Controller):
         cursor: str | None = None,
     ) -> Page[InvoiceSummaryOut]:
         """Invoices, newest first (read model), by status, store and issue date [from, to)."""
-        if status is not None and status not in finance.STATUS_SQL:
-            choices = ", ".join(finance.STATUS_SQL)
-            raise ApiProblem(400, "invalid_status", f"status must be one of {choices}")
-        position = page_after(cursor)
-        now = utc_now()
-        with tenant_reads(container.datastore, principal.tenant_id) as curs:
-            rows = finance.list_invoices(
-                curs,
-                principal.tenant_id,
-                now=now,
-                status=status,
-                store=store,
-                issued_from=parse_date(from_, "from"),
-                issued_to=parse_date(to, "to"),
-                after=position,
-                limit=limit + 1,
-                stores=principal.stores,
-            )
-        more = len(rows) > limit
-        rows = rows[:limit]
-        items = [InvoiceSummaryOut.from_row(r, now) for r in rows]
-        last = rows[-1] if more else None
-        return Page(
-            items, Cursor.encode([last.issued_at.isoformat(), str(last.id)]) if last else None
+        return invoices_page(
+            container,
+            principal,
+            status=status,
+            store=store,
+            issued_from=parse_date(from_, "from"),
+            issued_to=parse_date(to, "to"),
+            limit=limit,
+            cursor=cursor,
+            stores=principal.stores,
         )
 
     @get("/{ref:str}", sync_to_thread=True, permission=Permission.FINANCE_READ)

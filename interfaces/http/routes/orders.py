@@ -45,6 +45,42 @@ def _discount(given: DiscountIn | None) -> Discount | None:
     return None if given is None else Discount(DiscountKind(given.kind), given.value)
 
 
+def orders_page(
+    container: Container,
+    principal: Principal,
+    *,
+    status: str | None,
+    store: str | None,
+    q: str | None,
+    limit: int,
+    cursor: str | None,
+    stores: frozenset[str] | None,
+) -> Page[OrderSummaryOut]:
+    """One page of orders, newest first (the route below and the dashboard's Orders page);
+    `stores`: those the caller may see (None: all)."""
+    if status is not None and status not in STATUSES:
+        raise ApiProblem(
+            400, "invalid_status", f"status must be one of {', '.join(sorted(STATUSES))}"
+        )
+    with tenant_reads(container.datastore, principal.tenant_id) as curs:
+        rows = list_orders(
+            curs,
+            principal.tenant_id,
+            status=status,
+            store=store,
+            search=q,
+            limit=limit + 1,
+            after=page_after(cursor),
+            stores=stores,
+        )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = (
+        Cursor.encode([rows[-1].placed_at.isoformat(), str(rows[-1].id)]) if more else None
+    )
+    return Page([OrderSummaryOut.from_row(row) for row in rows], next_cursor)
+
+
 class OrderController(Controller):
     path = "/v1/orders"
     tags = ["orders"]
@@ -121,29 +157,16 @@ class OrderController(Controller):
     ) -> Page[OrderSummaryOut]:
         """Orders, newest first, filtered by status, store or a search over customer and
         external id (read model; see /ready for its lag)."""
-        if status is not None and status not in STATUSES:
-            raise ApiProblem(
-                400, "invalid_status", f"status must be one of {', '.join(sorted(STATUSES))}"
-            )
-        position = page_after(cursor)
-        with tenant_reads(container.datastore, principal.tenant_id) as curs:
-            rows = list_orders(
-                curs,
-                principal.tenant_id,
-                status=status,
-                store=store,
-                search=q,
-                limit=limit + 1,
-                after=position,
-                stores=principal.stores,
-            )
-        more = len(rows) > limit
-        rows = rows[:limit]
-        items = [OrderSummaryOut.from_row(row) for row in rows]
-        next_cursor = (
-            Cursor.encode([rows[-1].placed_at.isoformat(), str(rows[-1].id)]) if more else None
+        return orders_page(
+            container,
+            principal,
+            status=status,
+            store=store,
+            q=q,
+            limit=limit,
+            cursor=cursor,
+            stores=principal.stores,
         )
-        return Page(items, next_cursor)
 
     @post("/{order_id:uuid}/cancel", sync_to_thread=True, permission=Permission.ORDERS_WRITE)
     def cancel(

@@ -64,6 +64,42 @@ def _shipment(status: int) -> Any:
     return render
 
 
+def shipments_page(
+    container: Container,
+    principal: Principal,
+    *,
+    status: str | None,
+    location: str | None,
+    order_id: UUID | None,
+    limit: int,
+    cursor: str | None,
+    stores: frozenset[str] | None,
+) -> Page[ShipmentSummaryOut]:
+    """One page of shipments, newest first (the route below and the dashboard's Fulfilment
+    page); `stores`: those the caller may see (None: all)."""
+    if status is not None and status not in STATUSES:
+        raise ApiProblem(
+            400, "invalid_status", f"status must be one of {', '.join(sorted(STATUSES))}"
+        )
+    with tenant_reads(container.datastore, principal.tenant_id) as curs:
+        rows = list_shipments(
+            curs,
+            principal.tenant_id,
+            status=status,
+            location=location,
+            order_id=order_id,
+            limit=limit + 1,
+            after=page_after(cursor),
+            stores=stores,
+        )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = (
+        Cursor.encode([rows[-1].created_at.isoformat(), str(rows[-1].id)]) if more else None
+    )
+    return Page([ShipmentSummaryOut.from_row(row) for row in rows], next_cursor)
+
+
 def pick_list_for(
     container: Container, principal: Principal, location: str, wave: int, wave_size: int
 ) -> PickListOut:
@@ -166,28 +202,16 @@ class ShipmentController(Controller):
         cursor: str | None = None,
     ) -> Page[ShipmentSummaryOut]:
         """Shipments, newest first (read model; see /ready for its lag)."""
-        if status is not None and status not in STATUSES:
-            raise ApiProblem(
-                400, "invalid_status", f"status must be one of {', '.join(sorted(STATUSES))}"
-            )
-        position = page_after(cursor)
-        with tenant_reads(container.datastore, principal.tenant_id) as curs:
-            rows = list_shipments(
-                curs,
-                principal.tenant_id,
-                status=status,
-                location=location,
-                order_id=order_id,
-                limit=limit + 1,
-                after=position,
-                stores=principal.stores,
-            )
-        more = len(rows) > limit
-        rows = rows[:limit]
-        next_cursor = (
-            Cursor.encode([rows[-1].created_at.isoformat(), str(rows[-1].id)]) if more else None
+        return shipments_page(
+            container,
+            principal,
+            status=status,
+            location=location,
+            order_id=order_id,
+            limit=limit,
+            cursor=cursor,
+            stores=principal.stores,
         )
-        return Page([ShipmentSummaryOut.from_row(row) for row in rows], next_cursor)
 
     @get(
         "/shipments/{shipment_id:uuid}", sync_to_thread=True, permission=Permission.FULFILMENT_READ
