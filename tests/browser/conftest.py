@@ -22,7 +22,7 @@ import pytest
 from argon2 import PasswordHasher
 from granian.constants import Interfaces
 from granian.server.embed import Server
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from adapters.security import Argon2Hasher
 from interfaces.bootstrap import Container, build_container, migrate
@@ -50,6 +50,12 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+# What appears after a form submits goes through the projections and the live stream; on two
+# loaded cores that can take longer than Playwright's 5 s. Checks of the 2 s live target give
+# their own timeout (LIVE_MS).
+expect.set_options(timeout=10_000)
 
 
 @pytest.fixture(scope="package")
