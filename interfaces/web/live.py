@@ -107,9 +107,12 @@ class ChangeFeed:
         positions = await anyio.to_thread.run_sync(self._tracked)
         if max(positions.values()) <= self.position:
             return
-        changed, upto = await anyio.to_thread.run_sync(
-            self._applied, positions, bool(self.listeners)
-        )
+        listening = bool(self.listeners)
+        changed, upto = await anyio.to_thread.run_sync(self._applied, positions, listening)
+        if not listening and upto > self.position:
+            # A page that subscribed while the events' tenants went unread was told nothing
+            # had changed since its position: it refreshes everything instead.
+            changed = {tenant_id: {EVERYTHING} for tenant_id in self.listeners}
         self.position = upto
         for tenant_id, kinds in changed.items():
             for queue in list(self.listeners.get(tenant_id, ())):
