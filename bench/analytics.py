@@ -1,7 +1,7 @@
 """Analytics benchmark: projector throughput into the embedded ClickHouse, and the latency of
 every analytics endpoint over a year of order lines.
 
-`uv run python -m bench.analytics [--lines 1000000] [--requests 30]`
+`uv run python -m bench.analytics [--lines 1000000] [--requests 30] [--keep DIR]`
 
 1. Writes a year of orders (OrderPlaced with 1-5 lines, weekly and yearly seasonality) and
    shipments (ShipmentCreated + ShipmentShipped for 85 %) straight into the event store in
@@ -75,6 +75,12 @@ def parse_args() -> argparse.Namespace:
         "--no-optimize", action="store_true", help="time the tables as the catch-up left them"
     )
     parser.add_argument("--output", type=Path, default=ROOT / "bench/results/analytics.json")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="write the ClickHouse tables under this directory and keep them (clickhouse/), "
+        "to query the 1M lines afterwards with chdb",
+    )
     return parser.parse_args()
 
 
@@ -268,9 +274,12 @@ def main() -> None:
     load: dict[str, float] = {}  # 1-minute load average at each phase: the machine is shared
     with tempfile.TemporaryDirectory(prefix="kontor-bench-") as scratch:
         data_dir = Path(scratch)
+        analytics_dir = (args.keep or data_dir) / "clickhouse"
+        if analytics_dir.exists():
+            sys.exit(f"{analytics_dir} exists: give --keep a new directory")
         with postgres_server(data_dir) as server, fresh_database(server) as url:
             settings = Settings(
-                database_url=url, clickhouse_url=f"chdb://{data_dir / 'clickhouse'}",
+                database_url=url, clickhouse_url=f"chdb://{analytics_dir}",
                 nats_url=None, redis_url=None, data_dir=data_dir,
             )  # fmt: skip
             migrate(settings)
