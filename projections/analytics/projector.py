@@ -26,7 +26,7 @@ from psycopg.rows import tuple_row
 from adapters.embedded.clickhouse import SharedClient
 from adapters.postgres.mapper import Envelope, decode_data
 from domain.shared.events import EVENT_TYPES
-from projections.analytics import schema
+from projections.analytics import queries, schema
 from projections.analytics.facts import (
     HANDLERS,
     PAYMENT_COLUMNS,
@@ -56,11 +56,7 @@ EVENT_COLUMNS = [
     "recorded_at",
     "data",
 ]
-FACT_TABLES = (
-    "events", "order_lines", "shipments", "stock_movements", "invoices", "payments",
-    "daily_sales", "return_lines", "hourly_sales", "daily_categories", "customer_daily",
-    "customer_firsts", "customer_totals", "shipping_daily", "projector_position",
-)  # fmt: skip
+FACT_TABLES = (*queries.FACT_TABLES, "projector_position")
 APPENDED_COLUMNS = {
     "stock_movements": STOCK_COLUMNS,
     "payments": PAYMENT_COLUMNS,

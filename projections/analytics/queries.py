@@ -19,8 +19,9 @@ from uuid import UUID
 
 from adapters.embedded.clickhouse import SharedClient
 from projections.analytics.rollups import (
-    CUSTOMER_DAILY,
+    ALL_STORES,
     DAILY_CATEGORIES,
+    DAILY_CUSTOMERS,
     DAILY_SALES,
     HOURLY_SALES,
     Rollup,
@@ -115,9 +116,10 @@ FACT_TABLES = (
     "hourly_sales",
     "daily_categories",
     "customer_daily",
-    "customer_firsts",
+    "customer_first_orders",
     "customer_totals",
     "shipping_daily",
+    "daily_customers",
 )
 _FACT_READ = re.compile(
     rf"\b(FROM|JOIN)\s+({'|'.join(FACT_TABLES)})\b(?:\s+AS\s+(\w+))?(\s+FINAL\b)?",
@@ -168,17 +170,29 @@ WHERE p.{TENANT} AND p.kind = 'refund' AND {between("p.at")}
       SELECT order_id FROM order_lines FINAL WHERE {TENANT} AND {STORE}))
 GROUP BY currency
 """
-# Customers who ordered in the period, new (first order in it) or returning. Whether a customer
-# ordered on a day is the same in every version of its customer_daily row (rows only gain
-# orders), so those rows are read without FINAL; first orders come from customer_firsts.
-CUSTOMERS = f"""
-WITH active AS (SELECT DISTINCT customer FROM {{source}})
-SELECT countIf(first_at >= fromUnixTimestamp64Micro({{start:Int64}}, 'UTC')) AS new_customers,
-    countIf(first_at < fromUnixTimestamp64Micro({{start:Int64}}, 'UTC')) AS returning_customers
-FROM (
-    SELECT customer, min(first_at) AS first_at FROM customer_firsts
-    WHERE {TENANT} AND {STORE} AND customer IN active GROUP BY customer)
+# Customers who ordered in the period (distinct across its days and stores: the days' sets
+# merge), and the new ones among them: those whose first order in the stores looked at lies in
+# the period (ADR 0049). Unscoped, a store's or all stores' first orders are rows of their own,
+# read with FINAL (min over the rows a replay or a recomputed day added); a store scope takes the
+# earliest over its stores.
+ACTIVE_CUSTOMERS = "SELECT uniqExactMerge(customers) FROM {source}"
+FIRST_ORDERS_IN = f"""
+SELECT count() FROM customer_first_orders FINAL
+WHERE {TENANT} AND store = {{first_store:String}} AND {between("first_at")}
 """
+FIRST_ORDERS_IN_SCOPE = f"""
+SELECT count() FROM (
+    SELECT customer, min(first_at) AS first_at FROM customer_first_orders
+    WHERE {TENANT} AND store != '{ALL_STORES}' AND {STORE} GROUP BY customer)
+WHERE {between("first_at")}
+"""
+
+
+def _customers(scope: Scope) -> tuple[str, dict[str, Any]]:
+    active, params = scope.source(DAILY_CUSTOMERS)
+    first = FIRST_ORDERS_IN if scope.stores is None else FIRST_ORDERS_IN_SCOPE
+    sql = f"SELECT ({ACTIVE_CUSTOMERS.replace('{source}', active)}) AS active, ({first}) AS new"
+    return sql, params | {"first_store": scope.store or ALL_STORES}
 
 
 def overview_values(client: SharedClient, scope: Scope) -> dict[tuple[str, str | None], Decimal]:
@@ -205,10 +219,9 @@ def overview_values(client: SharedClient, scope: Scope) -> dict[tuple[str, str |
         values[("net_sales", cur)] = values.get(("net_sales", cur), ZERO) - row["refunds"]
     values[("orders", None)] = Decimal(orders)
     values[("units", None)] = Decimal(units)
-    active, params = scope.source(CUSTOMER_DAILY, final=False)
-    (customers,) = rows(client, CUSTOMERS.replace("{source}", active), params)
-    values[("new_customers", None)] = Decimal(customers["new_customers"])
-    values[("returning_customers", None)] = Decimal(customers["returning_customers"])
+    (customers,) = rows(client, *_customers(scope))
+    values[("new_customers", None)] = Decimal(customers["new"])
+    values[("returning_customers", None)] = Decimal(customers["active"] - customers["new"])
     return values
 
 

@@ -135,7 +135,15 @@ CUSTOMER_DAILY = Rollup(
         ("last_at", "max(placed_at)"),
     ),
 )
-ROLLUPS = (HOURLY_SALES, DAILY_SALES, DAILY_CATEGORIES, CUSTOMER_DAILY)
+# The customers who ordered on a day in a store, as an exact distinct set (`uniqExactState`,
+# which merges across days and stores): how many customers ordered in a period (ADR 0049).
+DAILY_CUSTOMERS = Rollup(
+    "daily_customers",
+    "day",
+    (("day", "toDate(placed_at)"), ("store", "store")),
+    (("customers", "uniqExactState(customer)"),),
+)
+ROLLUPS = (HOURLY_SALES, DAILY_SALES, DAILY_CATEGORIES, CUSTOMER_DAILY, DAILY_CUSTOMERS)
 
 # Every customer's totals so far, per store and over all stores (store ''), so that the
 # customers report reads one row per customer instead of a row per customer-day (ADR 0048).

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from adapters.embedded.clickhouse import SharedClient
 from projections.analytics.rollups import (
-    ROLLUPS,
+    ALL_STORES,
+    CUSTOMER_DAILY,
+    DAILY_CATEGORIES,
+    DAILY_CUSTOMERS,
+    DAILY_SALES,
+    HOURLY_SALES,
     recompute_customer_totals,
     recompute_shipping_daily,
 )
@@ -148,7 +153,10 @@ MIGRATIONS.append(
             # daily_sales rows were versioned by batch position before; now by the newest line
             # they sum, which a replay reproduces: rebuild them all.
             "TRUNCATE TABLE daily_sales",
-            *(rollup.recompute("1") for rollup in ROLLUPS),
+            *(
+                rollup.recompute("1")
+                for rollup in (HOURLY_SALES, DAILY_SALES, DAILY_CATEGORIES, CUSTOMER_DAILY)
+            ),
             # Period edges and the rollups' recomputation select lines by time: granules of a
             # batch hold lines of nearby times, so a min-max index skips most of a partition.
             "ALTER TABLE order_lines ADD INDEX IF NOT EXISTS placed_at_range placed_at "
@@ -194,6 +202,43 @@ MIGRATIONS.append(
             ) ENGINE = ReplacingMergeTree(version)
             ORDER BY (tenant_id, day, store, location, carrier)""",
             recompute_shipping_daily("1"),
+        ),
+    )
+)
+
+# A customer's first order per store and over all stores (store ''), from the customer_daily
+# rows as they are recomputed: min() is exact however often a row arrives (ADR 0049).
+_FIRST_ORDERS = (
+    f"SELECT tenant_id, per_store AS store, customer, min(first_at) AS first_at "
+    f"FROM customer_daily ARRAY JOIN [toString(store), '{ALL_STORES}'] AS per_store "
+    "GROUP BY tenant_id, per_store, customer"
+)
+MIGRATIONS.append(
+    (
+        6,
+        "overview_customers",
+        (
+            # The overview's customers without reading every customer (ADR 0049): who ordered
+            # in a period from daily distinct sets, who ordered first in it from first orders
+            # kept in store order (customer_firsts, keyed by customer first, goes).
+            _ROLLUP.format(
+                table="daily_customers",
+                keys="day Date, store LowCardinality(String)",
+                values="customers AggregateFunction(uniqExact, String)",
+                order="day, store",
+            )
+            # Granules of 64 rows: reading a period's sets must not decode the whole table's.
+            + " SETTINGS index_granularity = 64",
+            DAILY_CUSTOMERS.recompute("1"),
+            f"""CREATE TABLE IF NOT EXISTS customer_first_orders (
+                tenant_id UUID, store LowCardinality(String), customer String,
+                first_at SimpleAggregateFunction(min, {TIME})
+            ) ENGINE = AggregatingMergeTree ORDER BY (tenant_id, store, customer)""",
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS customer_first_orders_from_days "
+            f"TO customer_first_orders AS {_FIRST_ORDERS}",
+            f"INSERT INTO customer_first_orders {_FIRST_ORDERS}",
+            "DROP VIEW IF EXISTS customer_firsts_from_days",
+            "DROP TABLE IF EXISTS customer_firsts",
         ),
     )
 )

@@ -280,6 +280,7 @@ FROM order_lines FINAL
 WHERE tenant_id = {{tenant:UUID}} AND placed_at >= {{start:DateTime64(6, 'UTC')}}
   AND placed_at < {{end:DateTime64(6, 'UTC')}}
   AND ({{store:String}} = '' OR store = {{store:String}})
+  AND ({{scoped:UInt8}} = 0 OR has({{stores:Array(String)}}, store))
 GROUP BY key, currency
 """
 NEW_AND_RETURNING = """
@@ -287,12 +288,14 @@ WITH active AS (
     SELECT DISTINCT customer FROM order_lines FINAL
     WHERE tenant_id = {tenant:UUID} AND placed_at >= {start:DateTime64(6, 'UTC')}
       AND placed_at < {end:DateTime64(6, 'UTC')}
-      AND ({store:String} = '' OR store = {store:String}))
+      AND ({store:String} = '' OR store = {store:String})
+      AND ({scoped:UInt8} = 0 OR has({stores:Array(String)}, store)))
 SELECT countIf(first_at >= {start:DateTime64(6, 'UTC')}) AS new,
     countIf(first_at < {start:DateTime64(6, 'UTC')}) AS returning
 FROM (
     SELECT customer, min(placed_at) AS first_at FROM order_lines FINAL
     WHERE tenant_id = {tenant:UUID} AND ({store:String} = '' OR store = {store:String})
+      AND ({scoped:UInt8} = 0 OR has({stores:Array(String)}, store))
       AND customer IN active GROUP BY customer)
 """
 KEYS = {
@@ -321,17 +324,23 @@ MOMENTS = st.builds(
     length=st.sampled_from(
         [timedelta(minutes=20), timedelta(hours=5), timedelta(days=1), timedelta(days=9, hours=3)]
     ),
-    store=st.sampled_from([None, "web-uk"]),
+    store=st.sampled_from([None, "web-uk", frozenset({"web-uk", "marketplace"})]),
 )
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_reports_from_rollups_equal_sums_over_the_lines(
-    history: History, start: datetime, length: timedelta, store: str | None
+    history: History, start: datetime, length: timedelta, store: str | frozenset[str] | None
 ) -> None:
     """Whole hours and days come from the rollups, partial ones from the lines: any period
-    gives what summing its order lines gives."""
+    gives what summing its order lines gives, for one store and for a store scope."""
+    history.projector().catch_up()
     end = start + length
-    scope = queries.Scope(history.tenant_id, start, end, store)
-    params = {"tenant": history.tenant_id, "start": start, "end": end, "store": store or ""}
+    one = store if isinstance(store, str) else None
+    stores = store if isinstance(store, frozenset) else None
+    scope = queries.Scope(history.tenant_id, start, end, one, stores)
+    params = {
+        "tenant": history.tenant_id, "start": start, "end": end, "store": one or "",
+        "scoped": int(stores is not None), "stores": sorted(stores or ()),
+    }  # fmt: skip
     for by, key in KEYS.items():
         lines = queries.rows(history.client, LINE_SUMS.format(key=key), params)
         for metric in ("orders", "units", "revenue"):
@@ -389,28 +398,38 @@ def test_customers_from_totals_equal_sums_over_the_lines(
 
 
 def test_a_database_from_before_the_totals_migrates_to_the_same_rows(history: History) -> None:
-    """Migrations 4 and 5 fill customer_totals and shipping_daily from the rows an existing
-    database already holds: the same rows the projector keeps."""
+    """Migrations 4 to 6 fill customer_totals, shipping_daily, daily_customers and
+    customer_first_orders from the rows an existing database already holds: the same rows the
+    projector keeps."""
     history.projector().catch_up()
-    select = (
-        "SELECT tenant_id, store, customer, currency, orders, revenue, first_at, last_at "
-        "FROM customer_totals FINAL ORDER BY ALL"
-    )
-    kept = history.client.query(select).result_rows
-    assert kept
-    daily = (
-        "SELECT tenant_id, day, store, location, carrier, shipments, arraySort(ship_seconds), "
-        "arraySort(deliver_seconds), cost, units, short_units, uniqExactMerge(orders) "
-        "FROM shipping_daily FINAL GROUP BY ALL ORDER BY ALL"
-    )
-    kept_daily = history.client.query(daily).result_rows
-    assert kept_daily
-    history.client.command("DROP TABLE customer_totals")
-    history.client.command("DROP TABLE shipping_daily")
+    selects = {
+        "customer_totals": (
+            "SELECT tenant_id, store, customer, currency, orders, revenue, first_at, last_at "
+            "FROM customer_totals FINAL ORDER BY ALL"
+        ),
+        "shipping_daily": (
+            "SELECT tenant_id, day, store, location, carrier, shipments, "
+            "arraySort(ship_seconds), arraySort(deliver_seconds), cost, units, short_units, "
+            "uniqExactMerge(orders) FROM shipping_daily FINAL GROUP BY ALL ORDER BY ALL"
+        ),
+        "daily_customers": (
+            "SELECT tenant_id, day, store, uniqExactMerge(customers) "
+            "FROM daily_customers FINAL GROUP BY ALL ORDER BY ALL"
+        ),
+        "customer_first_orders": (
+            "SELECT tenant_id, store, customer, first_at "
+            "FROM customer_first_orders FINAL ORDER BY ALL"
+        ),
+    }
+    kept = {table: history.client.query(select).result_rows for table, select in selects.items()}
+    assert all(kept.values())
+    for table in selects:
+        history.client.command(f"DROP TABLE {table}")
+    history.client.command("DROP VIEW customer_first_orders_from_days")
     history.client.command("DELETE FROM schema_migrations WHERE version >= 4")
-    assert schema.migrate(history.client) == [4, 5]
-    assert history.client.query(select).result_rows == kept
-    assert history.client.query(daily).result_rows == kept_daily
+    assert schema.migrate(history.client) == [4, 5, 6]
+    for table, select in selects.items():
+        assert history.client.query(select).result_rows == kept[table], table
 
 
 # Fulfilment straight from the shipments, as it was read before shipping_daily (ADR 0048).
