@@ -128,21 +128,25 @@ def inventory(
 
 # --- customers ------------------------------------------------------------------------------
 
-# Customers with an order on or after the day the period ends in: their totals so far hold
-# orders after the period, so theirs are summed from customer_daily (whole days) and the lines
-# (the partial last day). Every other customer's totals are read as they are (ADR 0048).
-LATE = f"SELECT customer FROM customer_daily WHERE {TENANT} AND day >= toDate({END})"
+# Customers with an order at or after the end of the period: their totals so far hold orders
+# after the period, so theirs are summed from customer_daily (whole days) and the lines (the
+# partial last day). Every other customer's totals are read as they are (ADR 0048, 0049): a
+# period that ends now has none. Any version of a totals row will do: last_at only grows.
+LATE = (
+    f"SELECT customer FROM customer_totals WHERE {TENANT} AND store = '{ALL_STORES}' "
+    f"AND last_at >= {END}"
+)
 TOTALS = f"""
 SELECT customer, currency, orders, revenue AS monetary, first_at AS first_order,
     last_at AS last_order
 FROM customer_totals FINAL
-WHERE {TENANT} AND store = '{ALL_STORES}' AND customer NOT IN ({LATE})
+WHERE {TENANT} AND store = '{ALL_STORES}' {{not_late}}
 """
 STORE_TOTALS = f"""
 SELECT customer, currency, sum(orders) AS orders, sum(revenue) AS monetary,
     min(first_at) AS first_order, max(last_at) AS last_order
 FROM customer_totals FINAL
-WHERE {TENANT} AND store != '{ALL_STORES}' AND {STORE} AND customer NOT IN ({LATE})
+WHERE {TENANT} AND store != '{ALL_STORES}' AND {STORE} {{not_late}}
 GROUP BY customer, currency
 """
 LATE_TOTALS = """
@@ -175,10 +179,9 @@ LISTED = (
     ("churn_risk", "churn_risk"),
 )
 _LISTED = ", ".join(f"{expr} AS listed_{column}" for column, expr in LISTED)
-# The customers are read once per query (a read is a FINAL over customer_totals): for the
-# segments, every customer goes into one array while the quintile cuts are computed, then the
-# array is unrolled and scored against them; the query also returns the cuts, with which the
-# second query scores the customers it lists.
+# Two reads of the customers (each a FINAL over customer_totals): the segments, scored against
+# quintile cuts that a scalar subquery computes first (and that the query returns), and the
+# two lists, scored with those cuts as parameters.
 CUT_TYPES = {"cut_r": "Array(Float64)", "cut_f": "Array(Float64)", "cut_m": "Array(Decimal(38, 4))"}
 
 
@@ -203,24 +206,15 @@ def _scored(parameter: bool) -> str:
 
 
 CHURN_RISK = "orders > 1 AND recency_days > {k:Float64} * greatest(usual_interval_days, 1)"
-_EVERYONE = """
-SELECT c.1 AS customer, c.2 AS currency, c.3 AS orders, c.4 AS monetary, c.5 AS first_order,
-    c.6 AS last_order, c.7 AS recency_days, c.8 AS usual_interval_days, cut_r, cut_f, cut_m
-FROM (
-    SELECT groupArray((customer, currency, orders, monetary, first_order, last_order,
-            recency_days, usual_interval_days)) AS everyone,
-        quantiles(0.2, 0.4, 0.6, 0.8)(recency_days) AS cut_r,
-        quantiles(0.2, 0.4, 0.6, 0.8)(orders) AS cut_f,
-        quantiles(0.2, 0.4, 0.6, 0.8)(monetary) AS cut_m
-    FROM ({per_customer}))
-ARRAY JOIN everyone AS c
-"""
 SEGMENTS = f"""
+WITH (SELECT (quantiles(0.2, 0.4, 0.6, 0.8)(recency_days),
+        quantiles(0.2, 0.4, 0.6, 0.8)(orders), quantiles(0.2, 0.4, 0.6, 0.8)(monetary))
+     FROM ({{per_customer}})) AS cuts,
+    cuts.1 AS cut_r, cuts.2 AS cut_f, cuts.3 AS cut_m
 SELECT segment, currency, count() AS customers, countIf(orders > 1) AS repeat,
     countIf(churn_risk) AS churning, sum(monetary) AS value,
-    round(avg(monetary), 2) AS average_lifetime_value,
-    any(cut_r) AS cut_r, any(cut_f) AS cut_f, any(cut_m) AS cut_m
-FROM ({_scored(parameter=False).replace("{customers}", _EVERYONE)})
+    round(avg(monetary), 2) AS average_lifetime_value, any(cuts) AS all_cuts
+FROM ({_scored(parameter=False).replace("{customers}", "{per_customer}")})
 GROUP BY segment, currency ORDER BY segment, currency
 """
 # The `limit` largest customers overall and at churn risk, scored once chosen: sorting whole
@@ -250,7 +244,9 @@ def customers(client: SharedClient, scope: Scope, churn_k: float, limit: int) ->
         late, params = dataclasses.replace(scope, start=EPOCH).source(
             CUSTOMER_DAILY, f"AND customer IN ({LATE})"
         )
+        totals = totals.replace("{not_late}", f"AND customer NOT IN ({LATE})")
         totals += " UNION ALL " + LATE_TOTALS.replace("{source}", late)
+    totals = totals.replace("{not_late}", "")
     per_customer = PER_CUSTOMER.replace("{totals}", totals)
     return scored_customers(client, per_customer, params | {"k": churn_k}, limit)
 
@@ -262,7 +258,7 @@ def scored_customers(
     segments = rows(client, SEGMENTS.replace("{per_customer}", per_customer), params)
     cuts: dict[str, Any] = {}
     for segment in segments:
-        cuts = {cut: segment.pop(cut) for cut in CUT_TYPES}
+        cuts = dict(zip(CUT_TYPES, segment.pop("all_cuts"), strict=True))
     largest = (
         rows(
             client,
