@@ -62,7 +62,8 @@ LINES_PER_ORDER = (1, 2, 2, 3, 3, 4, 5)
 # Folded fact tables and rollups: those a batch rewrites rows of (ReplacingMergeTree).
 OPTIMIZED = (
     "order_lines", "shipments", "hourly_sales", "daily_sales", "daily_categories",
-    "customer_daily", "customer_totals", "shipping_daily",
+    "customer_daily", "customer_totals", "shipping_daily", "daily_customers",
+    "customer_first_orders",
 )  # fmt: skip
 
 
