@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -21,8 +21,10 @@ from application.ports import StoredResponse
 from interfaces.bootstrap import Container
 from interfaces.http.problems import ApiProblem
 from interfaces.http.request_log import request_id_of
+from interfaces.http.schemas import Page
 
 R = TypeVar("R")
+T = TypeVar("T")
 JSON = "application/json"
 MAX_IDEMPOTENCY_KEY = 255
 
@@ -154,3 +156,13 @@ def page_after(cursor: str | None) -> tuple[datetime, UUID] | None:
         return datetime.fromisoformat(after[0]), UUID(after[1])
     except (ValueError, IndexError, TypeError) as error:
         raise ApiProblem(400, "invalid_cursor", "the cursor is not one this API issued") from error
+
+
+def page_of(
+    rows: Sequence[R], limit: int, key: Callable[[R], list[Any]], item: Callable[[R], T]
+) -> Page[T]:
+    """The first `limit` of `rows` (read with `limit + 1`) as a page, with a cursor after the
+    last one shown (its sort key, `key`) if there were more."""
+    shown = rows[:limit]
+    cursor = Cursor.encode(key(shown[-1])) if len(rows) > limit else None
+    return Page([item(row) for row in shown], cursor)

@@ -18,7 +18,7 @@ from application.audit import check_owned, kind_named, state_as_of
 from interfaces.bootstrap import Container
 from interfaces.http.problems import ApiProblem
 from interfaces.http.schemas import Page
-from interfaces.http.support import Cursor
+from interfaces.http.support import Cursor, page_of
 from projections.audit_log import AuditEntry, audit_log
 
 Limit = Annotated[int, Parameter(ge=1, le=1000)]
@@ -91,9 +91,7 @@ class AuditController(Controller):
         items = stream_page(
             container.datastore, stream_id, after_version=_after(cursor), limit=limit + 1
         )
-        more = len(items) > limit
-        items = items[:limit]
-        return Page(items, Cursor.encode([items[-1].version]) if more else None)
+        return page_of(items, limit, lambda last: [last.version], lambda item: item)
 
     @get(
         "/{aggregate:str}/{stream_id:uuid}/state",
@@ -158,9 +156,7 @@ class AuditController(Controller):
                 after=_after(cursor),
                 limit=limit + 1,
             )
-        more = len(entries) > limit
-        entries = entries[:limit]
-        return Page(entries, Cursor.encode([entries[-1].position]) if more else None)
+        return page_of(entries, limit, lambda last: [last.position], lambda entry: entry)
 
     @get("/verify", sync_to_thread=True, permission=Permission.AUDIT, every_store=True)
     def verify(

@@ -25,7 +25,7 @@ from interfaces.http.schemas import (
     StoreOut,
 )
 from interfaces.http.scope import store_in_scope, visible_locations
-from interfaces.http.support import Cursor, run_command
+from interfaces.http.support import Cursor, page_of, run_command
 
 Limit = Annotated[int, Parameter(ge=1, le=200)]
 
@@ -174,11 +174,8 @@ class CatalogController(Controller):
         products = container.catalog.products(
             principal.tenant_id, after=str(after[0]) if after else None, limit=limit + 1
         )
-        more = len(products) > limit
-        products = products[:limit]
-        return Page(
-            [ProductOut.of(p, principal.stores) for p in products],
-            Cursor.encode([products[-1].sku]) if more else None,
+        return page_of(
+            products, limit, lambda last: [last.sku], lambda p: ProductOut.of(p, principal.stores)
         )
 
     @get("/products/{sku:str}", sync_to_thread=True, permission=Permission.CATALOG_READ)

@@ -23,7 +23,13 @@ from interfaces.http.routes.money_support import (
 )
 from interfaces.http.schemas import Page
 from interfaces.http.scope import invoice_in_scope
-from interfaces.http.support import Cursor, if_match, json_response, page_after, run_command
+from interfaces.http.support import (
+    if_match,
+    json_response,
+    page_after,
+    page_of,
+    run_command,
+)
 from projections import finance
 
 
@@ -58,11 +64,12 @@ def invoices_page(
             limit=limit + 1,
             stores=stores,
         )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = [InvoiceSummaryOut.from_row(r, now) for r in rows]
-    last = rows[-1] if more else None
-    return Page(items, Cursor.encode([last.issued_at.isoformat(), str(last.id)]) if last else None)
+    return page_of(
+        rows,
+        limit,
+        lambda last: [last.issued_at.isoformat(), str(last.id)],
+        lambda row: InvoiceSummaryOut.from_row(row, now),
+    )
 
 
 class InvoiceController(Controller):

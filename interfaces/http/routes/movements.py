@@ -16,7 +16,7 @@ from interfaces.bootstrap import Container
 from interfaces.http.problems import ApiProblem
 from interfaces.http.schemas import Page
 from interfaces.http.scope import visible_locations
-from interfaces.http.support import Cursor
+from interfaces.http.support import Cursor, page_of
 from projections.movements import KINDS, MovementRow, list_movements
 
 Limit = Annotated[int, Parameter(ge=1, le=500)]
@@ -81,7 +81,4 @@ class MovementController(Controller):
                 locations=visible,
                 stores=principal.stores,
             )
-        more = len(rows) > limit
-        rows = rows[:limit]
-        next_cursor = Cursor.encode([rows[-1].seq]) if more else None
-        return Page([MovementOut.of(row) for row in rows], next_cursor)
+        return page_of(rows, limit, lambda last: [last.seq], MovementOut.of)

@@ -30,7 +30,13 @@ from interfaces.http.schemas import (
     Page,
 )
 from interfaces.http.scope import order_in_scope, store_in_scope
-from interfaces.http.support import Cursor, if_match, json_response, page_after, run_command
+from interfaces.http.support import (
+    if_match,
+    json_response,
+    page_after,
+    page_of,
+    run_command,
+)
 from projections.orders import list_orders
 
 Limit = Annotated[int, Parameter(ge=1, le=200)]
@@ -73,12 +79,12 @@ def orders_page(
             after=page_after(cursor),
             stores=stores,
         )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = (
-        Cursor.encode([rows[-1].placed_at.isoformat(), str(rows[-1].id)]) if more else None
+    return page_of(
+        rows,
+        limit,
+        lambda last: [last.placed_at.isoformat(), str(last.id)],
+        OrderSummaryOut.from_row,
     )
-    return Page([OrderSummaryOut.from_row(row) for row in rows], next_cursor)
 
 
 class OrderController(Controller):

@@ -40,7 +40,13 @@ from interfaces.http.fulfilment_schemas import (
 from interfaces.http.problems import ApiProblem
 from interfaces.http.schemas import Page
 from interfaces.http.scope import location_in_scope, order_in_scope, shipment_in_scope
-from interfaces.http.support import Cursor, if_match, json_response, page_after, run_command
+from interfaces.http.support import (
+    if_match,
+    json_response,
+    page_after,
+    page_of,
+    run_command,
+)
 from projections.shipments import (
     FulfilmentTimes,
     PickWork,
@@ -92,12 +98,12 @@ def shipments_page(
             after=page_after(cursor),
             stores=stores,
         )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = (
-        Cursor.encode([rows[-1].created_at.isoformat(), str(rows[-1].id)]) if more else None
+    return page_of(
+        rows,
+        limit,
+        lambda last: [last.created_at.isoformat(), str(last.id)],
+        ShipmentSummaryOut.from_row,
     )
-    return Page([ShipmentSummaryOut.from_row(row) for row in rows], next_cursor)
 
 
 def pick_list_for(

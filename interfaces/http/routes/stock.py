@@ -23,7 +23,7 @@ from interfaces.http.schemas import (
     TransferOut,
 )
 from interfaces.http.scope import location_in_scope, visible_locations
-from interfaces.http.support import Cursor, run_command
+from interfaces.http.support import Cursor, page_of, run_command
 from projections.inventory import list_inventory
 
 Limit = Annotated[int, Parameter(ge=1, le=500)]
@@ -54,10 +54,7 @@ def inventory_page(
             locations=locations,
             low=low,
         )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = [InventoryOut.from_row(row) for row in rows]
-    return Page(items, Cursor.encode([rows[-1].sku, rows[-1].location]) if more else None)
+    return page_of(rows, limit, lambda last: [last.sku, last.location], InventoryOut.from_row)
 
 
 class StockController(Controller):

@@ -21,7 +21,7 @@ from interfaces.bootstrap import Container
 from interfaces.event_catalog import domain_events
 from interfaces.http.problems import ApiProblem
 from interfaces.http.schemas import Page
-from interfaces.http.support import Cursor, run_command
+from interfaces.http.support import Cursor, page_of, run_command
 
 Limit = Annotated[int, Parameter(ge=1, le=200)]
 STATUSES = {"pending", "retrying", "succeeded", "failed"}
@@ -149,9 +149,12 @@ class WebhookEndpointController(Controller):
                 400, "invalid_cursor", "the cursor is not one this API issued"
             ) from None
         found = container.webhooks.endpoints(principal.tenant_id, after=after_id, limit=limit + 1)
-        items = [EndpointOut(**msgspec.structs.asdict(e)) for e in found[:limit]]
-        more = len(found) > limit
-        return Page(items, Cursor.encode([str(items[-1].id)]) if more else None)
+        return page_of(
+            found,
+            limit,
+            lambda last: [str(last.id)],
+            lambda e: EndpointOut(**msgspec.structs.asdict(e)),
+        )
 
     @post(
         "/endpoints/{endpoint_id:uuid}/secrets",
@@ -221,9 +224,7 @@ class WebhookEndpointController(Controller):
             before=after[0] if after else None,
             limit=limit + 1,
         )
-        more = len(found) > limit
-        found = found[:limit]
-        return Page([d for _, d in found], Cursor.encode([found[-1][0]]) if more else None)
+        return page_of(found, limit, lambda last: [last[0]], lambda row: row[1])
 
     @post(
         "/deliveries/{delivery_id:uuid}/redeliver",
