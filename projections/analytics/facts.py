@@ -186,6 +186,7 @@ def _placed(
     if rows:
         return  # placed once; a replay finds the lines already there
     address = event.shipping_address
+    customer = str(customer_key(meta.tenant_id, event))
     for line, discount in zip(event.lines, line_discounts(event), strict=True):
         gross = line.unit_price.amount * line.quantity
         row = {
@@ -196,7 +197,7 @@ def _placed(
             "channel": event.channel,
             "country": address.country,
             "region": address.region or "",
-            "customer": str(customer_key(meta.tenant_id, event)),
+            "customer": customer,
             "sku": line.sku,
             "quantity": line.quantity,
             "unit_price": line.unit_price.amount,
