@@ -179,9 +179,9 @@ LISTED = (
     ("churn_risk", "churn_risk"),
 )
 _LISTED = ", ".join(f"{expr} AS listed_{column}" for column, expr in LISTED)
-# Two reads of the customers (each a FINAL over customer_totals): the segments, scored against
-# quintile cuts that a scalar subquery computes first (and that the query returns), and the
-# two lists, scored with those cuts as parameters.
+# Two statements, each reading the customers twice (a read is a FINAL over customer_totals):
+# the segments, scored against quintile cuts that a scalar subquery computes first (and that
+# the statement returns), and the two lists, scored with those cuts as parameters (ADR 0049).
 CUT_TYPES = {"cut_r": "Array(Float64)", "cut_f": "Array(Float64)", "cut_m": "Array(Decimal(38, 4))"}
 
 
