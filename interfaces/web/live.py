@@ -116,8 +116,7 @@ class ChangeFeed:
         self.position = upto
         for tenant_id, kinds in changed.items():
             for queue in list(self.listeners.get(tenant_id, ())):
-                with contextlib.suppress(asyncio.QueueFull):  # a stuck tab catches up later
-                    queue.put_nowait(Change(upto, sorted(kinds)))
+                _announce(queue, Change(upto, sorted(kinds)))
 
     def _tracked(self) -> dict[str, int]:
         parts = " UNION ALL ".join(
@@ -158,6 +157,17 @@ class ChangeFeed:
         return changed, upto
 
 
+def _announce(queue: asyncio.Queue[Change], change: Change) -> None:
+    """Queues `change`; a tab too slow to take its changes gets one `*` in place of them all
+    (dropping one would lose it for good: later ids pass it)."""
+    try:
+        queue.put_nowait(change)
+    except asyncio.QueueFull:
+        while not queue.empty():
+            queue.get_nowait()
+        queue.put_nowait(Change(change.position, [EVERYTHING]))
+
+
 class LiveController(Controller):
     path = "/dashboard"
     include_in_schema = False
@@ -180,7 +190,11 @@ class LiveController(Controller):
         last_seen = int(last) if last.isdigit() else None
 
         async def messages() -> AsyncIterator[ServerSentEventMessage]:
-            yield ServerSentEventMessage(event="ready", data="{}", id=str(feed.position))
+            # The browser resends the last id it got: while a catch-up is due, `ready` must not
+            # carry an id past it, or a drop before the catch-up arrives would skip it.
+            behind = last_seen is not None and last_seen < feed.position
+            ready = last_seen if behind else feed.position
+            yield ServerSentEventMessage(event="ready", data="{}", id=str(ready))
             async for change in feed.subscribe(principal.tenant_id, last_seen):
                 data = msgspec.json.encode({"kinds": change.kinds}).decode()
                 yield ServerSentEventMessage(event="change", data=data, id=str(change.position))

@@ -143,7 +143,9 @@ DAILY_CUSTOMERS = Rollup(
     (("day", "toDate(placed_at)"), ("store", "store")),
     (("customers", "uniqExactState(customer)"),),
 )
-ROLLUPS = (HOURLY_SALES, DAILY_SALES, DAILY_CATEGORIES, CUSTOMER_DAILY, DAILY_CUSTOMERS)
+# daily_customers before customer_daily, whose recomputation feeds the first orders: a read in
+# between may count a customer as active and not yet new, never as new and not yet active.
+ROLLUPS = (HOURLY_SALES, DAILY_SALES, DAILY_CATEGORIES, DAILY_CUSTOMERS, CUSTOMER_DAILY)
 
 # Every customer's totals so far, per store and over all stores (store ''), so that the
 # customers report reads one row per customer instead of a row per customer-day (ADR 0048).

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import threading
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from interfaces.bootstrap import Container
-from interfaces.web.live import EVERYTHING, Change, ChangeFeed
+from interfaces.web.live import EVERYTHING, Change, ChangeFeed, _announce
 from tests.api.conftest import Tenant
 
 
@@ -52,3 +52,33 @@ async def _subscribe_mid_poll(feed: PausedFeed, tenant_id: UUID) -> Change:
         return await first
     finally:
         await stream.aclose()
+
+
+def test_a_tab_too_slow_for_its_changes_is_told_to_refresh_everything(
+    container: Container,
+) -> None:
+    """Changes a stuck tab had no room for are not dropped (a later id would pass them): the
+    tab gets a `*` in their place, then what came after it, up to the newest position."""
+
+    async def scenario() -> list[Change]:
+        feed = ChangeFeed(container)
+        tenant_id = uuid4()
+        stream = feed.subscribe(tenant_id, last_seen=None, seconds=5)
+        first = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0.05)
+        (queue,) = feed.listeners[tenant_id]
+        for position in range(1, 200):  # the tab reads nothing meanwhile
+            _announce(queue, Change(position, ["stock"]))
+        seen = [await first]
+        try:
+            while not queue.empty():
+                seen.append(await anext(stream))
+        finally:
+            await stream.aclose()
+        return seen
+
+    seen = asyncio.run(scenario())
+    refresh = next(i for i, change in enumerate(seen) if change.kinds == [EVERYTHING])
+    assert [change.position for change in seen[refresh:]] == list(
+        range(seen[refresh].position, 200)
+    )
