@@ -240,13 +240,14 @@ def customers(client: SharedClient, scope: Scope, churn_k: float, limit: int) ->
     params = scope.params()
     # Every order before the end counts: the totals so far of customers without a later order;
     # for the others (if any), days from the rollup and the last partial day from the lines.
+    not_late, late_totals = "", ""
     if rows(client, f"SELECT count() AS late FROM ({LATE} LIMIT 1)", params)[0]["late"]:
         late, params = dataclasses.replace(scope, start=EPOCH).source(
             CUSTOMER_DAILY, f"AND customer IN ({LATE})"
         )
-        totals = totals.replace("{not_late}", f"AND customer NOT IN ({LATE})")
-        totals += " UNION ALL " + LATE_TOTALS.replace("{source}", late)
-    totals = totals.replace("{not_late}", "")
+        not_late = f"AND customer NOT IN ({LATE})"
+        late_totals = " UNION ALL " + LATE_TOTALS.replace("{source}", late)
+    totals = totals.replace("{not_late}", not_late) + late_totals
     per_customer = PER_CUSTOMER.replace("{totals}", totals)
     return scored_customers(client, per_customer, params | {"k": churn_k}, limit)
 
