@@ -19,6 +19,9 @@ from adapters.embedded.clickhouse import SharedClient
 
 Key = tuple[UUID, UUID]
 Row = dict[str, Any]
+# Keys per read: a key is about 80 characters of SQL, and a query's text may not exceed
+# ClickHouse's max_query_size (256 KiB by default, on a server as in chdb).
+KEYS_PER_READ = 2_000
 
 
 class Fold:
@@ -41,8 +44,8 @@ class Fold:
         if not missing:
             return
         found: dict[Key, list[Row]] = {k: [] for k in missing}
-        for chunk in range(0, len(missing), 5_000):
-            pairs = ",".join(f"('{t}','{i}')" for t, i in missing[chunk : chunk + 5_000])
+        for chunk in range(0, len(missing), KEYS_PER_READ):
+            pairs = ",".join(f"('{t}','{i}')" for t, i in missing[chunk : chunk + KEYS_PER_READ])
             result = client.query(
                 f"SELECT {', '.join(self.columns)} FROM {self.table} FINAL "
                 f"WHERE ({self.key[0]}, {self.key[1]}) IN ({pairs})"

@@ -27,6 +27,7 @@ from interfaces.config import Settings
 from interfaces.seed_history import seed_history
 from projections import finance
 from projections.analytics import queries, reports, schema
+from projections.analytics.facts import Facts
 from projections.analytics.projector import FACT_TABLES, AnalyticsProjector
 from projections.runner import start_runners, wait_until_caught_up
 from tests.support.keys import secret_key_env
@@ -496,3 +497,20 @@ def test_shipping_daily_holds_every_shipped_shipment_once(history: History) -> N
     ).result_rows
     assert rollup == shipments
     assert rollup[0] > 0
+
+
+def test_a_restarted_projector_loads_thousands_of_orders_it_does_not_hold(
+    history: History,
+) -> None:
+    """After a restart the fold cache is empty: a batch of shipments and invoices for a busy
+    day's orders reads every one of their groups from ClickHouse (thousands of keys)."""
+    history.projector().catch_up()
+    placed = history.client.query(
+        "SELECT DISTINCT order_id FROM order_lines FINAL WHERE tenant_id = {t:UUID}",
+        parameters={"t": history.tenant_id},
+    ).result_rows
+    known = {(history.tenant_id, order_id) for (order_id,) in placed}
+    unknown = {(history.tenant_id, uuid4()) for _ in range(6_000)}
+    fold = Facts().order_lines
+    fold.load(history.client, [*unknown, *known])
+    assert {key for key in known | unknown if fold.get(key)} == known
