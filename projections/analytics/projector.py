@@ -70,6 +70,22 @@ READ = (
 Row = tuple[int, UUID, int, str, bytes]
 
 
+# Every process that uses analytics migrates its schema on start (API, worker, CLI). Migration 7
+# rebuilds a table by copy and exchange, which two interleaved runs would undo, so runs take
+# turns on a PostgreSQL session lock, which all of those processes reach.
+MIGRATION_LOCK = 7_700_002
+
+
+def migrate(datastore: PostgresDatastore, client: SharedClient) -> list[int]:
+    """Applies the analytics migrations not yet applied, one process at a time."""
+    with datastore.get_connection() as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        try:
+            return schema.migrate(client)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+
+
 def handled_topics() -> frozenset[str]:
     """Topics a fact table has a handler for: only these are decoded into events."""
     return frozenset(topic for topic, cls in EVENT_TYPES.items() if cls in HANDLERS)
@@ -104,7 +120,7 @@ class AnalyticsProjector:
         self._position: int | None = None
 
     def migrate(self) -> list[int]:
-        return schema.migrate(self.client)
+        return migrate(self.datastore, self.client)
 
     def position(self) -> int:
         if self._position is None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -540,4 +541,19 @@ def test_order_lines_move_to_time_order_with_every_line_kept(
         "WHERE database = currentDatabase() AND name = 'order_lines'"
     ).result_rows[0]
     assert key == "tenant_id, placed_at, order_id, line_no"
+    assert history.client.query("EXISTS TABLE order_lines_rekeyed").result_rows == [(0,)]
+
+
+def test_processes_that_migrate_at_once_take_turns(history: History) -> None:
+    """The API and the worker both migrate when they start: migration 7, run by several at
+    once, is still applied once and keeps every line."""
+    history.projector().catch_up()
+    select = "SELECT * FROM order_lines FINAL ORDER BY ALL"
+    kept = history.client.query(select).result_rows
+    history.client.command("DELETE FROM schema_migrations WHERE version = 7")
+    starting = [AnalyticsProjector(history.container.datastore, history.client) for _ in range(3)]
+    with ThreadPoolExecutor(len(starting)) as pool:
+        applied = list(pool.map(AnalyticsProjector.migrate, starting))
+    assert sorted(applied) == [[], [], [7]]
+    assert history.client.query(select).result_rows == kept
     assert history.client.query("EXISTS TABLE order_lines_rekeyed").result_rows == [(0,)]

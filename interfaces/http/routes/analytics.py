@@ -32,7 +32,8 @@ from interfaces.bootstrap import Container
 from interfaces.http.problems import ApiProblem
 from interfaces.http.scope import store_in_scope, visible_locations
 from interfaces.http.support import json_response
-from projections.analytics import queries, reports, schema
+from projections.analytics import queries, reports
+from projections.analytics.projector import migrate
 from projections.analytics.queries import DIMENSIONS, METRICS, Scope
 
 From = Annotated[str | None, Parameter(query="from", description="RFC 3339; default 30 days ago")]
@@ -46,7 +47,7 @@ def analytics_client(container: Container) -> SharedClient:
     if url is None:
         raise ApiProblem(503, "analytics_unavailable", "no ClickHouse is configured")
     try:
-        return _migrated(url)
+        return _migrated(url, container.datastore)
     except Exception as error:  # another process holds the embedded engine
         raise ApiProblem(
             503,
@@ -57,11 +58,11 @@ def analytics_client(container: Container) -> SharedClient:
 
 
 @lru_cache(maxsize=4)
-def _migrated(url: str) -> SharedClient:
+def _migrated(url: str, datastore: Any) -> SharedClient:
     """The shared client, its schema created once per process: reports asked for before the
     projector has run answer from empty tables instead of failing."""
     client = shared_client(url)
-    schema.migrate(client)
+    migrate(datastore, client)
     return client
 
 
