@@ -29,7 +29,9 @@ END = "fromUnixTimestamp64Micro({end:Int64}, 'UTC')"
 
 # --- fulfilment -----------------------------------------------------------------------------
 
-# Over `shipping_daily` rows (whole days) and the period's partial days from `shipments`.
+# Over `shipping_daily` rows (whole days) and the period's partial days from `shipments`. A row
+# per location, carrier and the currency its costs were billed in (one, unless a carrier bills
+# a location in two: costs in different currencies are never added up).
 SHIPPING = """
 SELECT location, if(carrier = '', 'unassigned', carrier) AS carrier, sum(shipments) AS shipments,
     if(sum(length(ship_seconds)) = 0, NULL,
@@ -43,10 +45,10 @@ SELECT location, if(carrier = '', 'unassigned', carrier) AS carrier, sum(shipmen
     round(sum(arrayCount(x -> x <= {sla:UInt32} * 3600, ship_seconds)) / shipments, 4)
         AS on_time_rate,
     round(sum(cost) / uniqExactMerge(orders), 2) AS shipping_cost_per_order,
-    any(cost_currency) AS cost_currency,
+    cost_currency,
     round(sum(short_units) / greatest(sum(units) + sum(short_units), 1), 4) AS short_pick_rate
 FROM {source}
-GROUP BY location, carrier ORDER BY location, carrier
+GROUP BY location, carrier, cost_currency ORDER BY location, carrier, cost_currency
 """
 RETURNS = f"""
 SELECT reason, category, sum(quantity) AS units, uniqExact(order_id) AS orders

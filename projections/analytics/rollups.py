@@ -179,17 +179,17 @@ def recompute_customer_totals(where: str) -> str:
 # recomputed from `shipments FINAL` for every (tenant, day) a batch shipped or delivered on:
 # once shipped, a shipment keeps its day, store, location and carrier (labelling comes before
 # shipping), so a recomputed row replaces the one before it.
-SHIPPING_FIELDS = (
-    "shipments, ship_seconds, deliver_seconds, cost, cost_currency, units, short_units, orders"
-)
-SHIPPING_DAILY_COLUMNS = f"tenant_id, day, store, location, carrier, {SHIPPING_FIELDS}"
+SHIPPING_FIELDS = "shipments, ship_seconds, deliver_seconds, cost, units, short_units, orders"
+# Costs are summed per currency (ADR 0050): a location and carrier may be billed in two.
+SHIPPING_KEYS = "location, carrier, cost_currency"
+SHIPPING_DAILY_COLUMNS = f"tenant_id, day, store, {SHIPPING_KEYS}, {SHIPPING_FIELDS}"
 SHIPPING_VALUES = (
     "count() AS shipments, "
     "groupArrayIf(assumeNotNull(dateDiff('second', order_placed_at, shipped_at)), "
     "order_placed_at IS NOT NULL) AS ship_seconds, "
     "groupArrayIf(assumeNotNull(dateDiff('second', shipped_at, delivered_at)), "
     "delivered_at IS NOT NULL) AS deliver_seconds, "
-    "sum(cost) AS cost, any(cost_currency) AS cost_currency, sum(units) AS units, "
+    "sum(cost) AS cost, sum(units) AS units, "
     "sum(short_units) AS short_units, uniqExactState(order_id) AS orders"
 )
 
@@ -200,11 +200,11 @@ def recompute_shipping_daily(where: str) -> str:
     with FINAL by id."""
     return (
         f"INSERT INTO shipping_daily ({SHIPPING_DAILY_COLUMNS}, version) "
-        "SELECT tenant_id, toDate(assumeNotNull(shipped_at)) AS day, store, location, carrier, "
+        f"SELECT tenant_id, toDate(assumeNotNull(shipped_at)) AS day, store, {SHIPPING_KEYS}, "
         f"{SHIPPING_VALUES}, max(version) AS version FROM shipments FINAL "
         f"WHERE shipped_at IS NOT NULL AND {where} AND shipment_id IN "
         f"(SELECT shipment_id FROM shipments WHERE {where}) "
-        "GROUP BY tenant_id, day, store, location, carrier"
+        f"GROUP BY tenant_id, day, store, {SHIPPING_KEYS}"
     )
 
 
@@ -214,16 +214,16 @@ def shipping_source(where: str, body: bool, edges: bool) -> str:
     parts = []
     if body:
         parts.append(
-            f"SELECT location, carrier, {SHIPPING_FIELDS} "
+            f"SELECT {SHIPPING_KEYS}, {SHIPPING_FIELDS} "
             f"FROM shipping_daily FINAL WHERE {where} "
             f"AND day >= toDate({MICROS % 'body_start'}) AND day < toDate({MICROS % 'body_end'})"
         )
     if edges:
         parts.append(
-            f"SELECT location, carrier, {SHIPPING_VALUES} FROM shipments FINAL WHERE {where} "
+            f"SELECT {SHIPPING_KEYS}, {SHIPPING_VALUES} FROM shipments FINAL WHERE {where} "
             f"AND shipped_at IS NOT NULL "
             f"AND ((shipped_at >= {MICROS % 'start'} AND shipped_at < {MICROS % 'body_start'})"
             f" OR (shipped_at >= {MICROS % 'body_end'} AND shipped_at < {MICROS % 'end'})) "
-            "GROUP BY location, carrier"
+            f"GROUP BY {SHIPPING_KEYS}"
         )
     return "(" + " UNION ALL ".join(parts) + ")"

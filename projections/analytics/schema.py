@@ -267,6 +267,29 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    (
+        8,
+        "shipping_costs_per_currency",
+        (
+            # shipping_daily keyed by cost currency too (ADR 0050): a day's costs of one
+            # location and carrier billed in two currencies were summed into one amount. The
+            # rollup is derived from `shipments`, so it is rebuilt from them.
+            "DROP TABLE IF EXISTS shipping_daily",
+            f"""CREATE TABLE shipping_daily (
+                tenant_id UUID, day Date, store LowCardinality(String),
+                location LowCardinality(String), carrier LowCardinality(String),
+                cost_currency LowCardinality(String), shipments UInt64,
+                ship_seconds Array(Int64), deliver_seconds Array(Int64), cost {TOTAL},
+                units Int64, short_units Int64, orders AggregateFunction(uniqExact, UUID),
+                version UInt64
+            ) ENGINE = ReplacingMergeTree(version)
+            ORDER BY (tenant_id, day, store, location, carrier, cost_currency)""",
+            recompute_shipping_daily("1"),
+        ),
+    )
+)
+
 
 def migrate(client: SharedClient) -> list[int]:
     """Applies the migrations this database has not seen; returns their numbers."""

@@ -29,8 +29,9 @@ from interfaces.config import Settings
 from interfaces.seed_history import seed_history
 from projections import finance
 from projections.analytics import queries, reports, schema
-from projections.analytics.facts import Facts
+from projections.analytics.facts import SHIPMENT_COLUMNS, Facts
 from projections.analytics.projector import FACT_TABLES, AnalyticsProjector
+from projections.analytics.rollups import recompute_shipping_daily
 from projections.runner import start_runners, wait_until_caught_up
 from tests.support.keys import secret_key_env
 
@@ -401,7 +402,7 @@ def test_customers_from_totals_equal_sums_over_the_lines(
 
 
 def test_a_database_from_before_the_totals_migrates_to_the_same_rows(history: History) -> None:
-    """Migrations 4 to 6 fill customer_totals, shipping_daily, daily_customers and
+    """Migrations 4 to 6 and 8 fill customer_totals, shipping_daily, daily_customers and
     customer_first_orders from the rows an existing database already holds: the same rows the
     projector keeps."""
     history.projector().catch_up()
@@ -411,7 +412,7 @@ def test_a_database_from_before_the_totals_migrates_to_the_same_rows(history: Hi
             "FROM customer_totals FINAL ORDER BY ALL"
         ),
         "shipping_daily": (
-            "SELECT tenant_id, day, store, location, carrier, shipments, "
+            "SELECT tenant_id, day, store, location, carrier, cost_currency, shipments, "
             "arraySort(ship_seconds), arraySort(deliver_seconds), cost, units, short_units, "
             "uniqExactMerge(orders) FROM shipping_daily FINAL GROUP BY ALL ORDER BY ALL"
         ),
@@ -429,8 +430,8 @@ def test_a_database_from_before_the_totals_migrates_to_the_same_rows(history: Hi
     for table in selects:
         history.client.command(f"DROP TABLE {table}")
     history.client.command("DROP VIEW customer_first_orders_from_days")
-    history.client.command("DELETE FROM schema_migrations WHERE version BETWEEN 4 AND 6")
-    assert schema.migrate(history.client) == [4, 5, 6]
+    history.client.command("DELETE FROM schema_migrations WHERE version IN (4, 5, 6, 8)")
+    assert schema.migrate(history.client) == [4, 5, 6, 8]
     for table, select in selects.items():
         assert history.client.query(select).result_rows == kept[table], table
 
@@ -449,12 +450,12 @@ SELECT location, if(carrier = '', 'unassigned', carrier) AS carrier, count() AS 
     round(countIf(dateDiff('second', order_placed_at, shipped_at) <= {{sla:UInt32}} * 3600)
         / count(), 4) AS on_time_rate,
     round(sum(cost) / uniqExact(order_id), 2) AS shipping_cost_per_order,
-    any(cost_currency) AS cost_currency,
+    cost_currency,
     round(sum(short_units) / greatest(sum(units) + sum(short_units), 1), 4) AS short_pick_rate
 FROM shipments FINAL
 WHERE {queries.TENANT} AND {queries.STORE} AND shipped_at IS NOT NULL
   AND {queries.between("shipped_at")}
-GROUP BY location, carrier ORDER BY location, carrier
+GROUP BY location, carrier, cost_currency ORDER BY location, carrier, cost_currency
 """
 SHIPPED_FROM_SHIPMENTS = f"""
 SELECT uniqExact(order_id) AS orders FROM shipments FINAL
@@ -587,3 +588,28 @@ CUSTOMER_TOTALS_COLUMNS = [
     "tenant_id", "store", "customer", "currency", "orders", "revenue", "first_at", "last_at",
     "version",
 ]  # fmt: skip
+
+
+def test_shipping_costs_in_two_currencies_are_never_added_up(history: History) -> None:
+    """One location and carrier, billed in EUR for one shipment and GBP for another: a row per
+    currency, each with its own cost per order."""
+    history.projector()  # the schema
+    tenant = uuid4()
+    placed = END - timedelta(days=3)
+    shipments = [
+        (tenant, uuid4(), uuid4(), "web-eu", "BER-1", "DHL", "paket", Decimal("10.00"), "EUR",
+         900, 1, 0, Decimal("30.00"), placed, placed, placed + timedelta(hours=5), None, 1),
+        (tenant, uuid4(), uuid4(), "web-uk", "BER-1", "DHL", "paket", Decimal("8.00"), "GBP",
+         900, 1, 0, Decimal("25.00"), placed, placed, placed + timedelta(hours=30), None, 2),
+    ]  # fmt: skip
+    history.client.insert("shipments", shipments, column_names=SHIPMENT_COLUMNS)
+    history.client.command(recompute_shipping_daily(f"tenant_id = '{tenant}'"))
+    for start in (END - timedelta(days=10), END - timedelta(days=10, hours=5)):  # rollup, edges
+        scope = queries.Scope(tenant, start, END)
+        found = reports.fulfilment(history.client, scope, sla_hours=24)
+        rows = [
+            (r["carrier"], r["cost_currency"], r["shipping_cost_per_order"], r["on_time_rate"])
+            for r in found["by_location_and_carrier"]
+        ]
+        assert rows == [("DHL", "EUR", Decimal("10.00"), 1.0), ("DHL", "GBP", Decimal("8.00"), 0.0)]
+        assert found["orders_shipped"] == 2

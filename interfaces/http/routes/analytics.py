@@ -244,9 +244,10 @@ class AnalyticsController(Controller):
         store: str | None = None,
         format: Format = None,
     ) -> Response[bytes]:
-        """Shipments sent in the period per location and carrier: hours to ship and to deliver
-        (p50/p90), on-time rate (shipped within `sla_hours` of the order), shipping cost per
-        order, short-pick rate; return rate and reasons."""
+        """Shipments sent in the period per location, carrier and the currency their costs were
+        billed in: hours to ship and to deliver (p50/p90), on-time rate (shipped within
+        `sla_hours` of the order), shipping cost per order, short-pick rate; return rate and
+        reasons."""
         w = window(principal, from_, to, "none", store)
         body = reports.fulfilment(analytics_client(container), w.scope, sla_hours)
         return report(request, format, "fulfilment", _period(w) | body, "by_location_and_carrier")
