@@ -9,6 +9,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from projections.runner import wait_until_caught_up
 from tests.api.conftest import Tenant
 from tests.browser.conftest import axe_violations, screenshots, unlabelled_controls
 
@@ -52,6 +53,8 @@ def test_an_order_goes_through_pick_pack_label_and_ship(sign_in: Any, seeded: Te
     page.get_by_role("button", name="Mark shipped").click()
     expect(page.locator("#shipment-status")).to_have_text("shipped")
 
+    # The shipment page and the inventory levels are separate projections: wait for both.
+    wait_until_caught_up(seeded.container.datastore, timeout=20)
     assert seeded.inventory()[("MUG", "BER")]["on_hand"] == 8
     shipped = seeded.get(f"/v1/orders/{order['id']}").json()
     assert shipped["status"] == "shipped"
@@ -84,4 +87,5 @@ def test_a_return_is_authorised_on_the_shipment_and_received_into_stock(
     rma.get_by_label("MUG condition").select_option("sellable")
     rma.get_by_role("button", name="Receive").click()
     expect(page.locator("#returns")).to_contain_text("No return is waiting")
+    wait_until_caught_up(seeded.container.datastore, timeout=20)
     assert seeded.inventory()[("MUG", "BER")]["on_hand"] == 9

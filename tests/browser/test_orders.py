@@ -7,6 +7,7 @@ from typing import Any
 
 from playwright.sync_api import Dialog, expect
 
+from projections.runner import wait_until_caught_up
 from tests.api.conftest import Tenant
 from tests.browser.conftest import axe_violations, screenshots, unlabelled_controls
 
@@ -43,6 +44,7 @@ def test_cancelling_a_line_from_the_order_page_releases_its_stock(
     expect(page.locator('[data-line="2"] td').nth(3)).to_have_text("1")  # cancelled
     assert confirmations == ["Cancel these units of line 2? Their stock is released."]
     expect(page.locator('[data-event="order.OrderLinesCancelled"]')).to_be_visible()
+    wait_until_caught_up(seeded.container.datastore, timeout=20)  # the inventory projection
     assert seeded.inventory()[("TEE", "BER")]["reserved"] == 0
 
 
