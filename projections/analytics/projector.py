@@ -6,6 +6,10 @@ then store the batch's last position. ClickHouse has no transaction across those
 crash between them leaves rows without the position: the restart reads the same events again
 and inserts the same keys again, which the ReplacingMergeTree tables collapse (readers use
 FINAL). Either way, the tables converge to exactly one row per fact (ADR 0024).
+
+Catching up, a batch is folded in Python while the one before it is written to ClickHouse on
+a writer thread (the engine releases the GIL): one batch at a time in flight, written in order,
+each followed by its position (ADR 0051).
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -34,6 +40,7 @@ from projections.analytics.facts import (
     STOCK_COLUMNS,
     Facts,
 )
+from projections.analytics.folds import Fold
 from projections.analytics.rollups import (
     ROLLUPS,
     recompute_customer_totals,
@@ -68,6 +75,20 @@ READ = (
     "FROM kontor_events WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
 )
 Row = tuple[int, UUID, int, str, bytes]
+Days = set[tuple[UUID, date]]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A batch folded and ready to write: everything ClickHouse is to receive for it."""
+
+    last: int  # the global position of its last event
+    size: int
+    events: list[tuple[Any, ...]]
+    appended: dict[str, list[tuple[Any, ...]]]
+    folded: list[tuple[Fold, list[tuple[Any, ...]]]]  # each fold's changed rows
+    days: Days  # (tenant, day) of every order line the batch touched, replayed or not
+    shipped: Days  # (tenant, day shipped) of every shipment it touched
 
 
 # Every process that uses analytics migrates its schema on start (API, worker, CLI). Migration 7
@@ -116,6 +137,10 @@ class AnalyticsProjector:
         self.client = client
         self.batch_size = batch_size
         self.facts = Facts()
+        for fold in self.facts.folds:
+            # A batch folded while the one before it is written must find that one's groups
+            # in the cache: a batch touches at most `batch_size` groups per fold.
+            fold.cache_size = max(fold.cache_size, batch_size)
         self.handled = handled_topics()
         self._position: int | None = None
 
@@ -152,33 +177,67 @@ class AnalyticsProjector:
             return curs.fetchall()
 
     def run_once(self) -> int:
-        """Projects the next batch; returns how many events it held."""
+        """Projects the next batch, folding and writing it in turn; returns its size."""
         rows = self.read(self.position())
         if rows:
             with collector_paused():
-                self.project(rows)
+                batch = self.prepare(rows)
+            try:
+                self.write(batch)
+            except BaseException:
+                self.forget()  # its folds are committed: drop them
+                raise
         return len(rows)
 
-    def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Projects until no event is left; returns how many it projected."""
-        total = self.lag()
+    def catch_up(
+        self,
+        progress: Callable[[int, int], None] | None = None,
+        stopping: threading.Event | None = None,
+    ) -> int:
+        """Projects until no event is left (or `stopping` is set); returns how many it
+        projected. `progress(done, total)` follows the batches written."""
+        total = self.lag() if progress is not None else 0
         done = 0
-        while handled := self.run_once():
-            done += handled
+        after = self.position()
+
+        def written(future: Future[None], size: int) -> None:
+            nonlocal done
+            future.result()
+            done += size
             if progress is not None:
                 progress(done, max(total, done))
+
+        with ThreadPoolExecutor(1, thread_name_prefix="kontor-analytics-writer") as writer:
+            writing: tuple[Future[None], int] | None = None
+            try:
+                while not (stopping is not None and stopping.is_set()):
+                    rows = self.read(after)
+                    if not rows:
+                        break
+                    with collector_paused():
+                        batch = self.prepare(rows)  # while the batch before is written
+                    if writing is not None:
+                        written(*writing)
+                    writing = (writer.submit(self.write, batch), batch.size)
+                    after = batch.last
+                if writing is not None:
+                    written(*writing)
+            except BaseException:
+                # The batches folded ahead of a failed write are not in ClickHouse: start
+                # again from what it holds, once the batch in flight has ended either way.
+                if writing is not None:
+                    wait([writing[0]])
+                self.forget()
+                raise
         return done
 
     def run(self, stopping: threading.Event, idle: float = 0.2) -> None:
         while not stopping.is_set():
             try:
-                handled = self.run_once()
+                self.catch_up(stopping=stopping)
             except Exception:  # a server hiccup: the position is kept, so retry later
                 log.exception("analytics projection failed; retrying")
-                self.forget()
-                handled = 0
-            if handled < self.batch_size:
-                stopping.wait(idle)
+            stopping.wait(idle)
 
     def forget(self) -> None:
         """Drops what is cached, so the next batch starts from what ClickHouse holds."""
@@ -192,7 +251,10 @@ class AnalyticsProjector:
             self.client.command(f"TRUNCATE TABLE IF EXISTS {table}")
         self.forget()
 
-    def project(self, rows: list[Row]) -> None:
+    def prepare(self, rows: list[Row]) -> Batch:
+        """Folds a batch in memory (reading from ClickHouse only the groups the cache lacks)
+        and commits the folds: a batch prepared after it finds its groups as they will be once
+        it is written. If the write fails, `forget` drops them."""
         facts = self.facts
         facts.appended = {}
         handled = self.handled
@@ -216,38 +278,25 @@ class AnalyticsProjector:
         for _, stream_id, version, event, meta in decoded:
             for fold, key in facts.needs(stream_id, version, event, meta.tenant_id):
                 needed.setdefault(fold, []).append(key)
-        last = rows[-1][0]
         try:
             for fold, keys in needed.items():
                 fold.load(self.client, keys)
             for position, stream_id, _, event, meta in decoded:
                 facts.apply(position, stream_id, event, meta)
-            self.client.insert("events", raw, column_names=EVENT_COLUMNS)
-            for table, appended in facts.appended.items():
-                self.client.insert(table, appended, column_names=APPENDED_COLUMNS[table])
-            # Days of every line the batch touched, replayed or not: a crash may have come
-            # between writing the lines and recomputing their days.
-            days = {(r["tenant_id"], r["placed_at"].date()) for r in facts.order_lines.touched()}
-            for fold in facts.folds:
-                changed = fold.dirty()
-                if changed:
-                    self.client.insert(fold.table, changed, column_names=fold.columns)
-            if days:
-                where = _on_days("placed_at", days)
-                for rollup in ROLLUPS:
-                    self.client.command(rollup.recompute(where))
-                # After customer_daily, which the totals sum.
-                self.client.command(recompute_customer_totals(where))
-            # Days shipments shipped on, of every shipment the batch touched (as above).
-            shipped = {
-                (r["tenant_id"], r["shipped_at"].date())
-                for r in facts.shipments.touched()
-                if r["shipped_at"] is not None
-            }
-            if shipped:
-                self.client.command(recompute_shipping_daily(_on_days("shipped_at", shipped)))
-            self.client.insert(
-                "projector_position", [(self.name, last)], column_names=["projector", "position"]
+            batch = Batch(
+                last=rows[-1][0],
+                size=len(rows),
+                events=raw,
+                appended=facts.appended,
+                folded=[(fold, fold.dirty()) for fold in facts.folds],
+                # Replayed lines too: a crash may have come between writing the lines and
+                # recomputing their days.
+                days={(r["tenant_id"], r["placed_at"].date()) for r in facts.order_lines.touched()},
+                shipped={
+                    (r["tenant_id"], r["shipped_at"].date())
+                    for r in facts.shipments.touched()
+                    if r["shipped_at"] is not None
+                },
             )
         except BaseException:
             for fold in facts.folds:
@@ -255,10 +304,31 @@ class AnalyticsProjector:
             raise
         for fold in facts.folds:
             fold.commit()
-        self._position = last
+        return batch
+
+    def write(self, batch: Batch) -> None:
+        """Writes a prepared batch, its position last (the writer thread while catching up)."""
+        self.client.insert("events", batch.events, column_names=EVENT_COLUMNS)
+        for table, appended in batch.appended.items():
+            self.client.insert(table, appended, column_names=APPENDED_COLUMNS[table])
+        for fold, changed in batch.folded:
+            if changed:
+                self.client.insert(fold.table, changed, column_names=fold.columns)
+        if batch.days:
+            where = _on_days("placed_at", batch.days)
+            for rollup in ROLLUPS:
+                self.client.command(rollup.recompute(where))
+            # After customer_daily, which the totals sum.
+            self.client.command(recompute_customer_totals(where))
+        if batch.shipped:
+            self.client.command(recompute_shipping_daily(_on_days("shipped_at", batch.shipped)))
+        self.client.insert(
+            "projector_position", [(self.name, batch.last)], column_names=["projector", "position"]
+        )
+        self._position = batch.last
 
 
-def _on_days(column: str, days: set[tuple[UUID, date]]) -> str:
+def _on_days(column: str, days: Days) -> str:
     """A filter on the (tenant, day of `column`)s given: a time range first (min-max index)."""
     listed = ",".join(f"('{t}','{d.isoformat()}')" for t, d in sorted(days))
     first, final = min(d for _, d in days), max(d for _, d in days)

@@ -198,6 +198,28 @@ def test_totals_converge_after_the_projector_dies_mid_batch(
     history.assert_totals_agree()
 
 
+@pytest.mark.parametrize("dies_at_write", [16, 20, 27, 33])
+def test_a_write_that_fails_while_the_next_batch_is_folded_loses_nothing(
+    history: History, dies_at_write: int
+) -> None:
+    """Catching up, batch N+1 is folded (and its folds committed to the cache) while batch N is
+    written. A write of a later batch fails: the same projector, caught up again, must not
+    trust what it folded ahead of the failure."""
+    fresh = history.projector()
+    fresh.reset()
+    fresh.catch_up()
+    expected = table_counts(history.client)
+    fresh.reset()
+    projector = history.projector(batch_size=500)
+    projector.client = DyingClient(history.client, dies_at_write)  # type: ignore[assignment]
+    with pytest.raises(Dies):
+        projector.catch_up()
+    projector.client = history.client
+    projector.catch_up()
+    assert table_counts(history.client) == expected
+    history.assert_totals_agree()
+
+
 def test_an_event_type_it_does_not_know_is_kept_raw_and_skipped_by_the_facts(
     history: History,
 ) -> None:

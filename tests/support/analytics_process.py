@@ -24,8 +24,8 @@ def main() -> None:
     try:
         projector = AnalyticsProjector(container.datastore, client, batch_size=int(sys.argv[1]))
         projector.migrate()
-        while projector.run_once():
-            print(projector.position(), flush=True)
+        # Folding a batch while the one before is written, as `kontor analytics catch-up` does.
+        projector.catch_up(lambda done, total: print(projector.position(), flush=True))
         if len(sys.argv) > 2:
             tenant, start, end = UUID(sys.argv[2]), *map(datetime.fromisoformat, sys.argv[3:5])
             counts = {
