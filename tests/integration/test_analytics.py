@@ -176,6 +176,16 @@ class DyingClient:
             raise Dies
 
 
+def counts_of_a_clean_replay_then_emptied(history: History) -> dict[str, int]:
+    """The table counts a replay from zero gives; the tables are left empty."""
+    fresh = history.projector()
+    fresh.reset()
+    fresh.catch_up()
+    expected = table_counts(history.client)
+    fresh.reset()
+    return expected
+
+
 @pytest.mark.parametrize("dies_at_write", [0, 1, 2, 4, 6, 7, 8, 9, 10, "projector_position"])
 def test_totals_converge_after_the_projector_dies_mid_batch(
     history: History, dies_at_write: int | str
@@ -183,11 +193,7 @@ def test_totals_converge_after_the_projector_dies_mid_batch(
     """A batch writes events, appended facts, folded rows, the four rollups, the customer
     totals, then its position; dying before any of them and restarting (caches lost) gives
     the same tables."""
-    fresh = history.projector()
-    fresh.reset()
-    fresh.catch_up()
-    expected = table_counts(history.client)
-    fresh.reset()
+    expected = counts_of_a_clean_replay_then_emptied(history)
     first = history.projector(batch_size=1_000)
     first.run_once()
     first.client = DyingClient(history.client, dies_at_write)  # type: ignore[assignment]
@@ -205,11 +211,7 @@ def test_a_write_that_fails_while_the_next_batch_is_folded_loses_nothing(
     """Catching up, batch N+1 is folded (and its folds committed to the cache) while batch N is
     written. A write of a later batch fails: the same projector, caught up again, must not
     trust what it folded ahead of the failure."""
-    fresh = history.projector()
-    fresh.reset()
-    fresh.catch_up()
-    expected = table_counts(history.client)
-    fresh.reset()
+    expected = counts_of_a_clean_replay_then_emptied(history)
     projector = history.projector(batch_size=500)
     projector.client = DyingClient(history.client, dies_at_write)  # type: ignore[assignment]
     with pytest.raises(Dies):
