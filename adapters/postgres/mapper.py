@@ -119,6 +119,17 @@ def decode_data(topic: str, schema_version: int, data: bytes, tenant_id: UUID) -
     return msgspec.convert(fields, cls)
 
 
+def decode_sealed(topic: str, schema_version: int, data: bytes, tenant_id: UUID) -> DomainEvent:
+    """The event with its personal fields left as stored: sealed tokens in place of the
+    plaintext (personal fields are strings, so the tokens decode as they are). Only for readers
+    that never read personal data (analytics): no key lookups, no decryption. An older schema
+    version is upcast and opened by `decode_data`."""
+    cls = EVENT_TYPES.get(topic)
+    if cls is not None and schema_version == cls.schema_version:
+        return cast(DomainEvent, _decoder(cls).decode(data))
+    return decode_data(topic, schema_version, data, tenant_id)
+
+
 def opened_data(topic: str, data: bytes, tenant_id: UUID) -> bytes:
     """A stored event's fields as JSON, with its personal data opened (or erased): what the
     relay, webhooks and audit exports hand out. Other events' bytes pass through untouched."""

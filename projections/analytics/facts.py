@@ -38,7 +38,7 @@ from domain.stock.events import (
     StockTransferredIn,
     StockTransferredOut,
 )
-from projections.analytics.folds import Fold, Key, touch
+from projections.analytics.folds import Fold, Key, group_key, touch
 
 ZERO = Decimal(0)
 
@@ -90,24 +90,24 @@ class Facts:
         crash, the replay rebuilds the same rows from this event on)."""
         if isinstance(event, OrderPlaced | ShipmentCreated | InvoiceIssued) and version == 1:
             opened = {OrderPlaced: self.order_lines, ShipmentCreated: self.shipments}
-            opened.get(type(event), self.invoices).fresh((tenant, stream_id))
+            opened.get(type(event), self.invoices).fresh(group_key(tenant, stream_id))
         if isinstance(event, OrderPlaced | OrderLinesCancelled):
-            return [(self.order_lines, (tenant, stream_id))]
+            return [(self.order_lines, group_key(tenant, stream_id))]
         if isinstance(event, PaymentApplied | CreditNoteIssued | InvoiceVoided):
-            return [(self.invoices, (tenant, stream_id))]
+            return [(self.invoices, group_key(tenant, stream_id))]
         if isinstance(event, ShipmentCreated | ShipmentShipped):
             return [
-                (self.order_lines, (tenant, event.order_id)),
-                (self.shipments, (tenant, event.shipment_id)),
+                (self.order_lines, group_key(tenant, event.order_id)),
+                (self.shipments, group_key(tenant, event.shipment_id)),
             ]
         if isinstance(event, ShipmentPacked | ShipmentLabelled):
-            return [(self.shipments, (tenant, stream_id))]
+            return [(self.shipments, group_key(tenant, stream_id))]
         if isinstance(event, ShipmentDelivered):
-            return [(self.shipments, (tenant, stream_id))]
+            return [(self.shipments, group_key(tenant, stream_id))]
         if isinstance(event, InvoiceIssued):
             return [
-                (self.order_lines, (tenant, event.order_id)),
-                (self.invoices, (tenant, event.invoice_id)),
+                (self.order_lines, group_key(tenant, event.order_id)),
+                (self.invoices, group_key(tenant, event.invoice_id)),
             ]
         return []
 
@@ -181,8 +181,8 @@ def customer_key(tenant_id: UUID, event: OrderPlaced) -> UUID:
 def _placed(
     facts: Facts, position: int, stream_id: UUID, event: OrderPlaced, meta: Metadata
 ) -> None:
-    key = (meta.tenant_id, event.order_id)
-    rows = facts.order_lines.get(key)
+    group = group_key(meta.tenant_id, event.order_id)
+    rows = facts.order_lines.get(group)
     if rows:
         return  # placed once; a replay finds the lines already there
     address = event.shipping_address
@@ -222,10 +222,10 @@ def _placed(
 def _lines_cancelled(
     facts: Facts, position: int, stream_id: UUID, event: OrderLinesCancelled, meta: Metadata
 ) -> None:
-    key = (meta.tenant_id, stream_id)
-    if facts.order_lines.version(key) >= position:
+    group = group_key(meta.tenant_id, stream_id)
+    if facts.order_lines.version(group) >= position:
         return
-    by_no = {row["line_no"]: row for row in facts.order_lines.get(key)}
+    by_no = {row["line_no"]: row for row in facts.order_lines.get(group)}
     for cancelled in event.lines:
         row = by_no.get(cancelled.line_no)
         if row is not None:
@@ -241,10 +241,10 @@ def _lines_cancelled(
 def _shipment_created(
     facts: Facts, position: int, stream_id: UUID, event: ShipmentCreated, meta: Metadata
 ) -> None:
-    rows = facts.shipments.get((meta.tenant_id, event.shipment_id))
+    rows = facts.shipments.get(group_key(meta.tenant_id, event.shipment_id))
     if rows:
         return
-    lines = facts.order_lines.get((meta.tenant_id, event.order_id))
+    lines = facts.order_lines.get(group_key(meta.tenant_id, event.order_id))
     row = {
         "tenant_id": meta.tenant_id,
         "shipment_id": event.shipment_id,
@@ -275,7 +275,7 @@ def _shipment_shipped(
     # The order's lines and the shipment are separate rows, written apart: each is checked
     # against its own version, so a replay after a crash between them applies only what
     # is missing.
-    order_key = (meta.tenant_id, event.order_id)
+    order_key = group_key(meta.tenant_id, event.order_id)
     lines = {row["line_no"]: row for row in facts.order_lines.get(order_key)}
     value = sum(
         (
@@ -292,10 +292,10 @@ def _shipment_shipped(
                 row["shipped_quantity"] += line.quantity
                 row["shipped_at"] = event.shipped_at
                 touch(row, position)
-    key = (meta.tenant_id, event.shipment_id)
-    if facts.shipments.version(key) >= position:
+    group = group_key(meta.tenant_id, event.shipment_id)
+    if facts.shipments.version(group) >= position:
         return
-    rows = facts.shipments.get(key)
+    rows = facts.shipments.get(group)
     if not rows:  # shipped without a ShipmentCreated we saw: record what we know
         created = ShipmentCreated(
             shipment_id=event.shipment_id,
@@ -321,7 +321,7 @@ def _shipment_shipped(
 
 def _shipment_row(facts: Facts, position: int, stream_id: UUID, meta: Metadata) -> Any:
     """The shipment's row to change, or None (unknown shipment, or the event is applied)."""
-    rows = facts.shipments.get((meta.tenant_id, stream_id))
+    rows = facts.shipments.get(group_key(meta.tenant_id, stream_id))
     if not rows or rows[0]["version"] >= position:
         return None
     touch(rows[0], position)
@@ -432,7 +432,7 @@ def _invoice_issued(
     facts: Facts, position: int, stream_id: UUID, event: InvoiceIssued, meta: Metadata
 ) -> None:
     conversion = event.conversion
-    order_key = (meta.tenant_id, event.order_id)
+    order_key = group_key(meta.tenant_id, event.order_id)
     if facts.order_lines.version(order_key) < position:
         by_no = {r["line_no"]: r for r in facts.order_lines.get(order_key)}
         for line in event.lines:
@@ -443,7 +443,7 @@ def _invoice_issued(
                     target["base_currency"] = conversion.base_currency
                     target["fx_rate"] = conversion.rate
                 touch(target, position)
-    rows = facts.invoices.get((meta.tenant_id, event.invoice_id))
+    rows = facts.invoices.get(group_key(meta.tenant_id, event.invoice_id))
     if rows:
         return
     row = {
@@ -475,8 +475,8 @@ def _invoice_issued(
 def _invoice_changed(
     facts: Facts, position: int, stream_id: UUID, meta: Metadata
 ) -> dict[str, Any] | None:
-    key = (meta.tenant_id, stream_id)
-    rows = facts.invoices.get(key)
+    group = group_key(meta.tenant_id, stream_id)
+    rows = facts.invoices.get(group)
     if not rows or rows[0]["version"] >= position:
         return None
     touch(rows[0], position)

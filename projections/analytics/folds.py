@@ -17,7 +17,9 @@ from uuid import UUID
 
 from adapters.embedded.clickhouse import SharedClient
 
-Key = tuple[UUID, UUID]
+# A group's key: (tenant, id) as the UUIDs' integers. uuid.UUID hashes and compares in Python,
+# and a batch looks groups up millions of times (measured: a sixth of folding a batch).
+Key = tuple[int, int]
 Row = dict[str, Any]
 # Keys per read: a key is about 80 characters of SQL, and a query's text may not exceed
 # ClickHouse's max_query_size (256 KiB by default, on a server as in chdb).
@@ -45,14 +47,17 @@ class Fold:
             return
         found: dict[Key, list[Row]] = {k: [] for k in missing}
         for chunk in range(0, len(missing), KEYS_PER_READ):
-            pairs = ",".join(f"('{t}','{i}')" for t, i in missing[chunk : chunk + KEYS_PER_READ])
+            pairs = ",".join(
+                f"('{UUID(int=t)}','{UUID(int=i)}')"
+                for t, i in missing[chunk : chunk + KEYS_PER_READ]
+            )
             result = client.query(
                 f"SELECT {', '.join(self.columns)} FROM {self.table} FINAL "
                 f"WHERE ({self.key[0]}, {self.key[1]}) IN ({pairs})"
             )
             for values in result.result_rows:
                 row = dict(zip(self.columns, map(_utc, values), strict=True))
-                found[(row[self.key[0]], row[self.key[1]])].append(row)
+                found[group_key(row[self.key[0]], row[self.key[1]])].append(row)
         for k, rows in found.items():
             self._committed[k] = rows
 
@@ -102,6 +107,10 @@ class Fold:
     def clear(self) -> None:
         self._pending.clear()
         self._committed.clear()
+
+
+def group_key(tenant_id: UUID, group_id: UUID) -> Key:
+    return (tenant_id.int, group_id.int)
 
 
 def touch(row: Row, position: int) -> None:

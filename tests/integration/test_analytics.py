@@ -30,6 +30,7 @@ from interfaces.seed_history import seed_history
 from projections import finance
 from projections.analytics import queries, reports, schema
 from projections.analytics.facts import SHIPMENT_COLUMNS, Facts
+from projections.analytics.folds import group_key
 from projections.analytics.projector import FACT_TABLES, AnalyticsProjector
 from projections.analytics.rollups import recompute_shipping_daily
 from projections.runner import start_runners, wait_until_caught_up
@@ -536,11 +537,11 @@ def test_a_restarted_projector_loads_thousands_of_orders_it_does_not_hold(
         "SELECT DISTINCT order_id FROM order_lines FINAL WHERE tenant_id = {t:UUID}",
         parameters={"t": history.tenant_id},
     ).result_rows
-    known = {(history.tenant_id, order_id) for (order_id,) in placed}
-    unknown = {(history.tenant_id, uuid4()) for _ in range(6_000)}
+    known = {group_key(history.tenant_id, order_id) for (order_id,) in placed}
+    unknown = {group_key(history.tenant_id, uuid4()) for _ in range(6_000)}
     fold = Facts().order_lines
     fold.load(history.client, [*unknown, *known])
-    assert {key for key in known | unknown if fold.get(key)} == known
+    assert {group for group in known | unknown if fold.get(group)} == known
 
 
 @pytest.mark.parametrize("crashed_after", [0, 3, 4])

@@ -165,3 +165,25 @@ def test_without_customer_keys_a_sealed_event_is_an_error_never_plaintext() -> N
             mapper.encode_state(order_placed(CUSTOMER), meta)
     finally:
         mapper.use_personal_data(previous)
+
+
+def test_analytics_reads_a_sealed_event_without_its_keys_and_sees_no_personal_data(
+    keys: dict[tuple[UUID, UUID], bytes],
+) -> None:
+    """`decode_sealed` (the analytics projector's read) needs no key and opens nothing: the
+    personal fields stay sealed tokens, everything else reads as written."""
+    meta = Metadata(
+        tenant_id=TENANT, actor="test", correlation_id=uuid4(), recorded_at=datetime.now(UTC)
+    )
+    event = order_placed(CUSTOMER)
+    envelope = mapper._envelope_decoder.decode(mapper.encode_state(event, meta))
+    keys.clear()  # no key could open it: none is looked up
+    read = mapper.decode_sealed("order.OrderPlaced", envelope.v, envelope.data, TENANT)
+    assert isinstance(read, OrderPlaced)
+    assert read.customer.email.startswith(PREFIX)
+    assert read.customer.name.startswith(PREFIX)
+    assert read.shipping_address.line1.startswith(PREFIX)
+    assert read.shipping_address.country == "GB"
+    assert (read.order_id, read.customer_id, read.lines, read.placed_at) == (
+        event.order_id, CUSTOMER, event.lines, event.placed_at,
+    )  # fmt: skip
