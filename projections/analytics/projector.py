@@ -272,7 +272,7 @@ class AnalyticsProjector:
                     position, meta.tenant_id, stream_id, version, topic,
                     topic.partition(".")[0], meta.actor, meta.correlation_id,
                     meta.causation_id, meta.request_id, meta.recorded_at,
-                    bytes(envelope.data).decode(),
+                    envelope.data,  # JSON as it is (read into the String column verbatim)
                 )
             )  # fmt: skip
             if topic in handled:
