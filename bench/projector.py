@@ -1,12 +1,15 @@
 """Analytics projector: batches folded and written in turn against folded while the one before is
-written (ADR 0051), alternating on the same history in one run.
+written (ADR 0051), or this tree's projector against another commit's, alternating on the same
+history in one run.
 
-`uv run python -m bench.projector [--lines 300000] [--pairs 3] [--batch 20000]`
+`uv run python -m bench.projector [--lines 300000] [--pairs 3] [--batch 20000] [--against REV]`
 
 Writes the analytics bench's history once (embedded PostgreSQL, or a new database on
 KONTOR_DATABASE_URL's server), then for each pair projects every event from zero into the embedded
-ClickHouse twice: `run_once` in a loop (serial) and `catch_up` (pipelined), each first in every
-other pair, after one untimed warm-up. Prints a table and writes bench/results/projector.json.
+ClickHouse twice, each side first in every other pair, after one untimed warm-up: `run_once` in a
+loop (serial) and `catch_up` (pipelined); or, with `--against REV`, `catch_up` with this tree's
+code and with REV's (a git worktree), each in a child process of its own. Prints a table and
+writes bench/results/projector.json (projector_against.json with `--against`).
 """
 
 from __future__ import annotations
@@ -16,8 +19,12 @@ import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,7 +48,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--lines", type=int, default=300_000, help="order lines to write")
     parser.add_argument("--pairs", type=int, default=3, help="serial + pipelined runs")
     parser.add_argument("--batch", type=int, default=20_000, help="projector batch size")
-    parser.add_argument("--output", type=Path, default=ROOT / "bench/results/projector.json")
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="compare this tree's catch-up with REV's (same projector API) instead of the modes",
+    )
+    parser.add_argument("--output", type=Path, help="default: bench/results/projector*.json")
+    parser.add_argument("--child", metavar="DATABASE_URL", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -69,9 +82,54 @@ def project(container: Any, client: SharedClient, batch: int, pipelined: bool) -
     }
 
 
+def child(url: str, batch: int) -> None:
+    """One pipelined catch-up with the code on PYTHONPATH, its figures as JSON on stdout."""
+    with tempfile.TemporaryDirectory(prefix="kontor-bench-child-") as scratch:
+        data_dir = Path(scratch)
+        settings = Settings(
+            database_url=url, clickhouse_url=None, nats_url=None, redis_url=None,
+            data_dir=data_dir,
+        )  # fmt: skip
+        container = build_container(settings, pool_size=4)
+        try:
+            figures = project(container, SharedClient(chdb_url(data_dir)), batch, True)
+        finally:
+            container.close()
+    print(json.dumps(figures))
+
+
+@contextmanager
+def worktree(rev: str) -> Iterator[Path]:
+    """REV checked out in a temporary git worktree (removed afterwards)."""
+    with tempfile.TemporaryDirectory(prefix="kontor-bench-rev-") as scratch:
+        path = Path(scratch) / "tree"
+        git = ["git", "-C", str(ROOT), "worktree"]
+        subprocess.run([*git, "add", "--detach", "--quiet", str(path), rev], check=True)
+        try:
+            yield path
+        finally:
+            subprocess.run([*git, "remove", "--force", str(path)], check=False)
+
+
+def project_in(tree: Path, url: str, batch: int, label: str) -> dict[str, Any]:
+    """A catch-up in a child process that imports the projector from `tree`."""
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child", url, "--batch", str(batch)],
+        env={**os.environ, "PYTHONPATH": str(tree)},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "mode": label}
+
+
 def main() -> None:
     args = parse_args()
+    if args.child:
+        child(args.child, args.batch)
+        return
     runs: list[dict[str, Any]] = []
+    sides: list[str]
     with tempfile.TemporaryDirectory(prefix="kontor-bench-") as scratch:
         data_dir = Path(scratch)
         with postgres_server(data_dir) as server, fresh_database(server) as url:
@@ -88,36 +146,53 @@ def main() -> None:
                 # Untimed: the first projection after writing the history ran slower (caches,
                 # the server's checkpoint), whichever mode went first.
                 console.print({"warm_up": project(container, client, args.batch, False)})
-                for pair in range(args.pairs):
-                    # Each mode goes first in every other pair.
-                    for pipelined in (False, True) if pair % 2 == 0 else (True, False):
-                        runs.append(project(container, client, args.batch, pipelined))
-                        console.print({"pair": pair + 1, **runs[-1]})
+                with worktree(args.against) if args.against else nullcontext() as rev_tree:
+                    run: dict[str, Callable[[], dict[str, Any]]]
+                    if rev_tree is None:
+                        run = {
+                            "serial": lambda: project(container, client, args.batch, False),
+                            "pipelined": lambda: project(container, client, args.batch, True),
+                        }
+                    else:
+                        run = {
+                            args.against: lambda: project_in(rev_tree, url, args.batch, "rev"),
+                            "this tree": lambda: project_in(ROOT, url, args.batch, "this"),
+                        }
+                    sides = list(run)
+                    for pair in range(args.pairs):
+                        # Each side goes first in every other pair.
+                        for side in sides if pair % 2 == 0 else sides[::-1]:
+                            runs.append({**run[side](), "side": side})
+                            console.print({"pair": pair + 1, **runs[-1]})
             finally:
                 container.close()
-    serial = [r["events_per_s"] for r in runs if r["mode"] == "serial"]
-    pipelined = [r["events_per_s"] for r in runs if r["mode"] == "pipelined"]
+    before = [r["events_per_s"] for r in runs if r["side"] == sides[0]]
+    after = [r["events_per_s"] for r in runs if r["side"] == sides[1]]
+    output = args.output or ROOT / "bench/results" / (
+        "projector_against.json" if args.against else "projector.json"
+    )
     figures = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "order_lines": lines,
         "events": events,
         "batch": args.batch,
-        "serial_median_events_per_s": round(statistics.median(serial)),
-        "pipelined_median_events_per_s": round(statistics.median(pipelined)),
-        "pair_gains_pct": [
-            round((p / s - 1) * 100, 1) for s, p in zip(serial, pipelined, strict=True)
-        ],
+        "sides": sides,  # the baseline first
+        "median_events_per_s": {
+            sides[0]: round(statistics.median(before)),
+            sides[1]: round(statistics.median(after)),
+        },
+        "pair_gains_pct": [round((a / b - 1) * 100, 1) for b, a in zip(before, after, strict=True)],
         "runs": runs,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(figures, indent=2) + "\n")
-    table = Table("mode", "median events/s", "runs")
-    table.add_row("serial", str(figures["serial_median_events_per_s"]), str(serial))
-    table.add_row("pipelined", str(figures["pipelined_median_events_per_s"]), str(pipelined))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(figures, indent=2) + "\n")
+    table = Table("side", "median events/s", "runs")
+    for side, values in zip(sides, (before, after), strict=True):
+        table.add_row(side, str(figures["median_events_per_s"][side]), str(values))
     console.print(table)
     console.print(f"gain per pair (%): {figures['pair_gains_pct']}")
-    console.print(f"written to {args.output}")
+    console.print(f"written to {output}")
 
 
 if __name__ == "__main__":
