@@ -186,12 +186,13 @@ def _placed(
     if rows:
         return  # placed once; a replay finds the lines already there
     address = event.shipping_address
+    tenant, order = str(meta.tenant_id), str(event.order_id)
     customer = str(customer_key(meta.tenant_id, event))
     for line, discount in zip(event.lines, line_discounts(event), strict=True):
         gross = line.unit_price.amount * line.quantity
         row = {
-            "tenant_id": meta.tenant_id,
-            "order_id": event.order_id,
+            "tenant_id": tenant,
+            "order_id": order,
             "line_no": line.line_no,
             "store": event.store,
             "channel": event.channel,
@@ -246,9 +247,9 @@ def _shipment_created(
         return
     lines = facts.order_lines.get(group_key(meta.tenant_id, event.order_id))
     row = {
-        "tenant_id": meta.tenant_id,
-        "shipment_id": event.shipment_id,
-        "order_id": event.order_id,
+        "tenant_id": str(meta.tenant_id),
+        "shipment_id": str(event.shipment_id),
+        "order_id": str(event.order_id),
         "store": event.store,
         "location": event.location,
         "carrier": "",
@@ -447,11 +448,11 @@ def _invoice_issued(
     if rows:
         return
     row = {
-        "tenant_id": meta.tenant_id,
-        "invoice_id": event.invoice_id,
+        "tenant_id": str(meta.tenant_id),
+        "invoice_id": str(event.invoice_id),
         "number": event.number,
-        "order_id": event.order_id,
-        "shipment_id": event.shipment_id,
+        "order_id": str(event.order_id),
+        "shipment_id": None if event.shipment_id is None else str(event.shipment_id),
         "store": event.store,
         "currency": event.currency,
         "subtotal": event.subtotal.amount,

@@ -4,6 +4,11 @@ The projector is the only writer of these tables, so a group it wrote need not b
 groups stay in a bounded cache of their last committed rows, and only a miss reads ClickHouse
 (FINAL, one query per table and batch). A group's `version` is the global position of the last
 event applied to it, so an event at or below it is skipped: replays change nothing.
+
+A row holds only values the cycle collector does not track (str, int, Decimal, datetime, None;
+ids as strings), so the row itself is not tracked: the cache's millions of values are not
+walked by every full collection of the process that holds it, the API worker's with chdb
+(measured at 283,722 events: a full collection 1.2 s with uuid.UUID values, ADR 0052).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ class Fold:
         if not missing:
             return
         found: dict[Key, list[Row]] = {k: [] for k in missing}
+        first, second = self.columns.index(self.key[0]), self.columns.index(self.key[1])
         for chunk in range(0, len(missing), KEYS_PER_READ):
             pairs = ",".join(
                 f"('{UUID(int=t)}','{UUID(int=i)}')"
@@ -56,8 +62,8 @@ class Fold:
                 f"WHERE ({self.key[0]}, {self.key[1]}) IN ({pairs})"
             )
             for values in result.result_rows:
-                row = dict(zip(self.columns, map(_utc, values), strict=True))
-                found[group_key(row[self.key[0]], row[self.key[1]])].append(row)
+                row = dict(zip(self.columns, map(_stored, values), strict=True))
+                found[group_key(values[first], values[second])].append(row)
         for k, rows in found.items():
             self._committed[k] = rows
 
@@ -118,8 +124,12 @@ def touch(row: Row, position: int) -> None:
     row["_dirty"] = True
 
 
-def _utc(value: Any) -> Any:
-    """Results hold naive UTC times; inserting a naive time would read it as local time."""
+def _stored(value: Any) -> Any:
+    """A value read from ClickHouse as the folds hold it: ids as strings (see the module's
+    docstring), times in UTC (results hold naive UTC times; inserting a naive time would read
+    it as local time)."""
+    if isinstance(value, UUID):
+        return str(value)
     if isinstance(value, datetime) and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
