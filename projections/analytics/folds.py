@@ -5,10 +5,11 @@ groups stay in a bounded cache of their last committed rows, and only a miss rea
 (FINAL, one query per table and batch). A group's `version` is the global position of the last
 event applied to it, so an event at or below it is skipped: replays change nothing.
 
-A row holds only values the cycle collector does not track (str, int, Decimal, datetime, None;
-ids as strings), so the row itself is not tracked: the cache's millions of values are not
-walked by every full collection of the process that holds it, the API worker's with chdb
-(measured at 283,722 events: a full collection 1.2 s with uuid.UUID values, ADR 0052).
+The cache lives in the process that projects, the API worker's with chdb, so it must not cost
+that process's full collections: a row holds only values the cycle collector does not track
+(str, int, Decimal, datetime, None; ids as strings), and a committed group is kept as a tuple
+of its rows' values, which a collection untracks once it meets it (a list, or a tuple of
+dicts, stays tracked). A batch works on dicts made from them (ADR 0052).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from adapters.embedded.clickhouse import SharedClient
 # and a batch looks groups up millions of times (measured: a sixth of folding a batch).
 Key = tuple[int, int]
 Row = dict[str, Any]
+Values = tuple[Any, ...]  # a row's values, in the fold's column order
 # Keys per read: a key is about 80 characters of SQL, and a query's text may not exceed
 # ClickHouse's max_query_size (256 KiB by default, on a server as in chdb).
 KEYS_PER_READ = 2_000
@@ -39,7 +41,7 @@ class Fold:
         self.key = key
         self.columns = list(columns)
         self.cache_size = cache_size
-        self._committed: OrderedDict[Key, list[Row]] = OrderedDict()
+        self._committed: OrderedDict[Key, tuple[Values, ...]] = OrderedDict()
         self._pending: dict[Key, list[Row]] = {}
         self._values = operator.itemgetter(*self.columns)
 
@@ -50,7 +52,7 @@ class Fold:
         ]
         if not missing:
             return
-        found: dict[Key, list[Row]] = {k: [] for k in missing}
+        found: dict[Key, list[Values]] = {k: [] for k in missing}
         first, second = self.columns.index(self.key[0]), self.columns.index(self.key[1])
         for chunk in range(0, len(missing), KEYS_PER_READ):
             pairs = ",".join(
@@ -62,10 +64,9 @@ class Fold:
                 f"WHERE ({self.key[0]}, {self.key[1]}) IN ({pairs})"
             )
             for values in result.result_rows:
-                row = dict(zip(self.columns, map(_stored, values), strict=True))
-                found[group_key(values[first], values[second])].append(row)
+                found[group_key(values[first], values[second])].append(tuple(map(_stored, values)))
         for k, rows in found.items():
-            self._committed[k] = rows
+            self._committed[k] = tuple(rows)
 
     def fresh(self, key: Key) -> None:
         """Marks a group as new (its stream has just opened), unless it is already known."""
@@ -76,9 +77,11 @@ class Fold:
         """The group's rows as this batch changes them (empty if it does not exist yet)."""
         rows = self._pending.get(key)
         if rows is None:
-            # Values are immutable (str, int, Decimal, UUID, datetime): a shallow copy per row
-            # keeps the committed rows intact if the batch fails.
-            rows = self._pending[key] = [dict(row) for row in self._committed.get(key, ())]
+            # The committed values stay as they were if the batch fails.
+            columns = self.columns
+            rows = self._pending[key] = [
+                dict(zip(columns, values, strict=True)) for values in self._committed.get(key, ())
+            ]
         return rows
 
     def version(self, key: Key) -> int:
@@ -100,8 +103,9 @@ class Fold:
             yield from group
 
     def commit(self) -> None:
+        values = self._values
         for key, rows in self._pending.items():
-            self._committed[key] = rows
+            self._committed[key] = tuple(map(values, rows))
             self._committed.move_to_end(key)
         self._pending.clear()
         while len(self._committed) > self.cache_size:
