@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -143,4 +144,15 @@ def create_app(container: Container) -> Litestar:
 def create_app_from_env() -> Litestar:
     """Factory for the ASGI server's worker processes (settings come from the environment)."""
     log_as_json()
-    return create_app(build_container(load_settings()))
+    app = create_app(build_container(load_settings()))
+    settle_collector()
+    return app
+
+
+def settle_collector() -> None:
+    """What a worker holds from start-up (modules, classes, the app: ~270,000 objects) lives as
+    long as the process, yet every full collection walked it: 160-175 ms on two cores, every
+    request of the worker waiting. Collected once, then frozen (`gc.freeze`), later collections
+    walk only what came after. Not in `create_app`: a test process makes many apps."""
+    gc.collect()
+    gc.freeze()
