@@ -82,15 +82,18 @@ def project(container: Any, client: SharedClient, batch: int, pipelined: bool) -
     }
 
 
+def bench_settings(url: str, data_dir: Path) -> Settings:
+    """PostgreSQL at `url`, the embedded ClickHouse in `data_dir`, nothing else."""
+    return Settings(
+        database_url=url, clickhouse_url=None, nats_url=None, redis_url=None, data_dir=data_dir
+    )
+
+
 def child(url: str, batch: int) -> None:
     """One pipelined catch-up with the code on PYTHONPATH, its figures as JSON on stdout."""
     with tempfile.TemporaryDirectory(prefix="kontor-bench-child-") as scratch:
         data_dir = Path(scratch)
-        settings = Settings(
-            database_url=url, clickhouse_url=None, nats_url=None, redis_url=None,
-            data_dir=data_dir,
-        )  # fmt: skip
-        container = build_container(settings, pool_size=4)
+        container = build_container(bench_settings(url, data_dir), pool_size=4)
         try:
             figures = project(container, SharedClient(chdb_url(data_dir)), batch, True)
         finally:
@@ -111,7 +114,7 @@ def worktree(rev: str) -> Iterator[Path]:
             subprocess.run([*git, "remove", "--force", str(path)], check=False)
 
 
-def project_in(tree: Path, url: str, batch: int, label: str) -> dict[str, Any]:
+def project_in(tree: Path, url: str, batch: int) -> dict[str, Any]:
     """A catch-up in a child process that imports the projector from `tree`."""
     done = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--child", url, "--batch", str(batch)],
@@ -120,7 +123,8 @@ def project_in(tree: Path, url: str, batch: int, label: str) -> dict[str, Any]:
         capture_output=True,
         text=True,
     )
-    return {**json.loads(done.stdout.strip().splitlines()[-1]), "mode": label}
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
 
 
 def main() -> None:
@@ -133,10 +137,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="kontor-bench-") as scratch:
         data_dir = Path(scratch)
         with postgres_server(data_dir) as server, fresh_database(server) as url:
-            settings = Settings(
-                database_url=url, clickhouse_url=None, nats_url=None, redis_url=None,
-                data_dir=data_dir,
-            )  # fmt: skip
+            settings = bench_settings(url, data_dir)
             migrate(settings)
             container = build_container(settings, pool_size=4)
             try:
@@ -155,8 +156,8 @@ def main() -> None:
                         }
                     else:
                         run = {
-                            args.against: lambda: project_in(rev_tree, url, args.batch, "rev"),
-                            "this tree": lambda: project_in(ROOT, url, args.batch, "this"),
+                            args.against: lambda: project_in(rev_tree, url, args.batch),
+                            "this tree": lambda: project_in(ROOT, url, args.batch),
                         }
                     sides = list(run)
                     for pair in range(args.pairs):

@@ -75,7 +75,7 @@ READ = (
     "FROM kontor_events WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
 )
 Row = tuple[int, UUID, int, str, bytes]
-Days = set[tuple[UUID, date]]
+Days = set[tuple[str, date]]  # (tenant id as the fold rows hold it, day)
 
 
 @dataclass(frozen=True)
