@@ -17,6 +17,8 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+from clickhouse_connect.driver.query import QueryResult
+
 from adapters.embedded.clickhouse import SharedClient
 from projections.analytics.rollups import (
     ALL_STORES,
@@ -143,12 +145,16 @@ def tenant_sql(sql: str) -> str:
 
 
 def rows(client: SharedClient, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """A report query's rows as dicts (see `tuples`)."""
+    return _dicts(tuples(client, sql, params))
+
+
+def tuples(client: SharedClient, sql: str, params: dict[str, Any]) -> QueryResult:
     """Runs a report query for the tenant in `params["tenant"]`: the only way the API reads
     analytics, so every read is tenant-filtered by construction (`tenant_sql`)."""
     if not params.get("tenant"):
         raise ValueError("an analytics query needs the tenant it reads for")
-    result = client.query(tenant_sql(sql), parameters=params)
-    return _dicts(result)
+    return client.query(tenant_sql(sql), parameters=params)
 
 
 def _dicts(result: Any) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -29,7 +30,7 @@ from interfaces.bootstrap import Container, build_container, migrate
 from interfaces.config import Settings
 from interfaces.seed_history import seed_history
 from projections import finance
-from projections.analytics import queries, reports, schema
+from projections.analytics import queries, reports, rfm, schema
 from projections.analytics.facts import SHIPMENT_COLUMNS, Facts
 from projections.analytics.folds import group_key
 from projections.analytics.projector import FACT_TABLES, AnalyticsProjector
@@ -427,6 +428,80 @@ def test_customers_from_totals_equal_sums_over_the_lines(
     expected = reports.scored_customers(history.client, truth, scope.params() | {"k": 3.0}, 20)
     assert expected["customers"], "customers ordered before every checked end"
     assert reports.customers(history.client, scope, 3.0, 20) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=60))
+def test_quintile_cuts_are_the_values_clickhouse_picks(history: History, values: list[int]) -> None:
+    """The report scores buckets of customers, so it computes the cuts from counts per value:
+    they must be what quantilesExact gives over the customers one by one."""
+    (expected,) = history.client.query(
+        "SELECT quantilesExact(0.2, 0.4, 0.6, 0.8)(x) "
+        "FROM (SELECT arrayJoin({v:Array(Int64)}) AS x)",
+        parameters={"v": values},
+    ).result_rows[0]
+    assert rfm.exact_quantiles(Counter(values)) == expected
+
+
+@pytest.mark.parametrize("window", [reports.WINDOW, 3])
+def test_every_customer_is_scored_and_listed_as_the_rules_say(
+    history: History, window: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report against the rules applied customer by customer: cuts from quantilesExact over
+    all customers, scores, segments, the largest customers and those at churn risk (with a
+    window of 3, those at risk are mostly found past it)."""
+    history.projector().catch_up()
+    monkeypatch.setattr(reports, "WINDOW", window)
+    k, limit = 1.0, 3
+    scope = queries.Scope(history.tenant_id, END - timedelta(days=400), END - timedelta(days=9))
+    params = scope.params() | {"k": k}
+    per_customer = reports.PER_CUSTOMER.replace("{totals}", CUSTOMER_LINES)
+    customers = queries.rows(history.client, per_customer, params)
+    cuts = queries.rows(
+        history.client,
+        "SELECT quantilesExact(0.2, 0.4, 0.6, 0.8)(recency_days) AS r, "
+        "quantilesExact(0.2, 0.4, 0.6, 0.8)(orders) AS f, "
+        f"quantilesExact(0.2, 0.4, 0.6, 0.8)(monetary) AS m FROM ({per_customer})",
+        params,
+    )[0]
+    segments: dict[tuple[str, str], list[Any]] = {}
+    listed = []
+    for c in customers:
+        r = 1 + sum(c["recency_days"] < cut for cut in cuts["r"])
+        f = 1 + sum(c["orders"] > cut for cut in cuts["f"])
+        m = 1 + sum(c["monetary"] > cut for cut in cuts["m"])
+        churn = c["orders"] > 1 and c["recency_days"] > k * max(c["usual_interval_days"] or 0, 1)
+        segment = rfm.segment(r, f, c["orders"])
+        found = segments.setdefault((segment, c["currency"]), [0, Decimal(0)])
+        found[0] += 1
+        found[1] += c["monetary"]
+        listed.append((c, r, f, m, segment, churn))
+    listed.sort(key=lambda x: (-x[0]["monetary"], x[0]["customer"], x[0]["currency"]))
+
+    report = reports.scored_customers(history.client, per_customer, params, limit)
+
+    assert report["customers"] == len(customers)
+    assert report["at_churn_risk"] == sum(1 for *_, churn in listed if churn)
+    assert [
+        (s["segment"], s["currency"], s["customers"], s["value"]) for s in report["segments"]
+    ] == [
+        (segment, currency, n, value)
+        for (segment, currency), (n, value) in sorted(segments.items())
+    ]
+    expected = [
+        (c["customer"], c["currency"], c["monetary"], r, f, m, segment, churn)
+        for c, r, f, m, segment, churn in listed
+    ]
+    for key, chosen in (
+        ("top_customers", expected),
+        ("churn_risk", [e for e in expected if e[-1]]),
+    ):
+        assert [
+            (c["customer"], c["currency"], c["lifetime_value"], c["r"], c["f"], c["m"],
+             c["segment"], bool(c["churn_risk"]))
+            for c in report[key]
+        ] == chosen[:limit], key  # fmt: skip
+    assert len(report["churn_risk"]) == limit, "the history has customers at risk to list"
 
 
 def test_a_database_from_before_the_totals_migrates_to_the_same_rows(history: History) -> None:
