@@ -114,16 +114,23 @@ def worktree(rev: str) -> Iterator[Path]:
             subprocess.run([*git, "remove", "--force", str(path)], check=False)
 
 
-def project_in(tree: Path, url: str, batch: int) -> dict[str, Any]:
-    """A catch-up in a child process that imports the projector from `tree`."""
+def in_child(tree: Path, script: str, *args: str) -> Any:
+    """Runs a bench script in a child process that imports Kontor from `tree`; returns what it
+    printed last, as JSON."""
     done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--child", url, "--batch", str(batch)],
+        [sys.executable, str(Path(script).resolve()), *args],
         env={**os.environ, "PYTHONPATH": str(tree)},
-        check=True,
         capture_output=True,
         text=True,
     )
-    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    if done.returncode != 0:
+        sys.exit(f"the child process for {tree} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def project_in(tree: Path, url: str, batch: int) -> dict[str, Any]:
+    """A catch-up in a child process that imports the projector from `tree`."""
+    figures: dict[str, Any] = in_child(tree, __file__, "--child", url, "--batch", str(batch))
     return figures
 
 

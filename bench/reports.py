@@ -8,6 +8,9 @@ DIR/clickhouse). Each side runs in a child process of its own that imports the r
 tree (REV: a git worktree) and opens the tables (chdb opens a data directory in one process at a
 time); each side goes first in every other pair. Per report: one untimed call, then `--calls`
 timed ones. Prints a table and writes bench/results/reports_against.json.
+
+The child runs this file with the measured tree first on the path: at the top it imports only
+what every tree has.
 """
 
 from __future__ import annotations
@@ -17,8 +20,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -28,9 +29,6 @@ from uuid import UUID
 
 from rich.console import Console
 from rich.table import Table
-
-from bench.analytics import percentile
-from bench.projector import ROOT, worktree
 
 console = Console()
 YEAR = (datetime(2025, 11, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
@@ -82,15 +80,10 @@ def child(tables: Path, calls: int) -> None:
 
 
 def run_in(tree: Path, tables: Path, calls: int) -> dict[str, list[float]]:
-    done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--child", "--tables", str(tables),
-         "--against", "-", "--calls", str(calls)],
-        env={**os.environ, "PYTHONPATH": str(tree)},
-        check=True,
-        capture_output=True,
-        text=True,
-    )  # fmt: skip
-    timings: dict[str, list[float]] = json.loads(done.stdout.strip().splitlines()[-1])
+    from bench.projector import in_child
+
+    args = ("--child", "--tables", str(tables), "--against", "-", "--calls", str(calls))
+    timings: dict[str, list[float]] = in_child(tree, __file__, *args)
     return timings
 
 
@@ -99,6 +92,10 @@ def main() -> None:
     if args.child:
         child(args.tables, args.calls)
         return
+    # Here, not at the top: a child imports bench modules from the tree it measures.
+    from bench.analytics import percentile
+    from bench.projector import ROOT, worktree
+
     sides = [args.against, "this tree"]
     timings: dict[str, dict[str, list[float]]] = {side: {} for side in sides}
     with worktree(args.against) as rev_tree:
