@@ -263,13 +263,13 @@ def scored_customers(
         orders=rfm.exact_quantiles(orders),
         monetary=largest[0]["cut_m"] if largest else [],
     )
-    total = sum(b[4] for b in buckets)
-    repeat = sum(b[4] for b in buckets if b[2] > 1)
+    total = sum(n for *_, n, _ in buckets)
+    repeat = sum(n for _, _, placed, _, n, _ in buckets if placed > 1)
     return {
         "customers": total,
         "repeat_customers": repeat,
         "repeat_purchase_rate": round(repeat / total, 4) if total else None,
-        "at_churn_risk": sum(b[4] for b in buckets if b[3]),
+        "at_churn_risk": sum(n for _, _, _, churning, n, _ in buckets if churning),
         "segments": _segments(buckets, cuts, recency, orders),
         "top_customers": [_listed(c, cuts) for c in largest[:limit]],
         "churn_risk": [_listed(c, cuts) for c in churning],
