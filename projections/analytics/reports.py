@@ -38,9 +38,12 @@ END = "fromUnixTimestamp64Micro({end:Int64}, 'UTC')"
 
 # Over `shipping_daily` rows (whole days) and the period's partial days from `shipments`. A row
 # per location, carrier and the currency its costs were billed in (one, unless a carrier bills
-# a location in two: costs in different currencies are never added up).
+# a location in two: costs in different currencies are never added up), and last one over them
+# all (`overall`), for the orders shipped: a second statement over the same rows cost as much
+# as a third of the report.
 SHIPPING = """
-SELECT location, if(carrier = '', 'unassigned', carrier) AS carrier, sum(shipments) AS shipments,
+SELECT grouping(location, carrier, cost_currency) AS overall, location,
+    if(carrier = '', 'unassigned', carrier) AS carrier, sum(shipments) AS shipments,
     if(sum(length(ship_seconds)) = 0, NULL,
         round(quantileExactArray(0.5)(ship_seconds) / 3600, 1)) AS hours_to_ship_p50,
     if(sum(length(ship_seconds)) = 0, NULL,
@@ -51,20 +54,20 @@ SELECT location, if(carrier = '', 'unassigned', carrier) AS carrier, sum(shipmen
         round(quantileExactArray(0.9)(deliver_seconds) / 3600, 1)) AS hours_to_deliver_p90,
     round(sum(arrayCount(x -> x <= {sla:UInt32} * 3600, ship_seconds)) / shipments, 4)
         AS on_time_rate,
-    round(sum(cost) / uniqExactMerge(orders), 2) AS shipping_cost_per_order,
+    round(sum(cost) / greatest(uniqExactMerge(orders), 1), 2) AS shipping_cost_per_order,
     cost_currency,
-    round(sum(short_units) / greatest(sum(units) + sum(short_units), 1), 4) AS short_pick_rate
+    round(sum(short_units) / greatest(sum(units) + sum(short_units), 1), 4) AS short_pick_rate,
+    uniqExactMerge(orders) AS shipped_orders
 FROM {source}
-GROUP BY location, carrier, cost_currency ORDER BY location, carrier, cost_currency
+GROUP BY GROUPING SETS ((location, carrier, cost_currency), ())
+ORDER BY overall, location, carrier, cost_currency
 """
+# Per reason and category, and over them all for the orders returned.
 RETURNS = f"""
-SELECT reason, category, sum(quantity) AS units, uniqExact(order_id) AS orders
+SELECT grouping(reason, category) AS overall, reason, category, sum(quantity) AS units,
+    uniqExact(order_id) AS orders
 FROM return_lines FINAL WHERE {TENANT} AND {STORE} AND {between("authorized_at")}
-GROUP BY reason, category ORDER BY units DESC, reason
-"""
-RETURNED_ORDERS = f"""
-SELECT uniqExact(order_id) AS orders FROM return_lines FINAL
-WHERE {TENANT} AND {STORE} AND {between("authorized_at")}
+GROUP BY GROUPING SETS ((reason, category), ()) ORDER BY overall, units DESC, reason
 """
 REFUNDS = f"""
 SELECT if(reason = '', 'unspecified', reason) AS reason, count() AS refunds,
@@ -74,7 +77,6 @@ FROM payments FINAL WHERE {TENANT} AND kind = 'refund' AND {between("at")}
       SELECT order_id FROM order_lines FINAL WHERE {TENANT} AND {STORE}))
 GROUP BY reason ORDER BY refunds DESC, reason
 """
-SHIPPED_ORDERS = "SELECT uniqExactMerge(orders) AS orders FROM {source}"
 
 
 def fulfilment(client: SharedClient, scope: Scope, sla_hours: int) -> dict[str, Any]:
@@ -84,16 +86,31 @@ def fulfilment(client: SharedClient, scope: Scope, sla_hours: int) -> dict[str, 
     )
     params = scope.params() | {"sla": sla_hours, "body_start": _micros(first)}
     params["body_end"] = _micros(last)
-    shipped = rows(client, SHIPPED_ORDERS.replace("{source}", source), params)[0]["orders"]
-    returned = rows(client, RETURNED_ORDERS, params)[0]["orders"]
+    groups, shipping = _overall(rows(client, SHIPPING.replace("{source}", source), params))
+    reasons, returns = _overall(rows(client, RETURNS, params))
+    shipped, returned = shipping.pop("shipped_orders"), returns["orders"]
+    for group in groups:
+        del group["shipped_orders"]
     return {
-        "by_location_and_carrier": rows(client, SHIPPING.replace("{source}", source), params),
+        "by_location_and_carrier": groups,
         "orders_shipped": shipped,
         "orders_returned": returned,
         "return_rate": round(returned / shipped, 4) if shipped else None,
-        "return_reasons": rows(client, RETURNS, params),
+        "return_reasons": reasons,
         "refund_reasons": rows(client, REFUNDS, params),
     }
+
+
+def _overall(found: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The rows of a `GROUPING SETS (…, ())` statement, and its row over them all (which
+    there is even without rows to group), each without the `overall` flag."""
+    groups, overall = [], {}
+    for row in found:
+        if row.pop("overall"):
+            overall = row
+        else:
+            groups.append(row)
+    return groups, overall
 
 
 # --- inventory ------------------------------------------------------------------------------

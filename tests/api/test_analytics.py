@@ -269,6 +269,10 @@ def test_fulfilment_events_fill_shipments_returns_and_stock(seeded: Tenant) -> N
         f"/v1/orders/{order['id']}/returns",
         {"lines": [{"sku": "MUG", "quantity": 1, "reason": "defective"}]},
     )
+    seeded.ok(
+        f"/v1/orders/{order['id']}/returns",
+        {"lines": [{"sku": "MUG", "quantity": 1, "reason": "changed_mind"}]},
+    )
     client = project(seeded.container)
     today = {"from": (datetime.now(UTC) - timedelta(hours=1)).isoformat()}
     body = seeded.get("/v1/analytics/fulfilment", params=today).json()
@@ -276,9 +280,11 @@ def test_fulfilment_events_fill_shipments_returns_and_stock(seeded: Tenant) -> N
     assert (group["location"], group["carrier"], group["shipments"]) == ("BER", "UPS", 1)
     assert group["hours_to_deliver_p50"] is not None
     assert Decimal(str(group["shipping_cost_per_order"])) > 0
-    assert body["return_rate"] == 1
-    assert body["return_reasons"] == [
-        {"reason": "defective", "category": "product_quality", "units": 1, "orders": 1}
+    # One order returned twice, for two reasons: one returned order, one under each reason.
+    assert (body["orders_shipped"], body["orders_returned"], body["return_rate"]) == (1, 1, 1)
+    assert sorted(body["return_reasons"], key=lambda r: r["reason"]) == [
+        {"reason": "changed_mind", "category": "customer_preference", "units": 1, "orders": 1},
+        {"reason": "defective", "category": "product_quality", "units": 1, "orders": 1},
     ]
     (weight,) = client.query(
         "SELECT weight_grams FROM shipments FINAL WHERE tenant_id = {t:UUID}",
