@@ -16,6 +16,7 @@ what every tree has.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -36,6 +37,8 @@ YEAR = (datetime(2025, 11, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
 # from their days rather than read from their totals so far.
 EARLIER_YEAR = (datetime(2025, 9, 1, tzinfo=UTC), datetime(2026, 9, 1, tzinfo=UTC))
 MONTH = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
+# Not on the hour: the partial hours and days at both ends are read from the order lines.
+UNALIGNED = (datetime(2026, 10, 1, 9, 30, tzinfo=UTC), datetime(2026, 10, 31, 17, 45, tzinfo=UTC))
 
 
 def parse_args() -> argparse.Namespace:
@@ -60,7 +63,18 @@ def child(tables: Path, calls: int) -> None:
     def scope(period: tuple[datetime, datetime]) -> queries.Scope:
         return queries.Scope(UUID(str(tenant)), *period)
 
+    from application.analytics.periods import comparison
+    from interfaces.http.routes.analytics import Window, overview_report
+
+    def overview(period: tuple[datetime, datetime]) -> Any:
+        now = scope(period)
+        start, end = comparison(now.start, now.end, "previous_period") or period
+        previous = dataclasses.replace(now, start=start, end=end)
+        return overview_report(client, Window(now, previous, "previous_period"))
+
     timed: dict[str, Callable[[], Any]] = {
+        "overview (month)": lambda: overview(MONTH),
+        "overview (unaligned month)": lambda: overview(UNALIGNED),
         "customers (year)": lambda: reports.customers(client, scope(YEAR), 3.0, 20),
         "customers (year ending 2 months early)": lambda: reports.customers(
             client, scope(EARLIER_YEAR), 3.0, 20

@@ -27,6 +27,8 @@ from projections.analytics.rollups import (
     DAILY_SALES,
     HOURLY_SALES,
     Rollup,
+    any_of,
+    tagged,
 )
 
 ZERO = Decimal(0)
@@ -163,71 +165,135 @@ def _dicts(result: Any) -> list[dict[str, Any]]:
 
 # --- overview -------------------------------------------------------------------------------
 
+# Every statement reads its tables once for all the periods asked for (the period and its
+# comparison period): each row carries the `period` (from 1) it lies in. The engine plans every
+# subquery anew, which on a small machine cost as much as reading (ADR 0054).
 SALES = """
-SELECT currency, sum(gross) AS gross_sales, sum(discount) AS discounts,
+SELECT period, currency, sum(gross) AS gross_sales, sum(discount) AS discounts,
     sum(cancelled) AS cancellations, sum(orders) AS orders, sum(units) AS units
-FROM {source} GROUP BY currency ORDER BY currency
+FROM {source} GROUP BY period, currency ORDER BY period, currency
 """
 REFUNDS = f"""
-SELECT p.currency AS currency, sum(p.amount) AS refunds, count() AS refund_count
-FROM payments AS p FINAL
-WHERE p.{TENANT} AND p.kind = 'refund' AND {between("p.at")}
-  AND (({{store:String}} = '' AND {{scoped:UInt8}} = 0) OR p.order_id IN (
-      SELECT order_id FROM order_lines FINAL WHERE {TENANT} AND {STORE}))
-GROUP BY currency
+SELECT period, currency, sum(amount) AS refunds, count() AS refund_count
+FROM (
+    SELECT *, {{tagged}} AS period FROM payments FINAL
+    WHERE {TENANT} AND kind = 'refund' AND {{any}}
+      AND (({{store:String}} = '' AND {{scoped:UInt8}} = 0) OR order_id IN (
+          SELECT order_id FROM order_lines FINAL WHERE {TENANT} AND {STORE})))
+GROUP BY period, currency
 """
-# Customers who ordered in the period (distinct across its days and stores: the days' sets
+# Customers who ordered in a period (distinct across its days and stores: the days' sets
 # merge), and the new ones among them: those whose first order in the stores looked at lies in
 # the period (ADR 0049). Unscoped, a store's or all stores' first orders are rows of their own,
 # read with FINAL (min over the rows a replay or a recomputed day added); a store scope takes the
 # earliest over its stores.
-ACTIVE_CUSTOMERS = "SELECT uniqExactMerge(customers) FROM {source}"
+ACTIVE_CUSTOMERS = (
+    "SELECT period, uniqExactMerge(customers) AS active FROM {source} GROUP BY period"
+)
 FIRST_ORDERS_IN = f"""
-SELECT count() FROM customer_first_orders FINAL
-WHERE {TENANT} AND store = {{first_store:String}} AND {between("first_at")}
+SELECT period, count() AS new FROM (
+    SELECT *, {{tagged}} AS period FROM customer_first_orders FINAL
+    WHERE {TENANT} AND store = {{first_store:String}} AND {{any}})
+GROUP BY period
 """
 FIRST_ORDERS_IN_SCOPE = f"""
-SELECT count() FROM (
-    SELECT customer, min(first_at) AS first_at FROM customer_first_orders
-    WHERE {TENANT} AND store != '{ALL_STORES}' AND {STORE} GROUP BY customer)
-WHERE {between("first_at")}
+SELECT period, count() AS new FROM (
+    SELECT *, {{tagged}} AS period FROM (
+        SELECT customer, min(first_at) AS first_at FROM customer_first_orders
+        WHERE {TENANT} AND store != '{ALL_STORES}' AND {STORE} GROUP BY customer)
+    WHERE {{any}})
+GROUP BY period
 """
 
 
-def _customers(scope: Scope) -> tuple[str, dict[str, Any]]:
-    active, params = scope.source(DAILY_CUSTOMERS)
-    first = FIRST_ORDERS_IN if scope.stores is None else FIRST_ORDERS_IN_SCOPE
-    sql = f"SELECT ({ACTIVE_CUSTOMERS.replace('{source}', active)}) AS active, ({first}) AS new"
-    return sql, params | {"first_store": scope.store or ALL_STORES}
+@dataclass(frozen=True)
+class Periods:
+    """Several periods of one tenant and store scope, as parameters for `Rollup.periods_source`
+    at a grain: period n's start, end and whole hours or days end in `_{grain}{n}`."""
+
+    scopes: Sequence[Scope]
+    grain: str
+
+    @property
+    def suffixes(self) -> list[str]:
+        return [f"_{self.grain}{n}" for n in range(1, len(self.scopes) + 1)]
+
+    def params(self) -> dict[str, Any]:
+        params = self.scopes[0].params()
+        for suffix, scope in zip(self.suffixes, self.scopes, strict=True):
+            first, last = scope.body(self.grain)
+            params |= {
+                f"start{suffix}": _micros(scope.start),
+                f"end{suffix}": _micros(scope.end),
+                f"body_start{suffix}": _micros(first),
+                f"body_end{suffix}": _micros(last),
+            }
+        return params
+
+    def source(self, rollup: Rollup) -> str:
+        bodies = [scope.body(self.grain) for scope in self.scopes]
+        return rollup.periods_source(
+            f"{TENANT} AND {STORE}",
+            self.suffixes,
+            body=any(first < last for first, last in bodies),
+            edges=any(
+                (s.start, s.end) != body for s, body in zip(self.scopes, bodies, strict=True)
+            ),
+        )
+
+    def tag(self, sql: str, column: str) -> str:
+        """`sql` with {tagged} and {any} over the periods' [start, end) of `column`."""
+        ranges = [
+            f"{column} >= fromUnixTimestamp64Micro({{start{s}:Int64}}, 'UTC') "
+            f"AND {column} < fromUnixTimestamp64Micro({{end{s}:Int64}}, 'UTC')"
+            for s in self.suffixes
+        ]
+        return sql.replace("{tagged}", tagged(ranges)).replace("{any}", any_of(ranges))
 
 
 def overview_values(client: SharedClient, scope: Scope) -> dict[tuple[str, str | None], Decimal]:
     """Every overview metric, keyed by (metric, currency or None)."""
-    sales, params = scope.source(HOURLY_SALES)
-    values: dict[tuple[str, str | None], Decimal] = {}
-    orders = units = 0
-    for row in rows(client, SALES.replace("{source}", sales), params):
-        cur = row["currency"]
+    return overview_values_of(client, [scope])[0]
+
+
+def overview_values_of(
+    client: SharedClient, scopes: Sequence[Scope]
+) -> list[dict[tuple[str, str | None], Decimal]]:
+    """`overview_values` for periods of one tenant and store scope (a period and the one it is
+    compared with), each table read once for them all."""
+    if len({(s.tenant_id, s.store, s.stores) for s in scopes}) != 1:
+        raise ValueError("periods read together share their tenant and store scope")
+    hours, days = Periods(scopes, "hour"), Periods(scopes, "day")
+    values: list[dict[tuple[str, str | None], Decimal]] = [{} for _ in scopes]
+    counts = [[0, 0] for _ in scopes]  # orders, units
+    sales = SALES.replace("{source}", hours.source(HOURLY_SALES))
+    for row in rows(client, sales, hours.params()):
+        found, cur = values[row["period"] - 1], row["currency"]
         gross, discounts = row["gross_sales"], row["discounts"]
-        values[("gross_sales", cur)] = gross
-        values[("discounts", cur)] = discounts
-        values[("cancellations", cur)] = row["cancellations"]
-        values[("net_sales", cur)] = gross - discounts - row["cancellations"]
-        values[("aov", cur)] = (
+        found[("gross_sales", cur)] = gross
+        found[("discounts", cur)] = discounts
+        found[("cancellations", cur)] = row["cancellations"]
+        found[("net_sales", cur)] = gross - discounts - row["cancellations"]
+        found[("aov", cur)] = (
             (gross - discounts - row["cancellations"]) / row["orders"] if row["orders"] else ZERO
         ).quantize(Decimal("0.01"))
-        values[("refunds", cur)] = ZERO
-        orders += row["orders"]
-        units += row["units"]
-    for row in rows(client, REFUNDS, params):
-        cur = row["currency"]
-        values[("refunds", cur)] = row["refunds"]
-        values[("net_sales", cur)] = values.get(("net_sales", cur), ZERO) - row["refunds"]
-    values[("orders", None)] = Decimal(orders)
-    values[("units", None)] = Decimal(units)
-    (customers,) = rows(client, *_customers(scope))
-    values[("new_customers", None)] = Decimal(customers["new"])
-    values[("returning_customers", None)] = Decimal(customers["active"] - customers["new"])
+        found[("refunds", cur)] = ZERO
+        counts[row["period"] - 1][0] += row["orders"]
+        counts[row["period"] - 1][1] += row["units"]
+    for row in rows(client, hours.tag(REFUNDS, "at"), hours.params()):
+        found, cur = values[row["period"] - 1], row["currency"]
+        found[("refunds", cur)] = row["refunds"]
+        found[("net_sales", cur)] = found.get(("net_sales", cur), ZERO) - row["refunds"]
+    active = ACTIVE_CUSTOMERS.replace("{source}", days.source(DAILY_CUSTOMERS))
+    first = FIRST_ORDERS_IN if scopes[0].stores is None else FIRST_ORDERS_IN_SCOPE
+    first_params = days.params() | {"first_store": scopes[0].store or ALL_STORES}
+    actives = {r["period"]: r["active"] for r in rows(client, active, days.params())}
+    news = {r["period"]: r["new"] for r in rows(client, days.tag(first, "first_at"), first_params)}
+    for n, (found, (orders, units)) in enumerate(zip(values, counts, strict=True), start=1):
+        found[("orders", None)] = Decimal(orders)
+        found[("units", None)] = Decimal(units)
+        found[("new_customers", None)] = Decimal(news.get(n, 0))
+        found[("returning_customers", None)] = Decimal(actives.get(n, 0) - news.get(n, 0))
     return values
 
 

@@ -63,23 +63,66 @@ class Rollup:
         days [body_start, body_end) from the rollup, the edges from `order_lines`. Parameters:
         start, end, body_start, body_end (µs since the epoch, UTC). Without `final`, a row may
         come with its superseded versions: only for readers of existence, min or max."""
-        cast = "toDateTime({}, 'UTC')" if self.grain == "hour" else "toDate({})"
         parts = []
         if body:
             parts.append(
                 f"SELECT {self.columns()} FROM {self.table} {'FINAL' if final else ''} "
-                f"WHERE {where} "
-                f"AND {self.time} >= {cast.format(MICROS % 'body_start')} "
-                f"AND {self.time} < {cast.format(MICROS % 'body_end')}"
+                f"WHERE {where} AND {self.in_body('')}"
             )
         if edges:
             parts.append(
                 f"SELECT {self.aggregate()} FROM order_lines FINAL WHERE {where} "
-                f"AND ((placed_at >= {MICROS % 'start'} AND placed_at < {MICROS % 'body_start'})"
-                f" OR (placed_at >= {MICROS % 'body_end'} AND placed_at < {MICROS % 'end'})) "
-                f"GROUP BY {self.group_by()}"
+                f"AND {in_edges('')} GROUP BY {self.group_by()}"
             )
         return "(" + " UNION ALL ".join(parts) + ")"
+
+    def periods_source(self, where: str, suffixes: list[str], body: bool, edges: bool) -> str:
+        """`source` for several periods in one read of each table: the parameters of period n
+        (from 1) end in `suffixes[n - 1]`, and every row carries the `period` it lies in (a
+        row in two overlapping periods comes once for each)."""
+        parts = []
+        if body:
+            parts.append(
+                f"SELECT {tagged([self.in_body(s) for s in suffixes])} AS period, "
+                f"{self.columns()} FROM {self.table} FINAL "
+                f"WHERE {where} AND {any_of([self.in_body(s) for s in suffixes])}"
+            )
+        if edges:
+            ranges = [in_edges(s) for s in suffixes]
+            parts.append(
+                f"SELECT period, {self.aggregate()} FROM (SELECT *, {tagged(ranges)} AS period "
+                f"FROM order_lines FINAL WHERE {where} AND {any_of(ranges)}) "
+                f"GROUP BY period, {self.group_by()}"
+            )
+        return "(" + " UNION ALL ".join(parts) + ")"
+
+    def in_body(self, suffix: str) -> str:
+        cast = "toDateTime({}, 'UTC')" if self.grain == "hour" else "toDate({})"
+        return (
+            f"{self.time} >= {cast.format(MICROS % f'body_start{suffix}')} "
+            f"AND {self.time} < {cast.format(MICROS % f'body_end{suffix}')}"
+        )
+
+
+def in_edges(suffix: str) -> str:
+    """A line placed in the period's partial hours or days at either end."""
+    start, body_start, body_end, end = (
+        MICROS % f"{name}{suffix}" for name in ("start", "body_start", "body_end", "end")
+    )
+    return (
+        f"((placed_at >= {start} AND placed_at < {body_start})"
+        f" OR (placed_at >= {body_end} AND placed_at < {end}))"
+    )
+
+
+def tagged(conditions: list[str]) -> str:
+    """The periods (from 1) whose condition a row meets, one row each (ARRAY JOIN)."""
+    matches = " OR ".join(f"(n = {n} AND {c})" for n, c in enumerate(conditions, start=1))
+    return f"arrayJoin(arrayFilter(n -> {matches}, range(1, {len(conditions) + 1})))"
+
+
+def any_of(conditions: list[str]) -> str:
+    return "(" + " OR ".join(f"({c})" for c in conditions) + ")"
 
 
 HOURLY_SALES = Rollup(

@@ -21,7 +21,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from adapters.embedded.clickhouse import SharedClient, shared_client
@@ -390,6 +390,42 @@ def test_reports_from_rollups_equal_sums_over_the_lines(
     (customers,) = queries.rows(history.client, NEW_AND_RETURNING, params)
     assert overview[("new_customers", None)] == customers["new"]
     assert overview[("returning_customers", None)] == customers["returning"]
+
+
+@given(
+    start=MOMENTS,
+    length=st.sampled_from([timedelta(minutes=20), timedelta(hours=5), timedelta(days=9, hours=3)]),
+    shift=st.sampled_from([timedelta(hours=-7), timedelta(days=-9, hours=-3), timedelta(days=-1)]),
+    store=st.sampled_from([None, "web-uk", frozenset({"web-uk", "marketplace"})]),
+)
+@example(
+    start=END - timedelta(days=20, minutes=30),
+    length=timedelta(days=9, hours=3),
+    shift=timedelta(days=-1),
+    store=None,
+)
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_periods_read_together_equal_each_read_alone(
+    history: History,
+    start: datetime,
+    length: timedelta,
+    shift: timedelta,
+    store: str | frozenset[str] | None,
+) -> None:
+    """The overview reads a period and its comparison period in one pass over each table: the
+    same values as reading each alone, also when the periods overlap or touch."""
+    history.projector().catch_up()
+    one = store if isinstance(store, str) else None
+    stores = store if isinstance(store, frozenset) else None
+    now = queries.Scope(history.tenant_id, start, start + length, one, stores)
+    before = queries.Scope(history.tenant_id, start + shift, start + shift + length, one, stores)
+    together = queries.overview_values_of(history.client, [now, before])
+    assert together == [
+        queries.overview_values(history.client, now),
+        queries.overview_values(history.client, before),
+    ]
+    if length.days and END - timedelta(days=50) <= start <= END - length:
+        assert together[0][("orders", None)], "a period of days inside the history has orders"
 
 
 # Every customer's orders before the end, summed from the lines: what the customers report

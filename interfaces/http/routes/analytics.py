@@ -367,8 +367,10 @@ class AnalyticsController(Controller):
 
 def overview_report(client: SharedClient, w: Window) -> dict[str, Any]:
     """The overview's body: every metric with its comparison value and % change."""
-    now = queries.overview_values(client, w.scope)
-    before = queries.overview_values(client, w.previous) if w.previous else {}
+    if w.previous is None:
+        now, before = queries.overview_values(client, w.scope), {}
+    else:
+        now, before = queries.overview_values_of(client, [w.scope, w.previous])
     metrics = []
     for metric, currency in [*now, *(key for key in before if key not in now)]:
         value = now.get((metric, currency), Decimal(0))
