@@ -174,12 +174,11 @@ SELECT period, currency, sum(gross) AS gross_sales, sum(discount) AS discounts,
 FROM {source} GROUP BY period, currency ORDER BY period, currency
 """
 REFUNDS = f"""
-SELECT period, currency, sum(amount) AS refunds, count() AS refund_count
-FROM (
-    SELECT *, {{tagged}} AS period FROM payments FINAL
-    WHERE {TENANT} AND kind = 'refund' AND {{any}}
-      AND (({{store:String}} = '' AND {{scoped:UInt8}} = 0) OR order_id IN (
-          SELECT order_id FROM order_lines FINAL WHERE {TENANT} AND {STORE})))
+SELECT {{tagged}} AS period, currency, sum(amount) AS refunds, count() AS refund_count
+FROM payments FINAL
+WHERE {TENANT} AND kind = 'refund' AND {{any}}
+  AND (({{store:String}} = '' AND {{scoped:UInt8}} = 0) OR order_id IN (
+      SELECT order_id FROM order_lines FINAL WHERE {TENANT} AND {STORE}))
 GROUP BY period, currency
 """
 # Customers who ordered in a period (distinct across its days and stores: the days' sets
@@ -191,17 +190,15 @@ ACTIVE_CUSTOMERS = (
     "SELECT period, uniqExactMerge(customers) AS active FROM {source} GROUP BY period"
 )
 FIRST_ORDERS_IN = f"""
-SELECT period, count() AS new FROM (
-    SELECT *, {{tagged}} AS period FROM customer_first_orders FINAL
-    WHERE {TENANT} AND store = {{first_store:String}} AND {{any}})
+SELECT {{tagged}} AS period, count() AS new FROM customer_first_orders FINAL
+WHERE {TENANT} AND store = {{first_store:String}} AND {{any}}
 GROUP BY period
 """
 FIRST_ORDERS_IN_SCOPE = f"""
-SELECT period, count() AS new FROM (
-    SELECT *, {{tagged}} AS period FROM (
-        SELECT customer, min(first_at) AS first_at FROM customer_first_orders
-        WHERE {TENANT} AND store != '{ALL_STORES}' AND {STORE} GROUP BY customer)
-    WHERE {{any}})
+SELECT {{tagged}} AS period, count() AS new FROM (
+    SELECT customer, min(first_at) AS first_at FROM customer_first_orders
+    WHERE {TENANT} AND store != '{ALL_STORES}' AND {STORE} GROUP BY customer)
+WHERE {{any}}
 GROUP BY period
 """
 

@@ -90,9 +90,8 @@ class Rollup:
         if edges:
             ranges = [in_edges(s) for s in suffixes]
             parts.append(
-                f"SELECT period, {self.aggregate()} FROM (SELECT *, {tagged(ranges)} AS period "
-                f"FROM order_lines FINAL WHERE {where} AND {any_of(ranges)}) "
-                f"GROUP BY period, {self.group_by()}"
+                f"SELECT {tagged(ranges)} AS period, {self.aggregate()} FROM order_lines FINAL "
+                f"WHERE {where} AND {any_of(ranges)} GROUP BY period, {self.group_by()}"
             )
         return "(" + " UNION ALL ".join(parts) + ")"
 
@@ -116,7 +115,10 @@ def in_edges(suffix: str) -> str:
 
 
 def tagged(conditions: list[str]) -> str:
-    """The periods (from 1) whose condition a row meets, one row each (ARRAY JOIN)."""
+    """The periods (from 1) whose condition a row meets, one row each (ARRAY JOIN). Rows are
+    read where they meet any condition (`any_of`), so with one period every row is in it."""
+    if len(conditions) == 1:
+        return "1"
     matches = " OR ".join(f"(n = {n} AND {c})" for n, c in enumerate(conditions, start=1))
     return f"arrayJoin(arrayFilter(n -> {matches}, range(1, {len(conditions) + 1})))"
 
