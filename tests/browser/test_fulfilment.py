@@ -79,8 +79,10 @@ def test_a_return_is_authorised_on_the_shipment_and_received_into_stock(
     expect(page).to_have_url(re.compile(r"/dashboard/fulfilment$"))
     rma = page.locator("#returns [data-return]")
     expect(rma).to_contain_text("MUG")  # live, if the page was read before the return
-    # A live refresh swapping the list while the form below is filled in closes it again: read
-    # the page afresh once the return is in it, so that no refresh for it is still on its way.
+    # A live refresh swapping the list while the form below is filled in closes it again: once
+    # every projection has the return (so that no refresh is still on its way), read the page
+    # afresh.
+    wait_until_caught_up(seeded.container.datastore, timeout=20)
     page.reload()
     expect(rma).to_contain_text("MUG")
     rma.locator("summary").click()
