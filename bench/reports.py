@@ -44,17 +44,22 @@ UNALIGNED = (datetime(2026, 10, 1, 9, 30, tzinfo=UTC), datetime(2026, 10, 31, 17
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", type=Path, required=True, help="bench.analytics --keep DIR")
-    parser.add_argument("--against", metavar="REV", required=True, help="the baseline commit")
+    parser.add_argument("--against", metavar="REV", help="the baseline commit (required)")
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--calls", type=int, default=30, help="timed calls per report and run")
     parser.add_argument("--output", type=Path, help="default: bench/results/reports_against.json")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if not args.child and not args.against:
+        parser.error("--against REV is required")
+    return args
 
 
 def child(tables: Path, calls: int) -> None:
     """Times each report with the code on PYTHONPATH; its timings (ms) as JSON on stdout."""
     from adapters.embedded.clickhouse import SharedClient
+    from application.analytics.periods import comparison
+    from interfaces.http.routes.analytics import Window, overview_report
     from projections.analytics import queries, reports
 
     client = SharedClient(f"chdb://{(tables / 'clickhouse').resolve()}")
@@ -63,13 +68,11 @@ def child(tables: Path, calls: int) -> None:
     def scope(period: tuple[datetime, datetime]) -> queries.Scope:
         return queries.Scope(UUID(str(tenant)), *period)
 
-    from application.analytics.periods import comparison
-    from interfaces.http.routes.analytics import Window, overview_report
-
     def overview(period: tuple[datetime, datetime]) -> Any:
         now = scope(period)
-        start, end = comparison(now.start, now.end, "previous_period") or period
-        previous = dataclasses.replace(now, start=start, end=end)
+        before = comparison(now.start, now.end, "previous_period")
+        assert before is not None
+        previous = dataclasses.replace(now, start=before[0], end=before[1])
         return overview_report(client, Window(now, previous, "previous_period"))
 
     timed: dict[str, Callable[[], Any]] = {
@@ -96,7 +99,7 @@ def child(tables: Path, calls: int) -> None:
 def run_in(tree: Path, tables: Path, calls: int) -> dict[str, list[float]]:
     from bench.projector import in_child
 
-    args = ("--child", "--tables", str(tables), "--against", "-", "--calls", str(calls))
+    args = ("--child", "--tables", str(tables), "--calls", str(calls))
     timings: dict[str, list[float]] = in_child(tree, __file__, *args)
     return timings
 

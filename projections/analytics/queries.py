@@ -261,10 +261,11 @@ def overview_values_of(
     if len({(s.tenant_id, s.store, s.stores) for s in scopes}) != 1:
         raise ValueError("periods read together share their tenant and store scope")
     hours, days = Periods(scopes, "hour"), Periods(scopes, "day")
+    by_hour, by_day = hours.params(), days.params()
     values: list[dict[tuple[str, str | None], Decimal]] = [{} for _ in scopes]
     counts = [[0, 0] for _ in scopes]  # orders, units
     sales = SALES.replace("{source}", hours.source(HOURLY_SALES))
-    for row in rows(client, sales, hours.params()):
+    for row in rows(client, sales, by_hour):
         found, cur = values[row["period"] - 1], row["currency"]
         gross, discounts = row["gross_sales"], row["discounts"]
         found[("gross_sales", cur)] = gross
@@ -277,14 +278,14 @@ def overview_values_of(
         found[("refunds", cur)] = ZERO
         counts[row["period"] - 1][0] += row["orders"]
         counts[row["period"] - 1][1] += row["units"]
-    for row in rows(client, hours.tag(REFUNDS, "at"), hours.params()):
+    for row in rows(client, hours.tag(REFUNDS, "at"), by_hour):
         found, cur = values[row["period"] - 1], row["currency"]
         found[("refunds", cur)] = row["refunds"]
         found[("net_sales", cur)] = found.get(("net_sales", cur), ZERO) - row["refunds"]
     active = ACTIVE_CUSTOMERS.replace("{source}", days.source(DAILY_CUSTOMERS))
     first = FIRST_ORDERS_IN if scopes[0].stores is None else FIRST_ORDERS_IN_SCOPE
-    first_params = days.params() | {"first_store": scopes[0].store or ALL_STORES}
-    actives = {r["period"]: r["active"] for r in rows(client, active, days.params())}
+    first_params = by_day | {"first_store": scopes[0].store or ALL_STORES}
+    actives = {r["period"]: r["active"] for r in rows(client, active, by_day)}
     news = {r["period"]: r["new"] for r in rows(client, days.tag(first, "first_at"), first_params)}
     for n, (found, (orders, units)) in enumerate(zip(values, counts, strict=True), start=1):
         found[("orders", None)] = Decimal(orders)

@@ -15,6 +15,7 @@ from projections.analytics.queries import (
     LOCATION,
     STORE,
     TENANT,
+    ZERO,
     Scope,
     _micros,
     between,
@@ -30,7 +31,6 @@ from projections.analytics.rollups import (
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-ZERO = Decimal(0)
 CENT = Decimal("0.01")
 END = "fromUnixTimestamp64Micro({end:Int64}, 'UTC')"
 
