@@ -14,6 +14,12 @@ Commit-to-visible (`visible_*`) is measured by a reader tailing the global order
 after its COMMIT, before sequencing) to the moment the reader saw the command's first event.
 The plain INSERT reference runs with the same durability (synchronous_commit on, one row and one
 commit per round trip, the same number of connections, spread over the same processes).
+`--trace` splits kontor's commit-to-visible in two (it redefines the sequencer's functions in the
+bench database to log into unlogged tables, which costs a little): `placed_*` from the append's
+commit to the sequencing run that gives it a position (the run's UPDATE done, before its commit),
+and `seen_after_placed_*` from there until the tailing reader has it (the run's commit, the
+reader's wake-up and query, and, on a machine whose cores the writers keep busy, the time the
+reader and its backend wait for a core).
 Results: bench/results/write_path.json.
 """
 
@@ -41,6 +47,7 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters.postgres.recorder import APPEND_SEQUENCED
+from adapters.postgres.schema import APPEND_SEQUENCED_PROCEDURE, PLACE_FUNCTION
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -180,7 +187,51 @@ def _tail(url: str, kind: str, stop: threading.Event, seen: dict[str, float]) ->
                 position = notification_id
 
 
-def run_config(url: str, kind: str, writers: int, seconds: float, warmup: float) -> dict[str, Any]:
+# --trace: the sequencer's functions, logging each command's commit and each placed order.
+TRACED = (
+    "CREATE UNLOGGED TABLE IF NOT EXISTS bench_committed (id uuid, at timestamptz)",
+    "CREATE UNLOGGED TABLE IF NOT EXISTS bench_placed (id uuid, at timestamptz)",
+    PLACE_FUNCTION.replace(
+        "GET DIAGNOSTICS assigned = ROW_COUNT;",
+        "GET DIAGNOSTICS assigned = ROW_COUNT;\n    INSERT INTO bench_placed SELECT originator_id,"
+        " clock_timestamp() FROM kontor_events WHERE notification_id > last"
+        " AND originator_version = 1;",
+    ),
+    APPEND_SEQUENCED_PROCEDURE.replace(
+        "committed_at := clock_timestamp();",
+        "committed_at := clock_timestamp();\n    INSERT INTO bench_committed"
+        " VALUES (ids[1], committed_at);\n    COMMIT;",
+    ),
+)
+
+
+def trace(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in TRACED:
+            assert "bench_" in statement, "the sequencer's source changed: update TRACED"
+            conn.execute(statement)  # type: ignore[arg-type]
+        conn.execute("TRUNCATE bench_committed, bench_placed")
+
+
+def traced_figures(url: str, seen: dict[str, float]) -> dict[str, float]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        times = conn.execute(
+            "SELECT c.id::text, extract(epoch FROM c.at)::float8, extract(epoch FROM p.at)::float8"
+            " FROM bench_committed c JOIN bench_placed p USING (id)"
+        ).fetchall()
+    placed = [p - c for i, c, p in times if i in seen]
+    after = [seen[i] - p for i, _, p in times if i in seen]
+    return {
+        "placed_p50_ms": round(percentile(placed, 0.5) * 1000, 2),
+        "placed_p99_ms": round(percentile(placed, 0.99) * 1000, 2),
+        "seen_after_placed_p50_ms": round(percentile(after, 0.5) * 1000, 2),
+        "seen_after_placed_p99_ms": round(percentile(after, 0.99) * 1000, 2),
+    }
+
+
+def run_config(
+    url: str, kind: str, writers: int, seconds: float, warmup: float, traced: bool = False
+) -> dict[str, Any]:
     processes = min(writers, 4)
     share = [writers // processes + (1 if n < writers % processes else 0) for n in range(processes)]
     ctx = mp.get_context("spawn")
@@ -198,6 +249,9 @@ def run_config(url: str, kind: str, writers: int, seconds: float, warmup: float)
     ]
     stop = threading.Event()
     seen: dict[str, float] = {}
+    traced = traced and kind == "kontor"
+    if traced:
+        trace(url)
     tail = None
     if kind != "plain_insert":
         tail = threading.Thread(target=_tail, args=(url, kind, stop, seen))
@@ -232,6 +286,8 @@ def run_config(url: str, kind: str, writers: int, seconds: float, warmup: float)
         row["visible_p50_ms"] = round(percentile(visible, 0.5) * 1000, 2)
         row["visible_p99_ms"] = round(percentile(visible, 0.99) * 1000, 2)
         row["visible_measured"] = len(visible)
+    if traced:
+        row |= traced_figures(url, {k: seen[k] for k in commits if k in seen})
     return row
 
 
@@ -263,6 +319,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="interleaved runs per config; the median is kept"
     )
+    parser.add_argument(
+        "--trace", action="store_true", help="split kontor's commit-to-visible (see above)"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS / "write_path.json")
     args = parser.parse_args(argv)
     from tests.support.servers import fresh_database, postgres_server, scratch_dir
@@ -280,7 +339,7 @@ def main(argv: list[str] | None = None) -> None:
                 # Interleaved, each round in another order: load from other sessions on this
                 # shared machine comes and goes, and should not favour one recorder.
                 for kind in kinds[repeat % len(kinds) :] + kinds[: repeat % len(kinds)]:
-                    row = run_config(url, kind, writers, args.seconds, args.warmup)
+                    row = run_config(url, kind, writers, args.seconds, args.warmup, args.trace)
                     row["load_1m"] = round(os.getloadavg()[0], 2)
                     console.print(row)
                     runs[kind].append(row)
@@ -298,6 +357,13 @@ def main(argv: list[str] | None = None) -> None:
         visible = [r.get("visible_p50_ms", "-"), r.get("visible_p99_ms", "-")]
         table.add_row(r["recorder"], str(r["writers"]), *(str(x) for x in figures + visible))
     console.print(table)
+    for r in rows:
+        if "placed_p50_ms" in r:
+            console.print(
+                f"kontor, {r['writers']} writers: placed p50/p99 {r['placed_p50_ms']} / "
+                f"{r['placed_p99_ms']} ms after the commit; seen by the reader p50/p99 "
+                f"{r['seen_after_placed_p50_ms']} / {r['seen_after_placed_p99_ms']} ms after that"
+            )
     by = {(r["recorder"], r["writers"]): r for r in rows}
     for writers in sorted({r["writers"] for r in rows}):
         k, s, p = (by.get((name, writers)) for name in ("kontor", "stock", "plain_insert"))
