@@ -200,6 +200,16 @@ SELECT currency, recency_days, orders, {CHURN_RISK} AS churn_risk, count() AS cu
 FROM ({{per_customer}})
 GROUP BY currency, recency_days, orders, churn_risk
 """
+# The same, and the monetary quintile cuts in GROUPING SETS' row over all buckets (there even
+# without customers): for a `per_customer` that is costly to evaluate, this pass costs less
+# than a pass of the cuts' own (LARGEST's `cut_m`); for customer totals read as they are, more.
+BUCKETS_AND_CUTS = f"""
+SELECT currency, recency_days, orders, churn_risk, count() AS customers, sum(monetary) AS value,
+    grouping(currency, recency_days, orders, churn_risk) != 0 AS overall,
+    quantilesExact{rfm.QUINTILES}(monetary) AS cut_m
+FROM (SELECT *, {CHURN_RISK} AS churn_risk FROM ({{per_customer}}))
+GROUP BY GROUPING SETS ((currency, recency_days, orders, churn_risk), ())
+"""
 LISTED = """customer, currency, orders, monetary AS lifetime_value,
     round(monetary / orders, 2) AS average_order_value, first_order, last_order, recency_days,
     round(usual_interval_days, 1) AS usual_interval_days"""
@@ -213,13 +223,13 @@ LISTED_COLUMNS = (
 # (LISTED renames columns to what they were computed from, so nothing else in its SELECT may
 # read them: an alias wins over a column.)
 LARGEST = f"""
-WITH (SELECT quantilesExact{rfm.QUINTILES}(monetary) FROM ({{per_customer}})) AS cut_m
-SELECT {LISTED}, churn_risk, cut_m, count() OVER () AS in_window
+SELECT {LISTED}, churn_risk, count() OVER () AS in_window{{cut_m}}
 FROM (
     SELECT *, {CHURN_RISK} AS churn_risk FROM ({{per_customer}})
     ORDER BY monetary DESC, customer, currency LIMIT {{window:UInt32}})
 ORDER BY monetary DESC, customer, currency LIMIT {{limit:UInt32}} BY churn_risk
 """
+CUT_M = f", (SELECT quantilesExact{rfm.QUINTILES}(monetary) FROM ({{per_customer}})) AS cut_m"
 CHURNING = f"""
 SELECT {LISTED}, churn_risk
 FROM (SELECT *, {CHURN_RISK} AS churn_risk FROM ({{per_customer}}))
@@ -246,26 +256,45 @@ def customers(client: SharedClient, scope: Scope, churn_k: float, limit: int) ->
         late_totals = " UNION ALL " + LATE_TOTALS.replace("{source}", late)
     totals = totals.replace("{not_late}", not_late) + late_totals
     per_customer = PER_CUSTOMER.replace("{totals}", totals)
-    return scored_customers(client, per_customer, params | {"k": churn_k}, limit)
+    return scored_customers(
+        client, per_customer, params | {"k": churn_k}, limit, cuts_with_buckets=bool(late_totals)
+    )
 
 
 def scored_customers(
-    client: SharedClient, per_customer: str, params: dict[str, Any], limit: int
+    client: SharedClient,
+    per_customer: str,
+    params: dict[str, Any],
+    limit: int,
+    *,
+    cuts_with_buckets: bool = False,
 ) -> dict[str, Any]:
-    """The customers report over `per_customer` (a customer and currency per row)."""
-    buckets: list[Bucket] = tuples(
-        client, BUCKETS.replace("{per_customer}", per_customer), params
-    ).result_rows
+    """The customers report over `per_customer` (a customer and currency per row). With
+    `cuts_with_buckets`, the monetary cuts come from the buckets' pass rather than their own:
+    for a `per_customer` that costs more to evaluate than customer totals read as they are."""
+    buckets: list[Bucket]
+    if cuts_with_buckets:
+        found = tuples(client, BUCKETS_AND_CUTS.replace("{per_customer}", per_customer), params)
+        buckets = [row[:-2] for row in found.result_rows if not row[-2]]
+        cut_m = next(row[-1] for row in found.result_rows if row[-2]) if buckets else []
+    else:
+        buckets = tuples(
+            client, BUCKETS.replace("{per_customer}", per_customer), params
+        ).result_rows
     window = max(WINDOW, limit)
     largest = (
         rows(
             client,
-            LARGEST.replace("{per_customer}", per_customer),
+            LARGEST.replace("{cut_m}", "" if cuts_with_buckets else CUT_M).replace(
+                "{per_customer}", per_customer
+            ),
             params | {"window": window, "limit": limit},
         )
         if buckets
         else []
     )
+    if not cuts_with_buckets:
+        cut_m = largest[0]["cut_m"] if largest else []
     churning = [c for c in largest if c["churn_risk"]]
     if len(churning) < limit and largest and largest[0]["in_window"] == window:
         query = CHURNING.replace("{per_customer}", per_customer)
@@ -278,7 +307,7 @@ def scored_customers(
     cuts = rfm.Cuts(
         recency=rfm.exact_quantiles(recency),
         orders=rfm.exact_quantiles(orders),
-        monetary=largest[0]["cut_m"] if largest else [],
+        monetary=cut_m,
     )
     total = sum(n for *_, n, _ in buckets)
     repeat = sum(n for _, _, placed, _, n, _ in buckets if placed > 1)

@@ -479,13 +479,15 @@ def test_quintile_cuts_are_the_values_clickhouse_picks(history: History, values:
     assert rfm.exact_quantiles(Counter(values)) == expected
 
 
+@pytest.mark.parametrize("cuts_with_buckets", [False, True])
 @pytest.mark.parametrize("window", [reports.WINDOW, 3])
 def test_every_customer_is_scored_and_listed_as_the_rules_say(
-    history: History, window: int, monkeypatch: pytest.MonkeyPatch
+    history: History, window: int, cuts_with_buckets: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The report against the rules applied customer by customer: cuts from quantilesExact over
     all customers, scores, segments, the largest customers and those at churn risk (with a
-    window of 3, those at risk are mostly found past it)."""
+    window of 3, those at risk are mostly found past it); the monetary cuts either from a pass
+    of their own or from the buckets' pass."""
     history.projector().catch_up()
     monkeypatch.setattr(reports, "WINDOW", window)
     k, limit = 1.0, 3
@@ -514,7 +516,9 @@ def test_every_customer_is_scored_and_listed_as_the_rules_say(
         listed.append((c, r, f, m, segment, churn))
     listed.sort(key=lambda x: (-x[0]["monetary"], x[0]["customer"], x[0]["currency"]))
 
-    report = reports.scored_customers(history.client, per_customer, params, limit)
+    report = reports.scored_customers(
+        history.client, per_customer, params, limit, cuts_with_buckets=cuts_with_buckets
+    )
 
     assert report["customers"] == len(customers)
     assert report["at_churn_risk"] == sum(1 for *_, churn in listed if churn)
