@@ -6,7 +6,7 @@ alternating on the same ClickHouse data in one run.
 DIR is what `python -m bench.analytics --keep DIR` left (the 1M-line history's tables under
 DIR/clickhouse). Each side runs in a child process of its own that imports the reports from its
 tree (REV: a git worktree) and opens the tables (chdb opens a data directory in one process at a
-time); each side goes first in every other pair. Per report: one untimed call, then `--calls`
+time); each side goes first in every other pair. Per report: four untimed calls, then `--calls`
 timed ones. Prints a table and writes bench/results/reports_against.json.
 
 The child runs this file with the measured tree first on the path: at the top it imports only
@@ -39,6 +39,9 @@ EARLIER_YEAR = (datetime(2025, 9, 1, tzinfo=UTC), datetime(2026, 9, 1, tzinfo=UT
 MONTH = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
 # Not on the hour: the partial hours and days at both ends are read from the order lines.
 UNALIGNED = (datetime(2026, 10, 1, 9, 30, tzinfo=UTC), datetime(2026, 10, 31, 17, 45, tzinfo=UTC))
+# Untimed calls per report first: ClickHouse compiles a statement's expressions on their third
+# use, in that call (bench/README.md, "Warm-up"), so the 2nd and 4th calls are not steady state.
+WARMUP_CALLS = 4
 
 
 def parse_args() -> argparse.Namespace:
@@ -87,7 +90,8 @@ def child(tables: Path, calls: int) -> None:
     }
     figures: dict[str, list[float]] = {}
     for label, call in timed.items():
-        call()
+        for _ in range(WARMUP_CALLS):
+            call()
         figures[label] = []
         for _ in range(calls):
             started = time.perf_counter()
