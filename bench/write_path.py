@@ -187,20 +187,27 @@ def _tail(url: str, kind: str, stop: threading.Event, seen: dict[str, float]) ->
                 position = notification_id
 
 
+def _logging(source: str, after: str, log: str) -> str:
+    """`source` with the statement `log` added after `after`."""
+    if after not in source:
+        raise RuntimeError(f"the sequencer's source no longer has {after!r}: update TRACED")
+    return source.replace(after, f"{after}\n    {log}")
+
+
 # --trace: the sequencer's functions, logging each command's commit and each placed order.
 TRACED = (
     "CREATE UNLOGGED TABLE IF NOT EXISTS bench_committed (id uuid, at timestamptz)",
     "CREATE UNLOGGED TABLE IF NOT EXISTS bench_placed (id uuid, at timestamptz)",
-    PLACE_FUNCTION.replace(
+    _logging(
+        PLACE_FUNCTION,
         "GET DIAGNOSTICS assigned = ROW_COUNT;",
-        "GET DIAGNOSTICS assigned = ROW_COUNT;\n    INSERT INTO bench_placed SELECT originator_id,"
-        " clock_timestamp() FROM kontor_events WHERE notification_id > last"
-        " AND originator_version = 1;",
+        "INSERT INTO bench_placed SELECT originator_id, clock_timestamp() FROM kontor_events"
+        " WHERE notification_id > last AND originator_version = 1;",
     ),
-    APPEND_SEQUENCED_PROCEDURE.replace(
+    _logging(
+        APPEND_SEQUENCED_PROCEDURE,
         "committed_at := clock_timestamp();",
-        "committed_at := clock_timestamp();\n    INSERT INTO bench_committed"
-        " VALUES (ids[1], committed_at);\n    COMMIT;",
+        "INSERT INTO bench_committed VALUES (ids[1], committed_at);\n    COMMIT;",
     ),
 )
 
@@ -208,7 +215,6 @@ TRACED = (
 def trace(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         for statement in TRACED:
-            assert "bench_" in statement, "the sequencer's source changed: update TRACED"
             conn.execute(statement)  # type: ignore[arg-type]
         conn.execute("TRUNCATE bench_committed, bench_placed")
 

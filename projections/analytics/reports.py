@@ -273,10 +273,9 @@ def scored_customers(
     `cuts_with_buckets`, the monetary cuts come from the buckets' pass rather than their own:
     for a `per_customer` that costs more to evaluate than customer totals read as they are."""
     buckets: list[Bucket]
+    cut_m: list[Decimal] | None = None  # from LARGEST, unless the buckets' pass brings them
     if cuts_with_buckets:
-        found = tuples(client, BUCKETS_AND_CUTS.replace("{per_customer}", per_customer), params)
-        buckets = [row[:-2] for row in found.result_rows if not row[-2]]
-        cut_m = next(row[-1] for row in found.result_rows if row[-2]) if buckets else []
+        buckets, cut_m = _buckets_and_cut_m(client, per_customer, params)
     else:
         buckets = tuples(
             client, BUCKETS.replace("{per_customer}", per_customer), params
@@ -285,7 +284,7 @@ def scored_customers(
     largest = (
         rows(
             client,
-            LARGEST.replace("{cut_m}", "" if cuts_with_buckets else CUT_M).replace(
+            LARGEST.replace("{cut_m}", CUT_M if cut_m is None else "").replace(
                 "{per_customer}", per_customer
             ),
             params | {"window": window, "limit": limit},
@@ -293,8 +292,6 @@ def scored_customers(
         if buckets
         else []
     )
-    if not cuts_with_buckets:
-        cut_m = largest[0]["cut_m"] if largest else []
     churning = [c for c in largest if c["churn_risk"]]
     if len(churning) < limit and largest and largest[0]["in_window"] == window:
         query = CHURNING.replace("{per_customer}", per_customer)
@@ -307,7 +304,7 @@ def scored_customers(
     cuts = rfm.Cuts(
         recency=rfm.exact_quantiles(recency),
         orders=rfm.exact_quantiles(orders),
-        monetary=cut_m,
+        monetary=(largest[0]["cut_m"] if largest else []) if cut_m is None else cut_m,
     )
     total = sum(n for *_, n, _ in buckets)
     repeat = sum(n for _, _, placed, _, n, _ in buckets if placed > 1)
@@ -320,6 +317,23 @@ def scored_customers(
         "top_customers": [_listed(c, cuts) for c in largest[:limit]],
         "churn_risk": [_listed(c, cuts) for c in churning],
     }
+
+
+def _buckets_and_cut_m(
+    client: SharedClient, per_customer: str, params: dict[str, Any]
+) -> tuple[list[Bucket], list[Decimal]]:
+    """BUCKETS_AND_CUTS: the buckets, and the monetary cuts from its row over them all."""
+    found = tuples(client, BUCKETS_AND_CUTS.replace("{per_customer}", per_customer), params)
+    buckets: list[Bucket] = []
+    cut_m: list[Decimal] = []
+    for row in found.result_rows:
+        bucket, overall, cuts = row[:-2], row[-2], row[-1]
+        if overall:
+            cut_m = cuts
+        else:
+            buckets.append(bucket)
+    # The row over all buckets is there even without customers, and has no cuts then.
+    return buckets, cut_m if buckets else []
 
 
 def _segments(
