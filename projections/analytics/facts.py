@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -72,6 +73,12 @@ PAYMENT_COLUMNS = [
 ]  # fmt: skip
 
 
+# Events that open a folded group, change an invoice's row, or a shipment's row only.
+OPENS = frozenset((OrderPlaced, ShipmentCreated, InvoiceIssued))
+INVOICE_CHANGES = frozenset((PaymentApplied, CreditNoteIssued, InvoiceVoided))
+SHIPMENT_PROGRESS = frozenset((ShipmentPacked, ShipmentLabelled, ShipmentDelivered))
+
+
 class Facts:
     """The rows one batch of events produces: appended rows per table and three folds."""
 
@@ -88,21 +95,23 @@ class Facts:
         """The folded groups an event will read or change (loaded before the batch applies).
         An event that opens its stream opens its group too: there is nothing to load (after a
         crash, the replay rebuilds the same rows from this event on)."""
-        if isinstance(event, OrderPlaced | ShipmentCreated | InvoiceIssued) and version == 1:
-            opened = {OrderPlaced: self.order_lines, ShipmentCreated: self.shipments}
-            opened.get(type(event), self.invoices).fresh(group_key(tenant, stream_id))
-        if isinstance(event, OrderPlaced | OrderLinesCancelled):
+        # Types in sets and tuples: an `isinstance` with `A | B` builds the union on every call
+        # (a tenth of the time this method took).
+        kind = type(event)
+        if version == 1 and kind in OPENS:
+            {OrderPlaced: self.order_lines, ShipmentCreated: self.shipments}.get(
+                kind, self.invoices
+            ).fresh(group_key(tenant, stream_id))
+        if kind is OrderPlaced or kind is OrderLinesCancelled:
             return [(self.order_lines, group_key(tenant, stream_id))]
-        if isinstance(event, PaymentApplied | CreditNoteIssued | InvoiceVoided):
+        if kind in INVOICE_CHANGES:
             return [(self.invoices, group_key(tenant, stream_id))]
-        if isinstance(event, ShipmentCreated | ShipmentShipped):
+        if isinstance(event, (ShipmentCreated, ShipmentShipped)):
             return [
                 (self.order_lines, group_key(tenant, event.order_id)),
                 (self.shipments, group_key(tenant, event.shipment_id)),
             ]
-        if isinstance(event, ShipmentPacked | ShipmentLabelled):
-            return [(self.shipments, group_key(tenant, stream_id))]
-        if isinstance(event, ShipmentDelivered):
+        if kind in SHIPMENT_PROGRESS:
             return [(self.shipments, group_key(tenant, stream_id))]
         if isinstance(event, InvoiceIssued):
             return [
@@ -169,12 +178,24 @@ def line_discounts(event: OrderPlaced) -> list[Decimal]:
     return [d + share for d, share in zip(own, split(whole, nets, currency), strict=True)]
 
 
-def customer_key(tenant_id: UUID, event: OrderPlaced) -> UUID:
+def customer_key(tenant_id: UUID, event: OrderPlaced) -> str:
     """Analytics know customers by id only, never by email (ADR 0035). Orders from before
     customers had ids get a stable stand-in derived from the email (which is not stored)."""
     if event.customer_id is not None:
-        return event.customer_id
-    return ids.stream_id(tenant_id, "customer", event.customer.email.strip().lower())
+        return str(event.customer_id)
+    return _stand_in(tenant_id, event.customer.email.strip().lower())
+
+
+@lru_cache(maxsize=100_000)
+def _stand_in(tenant_id: UUID, email: str) -> str:
+    # A replay of old history derives it once per customer rather than once per order.
+    return str(ids.stream_id(tenant_id, "customer", email))
+
+
+@lru_cache(maxsize=1_024)
+def tenant_text(tenant_id: UUID) -> str:
+    """A tenant's id as the rows hold it: formatted once, not for every event."""
+    return str(tenant_id)
 
 
 @handles(OrderPlaced)
@@ -186,8 +207,8 @@ def _placed(
     if rows:
         return  # placed once; a replay finds the lines already there
     address = event.shipping_address
-    tenant, order = str(meta.tenant_id), str(event.order_id)
-    customer = str(customer_key(meta.tenant_id, event))
+    tenant, order = tenant_text(meta.tenant_id), str(event.order_id)
+    customer = customer_key(meta.tenant_id, event)
     for line, discount in zip(event.lines, line_discounts(event), strict=True):
         gross = line.unit_price.amount * line.quantity
         row = {
@@ -247,7 +268,7 @@ def _shipment_created(
         return
     lines = facts.order_lines.get(group_key(meta.tenant_id, event.order_id))
     row = {
-        "tenant_id": str(meta.tenant_id),
+        "tenant_id": tenant_text(meta.tenant_id),
         "shipment_id": str(event.shipment_id),
         "order_id": str(event.order_id),
         "store": event.store,
@@ -448,7 +469,7 @@ def _invoice_issued(
     if rows:
         return
     row = {
-        "tenant_id": str(meta.tenant_id),
+        "tenant_id": tenant_text(meta.tenant_id),
         "invoice_id": str(event.invoice_id),
         "number": event.number,
         "order_id": str(event.order_id),

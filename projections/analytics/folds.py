@@ -88,28 +88,24 @@ class Fold:
         rows = self.get(key)
         return max((row["version"] for row in rows), default=0)
 
-    def dirty(self) -> list[tuple[Any, ...]]:
-        """Every row an event of this batch touched, ready to insert."""
-        return [
-            self._values(row)
-            for group in self._pending.values()
-            for row in group
-            if row.pop("_dirty", False)
-        ]
-
     def touched(self) -> Iterator[Row]:
         """Every row of every group this batch read or changed (replayed events included)."""
         for group in self._pending.values():
             yield from group
 
-    def commit(self) -> None:
-        values = self._values
+    def commit(self) -> list[Values]:
+        """Keeps this batch's groups as they now are and returns every row an event of the
+        batch touched, ready to insert: one pass over the rows for both."""
+        values, committed = self._values, self._committed
+        touched: list[Values] = []
         for key, rows in self._pending.items():
-            self._committed[key] = tuple(map(values, rows))
-            self._committed.move_to_end(key)
+            group = committed[key] = tuple(map(values, rows))
+            committed.move_to_end(key)
+            touched.extend(v for row, v in zip(rows, group, strict=True) if "_dirty" in row)
         self._pending.clear()
-        while len(self._committed) > self.cache_size:
-            self._committed.popitem(last=False)
+        while len(committed) > self.cache_size:
+            committed.popitem(last=False)
+        return touched
 
     def rollback(self) -> None:
         self._pending.clear()

@@ -287,28 +287,27 @@ class AnalyticsProjector:
                 fold.load(self.client, keys)
             for position, stream_id, _, event, meta in decoded:
                 facts.apply(position, stream_id, event, meta)
-            batch = Batch(
-                last=rows[-1][0],
-                size=len(rows),
-                events=raw,
-                appended=facts.appended,
-                folded=[(fold, fold.dirty()) for fold in facts.folds],
-                # Replayed lines too: a crash may have come between writing the lines and
-                # recomputing their days.
-                days={(r["tenant_id"], r["placed_at"].date()) for r in facts.order_lines.touched()},
-                shipped={
-                    (r["tenant_id"], r["shipped_at"].date())
-                    for r in facts.shipments.touched()
-                    if r["shipped_at"] is not None
-                },
-            )
+            # Replayed lines too: a crash may have come between writing the lines and
+            # recomputing their days.
+            days = {(r["tenant_id"], r["placed_at"].date()) for r in facts.order_lines.touched()}
+            shipped = {
+                (r["tenant_id"], r["shipped_at"].date())
+                for r in facts.shipments.touched()
+                if r["shipped_at"] is not None
+            }
         except BaseException:
             for fold in facts.folds:
                 fold.rollback()
             raise
-        for fold in facts.folds:
-            fold.commit()
-        return batch
+        return Batch(
+            last=rows[-1][0],
+            size=len(rows),
+            events=raw,
+            appended=facts.appended,
+            folded=[(fold, fold.commit()) for fold in facts.folds],
+            days=days,
+            shipped=shipped,
+        )
 
     def write(self, batch: Batch) -> None:
         """Writes a prepared batch, its position last (the writer thread while catching up)."""
