@@ -155,9 +155,10 @@ def inventory(
 # --- customers ------------------------------------------------------------------------------
 
 # Customers with an order at or after the end of the period: their totals so far hold orders
-# after the period, so theirs are summed from customer_daily (whole days) and the lines (the
-# partial last day). Every other customer's totals are read as they are (ADR 0048, 0049): a
-# period that ends now has none. Any version of a totals row will do: last_at only grows.
+# after the period. If there are any, every customer is summed from customer_daily (whole days)
+# and the lines (the partial last day); otherwise the totals are read as they are (ADR 0048,
+# 0049): a period that ends now has none. Any version of a totals row will do: last_at only
+# grows.
 LATE = (
     f"SELECT customer FROM customer_totals WHERE {TENANT} AND store = '{ALL_STORES}' "
     f"AND last_at >= {END}"
@@ -166,16 +167,16 @@ TOTALS = f"""
 SELECT customer, currency, orders, revenue AS monetary, first_at AS first_order,
     last_at AS last_order
 FROM customer_totals FINAL
-WHERE {TENANT} AND store = '{ALL_STORES}' {{not_late}}
+WHERE {TENANT} AND store = '{ALL_STORES}'
 """
 STORE_TOTALS = f"""
 SELECT customer, currency, sum(orders) AS orders, sum(revenue) AS monetary,
     min(first_at) AS first_order, max(last_at) AS last_order
 FROM customer_totals FINAL
-WHERE {TENANT} AND store != '{ALL_STORES}' AND {STORE} {{not_late}}
+WHERE {TENANT} AND store != '{ALL_STORES}' AND {STORE}
 GROUP BY customer, currency
 """
-LATE_TOTALS = """
+DAYS_TOTALS = """
 SELECT customer, currency, sum(orders) AS orders, sum(revenue) AS monetary,
     min(first_at) AS first_order, max(last_at) AS last_order
 FROM {source} GROUP BY customer, currency
@@ -245,19 +246,16 @@ def customers(client: SharedClient, scope: Scope, churn_k: float, limit: int) ->
     period (every order before it counts)."""
     totals = STORE_TOTALS if scope.store or scope.stores is not None else TOTALS
     params = scope.params()
-    # Every order before the end counts: the totals so far of customers without a later order;
-    # for the others (if any), days from the rollup and the last partial day from the lines.
-    not_late, late_totals = "", ""
-    if rows(client, f"SELECT count() AS late FROM ({LATE} LIMIT 1)", params)[0]["late"]:
-        late, params = dataclasses.replace(scope, start=EPOCH).source(
-            CUSTOMER_DAILY, f"AND customer IN ({LATE})"
-        )
-        not_late = f"AND customer NOT IN ({LATE})"
-        late_totals = " UNION ALL " + LATE_TOTALS.replace("{source}", late)
-    totals = totals.replace("{not_late}", not_late) + late_totals
+    late = rows(client, f"SELECT count() AS late FROM ({LATE} LIMIT 1)", params)[0]["late"]
+    if late:
+        # One pass over every customer's days costs less than the totals of the customers
+        # without later orders plus the days of those with: the sets that split them cost more
+        # than the rows they spare (ADR 0053).
+        days, params = dataclasses.replace(scope, start=EPOCH).source(CUSTOMER_DAILY)
+        totals = DAYS_TOTALS.replace("{source}", days)
     per_customer = PER_CUSTOMER.replace("{totals}", totals)
     return scored_customers(
-        client, per_customer, params | {"k": churn_k}, limit, cuts_with_buckets=bool(late_totals)
+        client, per_customer, params | {"k": churn_k}, limit, cuts_with_buckets=bool(late)
     )
 
 
