@@ -183,13 +183,7 @@ def customer_key(tenant_id: UUID, event: OrderPlaced) -> str:
     customers had ids get a stable stand-in derived from the email (which is not stored)."""
     if event.customer_id is not None:
         return str(event.customer_id)
-    return _stand_in(tenant_id, event.customer.email.strip().lower())
-
-
-@lru_cache(maxsize=100_000)
-def _stand_in(tenant_id: UUID, email: str) -> str:
-    # A replay of old history derives it once per customer rather than once per order.
-    return str(ids.stream_id(tenant_id, "customer", email))
+    return str(ids.stream_id(tenant_id, "customer", event.customer.email.strip().lower()))
 
 
 @lru_cache(maxsize=1_024)

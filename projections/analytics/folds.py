@@ -94,18 +94,18 @@ class Fold:
             yield from group
 
     def commit(self) -> list[Values]:
-        """Keeps this batch's groups as they now are and returns every row an event of the
-        batch touched, ready to insert: one pass over the rows for both."""
+        """Keeps this batch's groups as they now are and returns the rows its events changed
+        (replayed ones left out), ready to insert: one pass over the rows for both."""
         values, committed = self._values, self._committed
-        touched: list[Values] = []
+        changed: list[Values] = []
         for key, rows in self._pending.items():
             group = committed[key] = tuple(map(values, rows))
             committed.move_to_end(key)
-            touched.extend(v for row, v in zip(rows, group, strict=True) if "_dirty" in row)
+            changed.extend(v for row, v in zip(rows, group, strict=True) if "_dirty" in row)
         self._pending.clear()
         while len(committed) > self.cache_size:
             committed.popitem(last=False)
-        return touched
+        return changed
 
     def rollback(self) -> None:
         self._pending.clear()
