@@ -62,7 +62,7 @@ def child(tables: Path, calls: int) -> None:
     """Times each report with the code on PYTHONPATH; its timings (ms) as JSON on stdout."""
     from adapters.embedded.clickhouse import SharedClient
     from application.analytics.periods import comparison
-    from interfaces.http.routes.analytics import Window, overview_report
+    from interfaces.http.routes.analytics import Window, overview_report, timeseries_report
     from projections.analytics import queries, reports
 
     client = SharedClient(f"chdb://{(tables / 'clickhouse').resolve()}")
@@ -71,12 +71,15 @@ def child(tables: Path, calls: int) -> None:
     def scope(period: tuple[datetime, datetime]) -> queries.Scope:
         return queries.Scope(UUID(str(tenant)), *period)
 
-    def overview(period: tuple[datetime, datetime]) -> Any:
+    def compared(period: tuple[datetime, datetime]) -> Window:
         now = scope(period)
         before = comparison(now.start, now.end, "previous_period")
         assert before is not None
         previous = dataclasses.replace(now, start=before[0], end=before[1])
-        return overview_report(client, Window(now, previous, "previous_period"))
+        return Window(now, previous, "previous_period")
+
+    def overview(period: tuple[datetime, datetime]) -> Any:
+        return overview_report(client, compared(period))
 
     timed: dict[str, Callable[[], Any]] = {
         "overview (month)": lambda: overview(MONTH),
@@ -87,6 +90,9 @@ def child(tables: Path, calls: int) -> None:
         ),
         "fulfilment (month)": lambda: reports.fulfilment(client, scope(MONTH), 48),
         "inventory (month)": lambda: reports.inventory(client, scope(MONTH), 14.0, 7.0),
+        "timeseries (month by hour)": lambda: timeseries_report(
+            client, compared(MONTH), "orders", "hour"
+        ),
     }
     figures: dict[str, list[float]] = {}
     for label, call in timed.items():

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -48,42 +51,72 @@ _READ = {
 }
 
 
+# Handles per chdb engine: two let both cores plan and run statements; more only queue there.
+HANDLES = max(2, min(4, os.cpu_count() or 2))
+# Runs a report's statements beside the one the calling thread runs (`query_all`).
+_together = ThreadPoolExecutor(HANDLES, thread_name_prefix="kontor-clickhouse")
+
+
 class SharedClient:
-    """One client for every thread of a process. chdb runs one engine per process and its
-    client is not made for concurrent calls, so calls on a chdb client take turns; a server's
-    client is used as it is (clickhouse-connect's HTTP pool serves threads).
+    """One client for every thread of a process.
+
+    chdb runs one engine per process, reached through connection handles, each made for one
+    call at a time; a few handles (`HANDLES`) let threads query the engine at once: the API's
+    requests, and a report's statements, which it sends together (`query_all`) because much of
+    a small statement's time is the engine planning it on one core. A server's client is used
+    as it is (clickhouse-connect's HTTP pool serves threads).
 
     Kontor's settings are the same for every call. A server takes them with each request; the
     chdb backend would apply a call's settings with SET and restore them afterwards, which
     costs a query of `system.settings` and two SETs per setting on every call (measured: as
-    long as the projector's own rollup statements), so on chdb they are set once for the
-    session."""
+    long as the projector's own rollup statements), so on chdb they are set once per handle."""
 
     def __init__(self, url: str) -> None:
         self.url = url
-        chdb = is_chdb(url)
-        self.client = (
-            clickhouse_client(url)
-            if chdb
-            else clickhouse_connect.get_client(dsn=url, autogenerate_session_id=False)
-        )
-        self._lock: contextlib.AbstractContextManager[Any] = (
-            threading.RLock() if chdb else contextlib.nullcontext()
-        )
-        self._read: dict[str, Any] | None = _READ
-        self._parse: dict[str, Any] | None = _PARSE
-        if chdb:
-            for name, value in {**_READ, **_PARSE}.items():
-                self.client.command(f"SET {name} = {value!r}")
-            self._read = self._parse = None
+        self._server: Client | None = None
+        self._handles: queue.LifoQueue[Client] = queue.LifoQueue()
+        if is_chdb(url):
+            for _ in range(HANDLES):
+                client = clickhouse_client(url)
+                for name, value in {**_READ, **_PARSE}.items():
+                    client.command(f"SET {name} = {value!r}")
+                self._handles.put(client)
+            self._read: dict[str, Any] | None = None
+            self._parse: dict[str, Any] | None = None
+        else:
+            self._server = clickhouse_connect.get_client(dsn=url, autogenerate_session_id=False)
+            self._read, self._parse = _READ, _PARSE
+
+    @contextlib.contextmanager
+    def _client(self) -> Iterator[Client]:
+        """A handle of its own for the call (waiting for one if all are busy); the server's
+        client."""
+        if self._server is not None:
+            yield self._server
+            return
+        client = self._handles.get()
+        try:
+            yield client
+        finally:
+            self._handles.put(client)
 
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
-        with self._lock:
-            return self.client.query(sql, parameters=parameters, settings=self._read)
+        with self._client() as client:
+            return client.query(sql, parameters=parameters, settings=self._read)
+
+    def query_all(self, calls: Sequence[tuple[str, dict[str, Any] | None]]) -> list[QueryResult]:
+        """The queries' results in order, the queries run at the same time: statements that do
+        not depend on each other's results."""
+        ahead = [_together.submit(self.query, sql, params) for sql, params in calls[1:]]
+        try:
+            first = [self.query(*calls[0])] if calls else []
+        finally:
+            wait(ahead)
+        return first + [future.result() for future in ahead]
 
     def command(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
-        with self._lock:
-            return self.client.command(sql, parameters=parameters, settings=self._read)
+        with self._client() as client:
+            return client.command(sql, parameters=parameters, settings=self._read)
 
     def insert(
         self, table: str, rows: Sequence[Sequence[Any]], column_names: Sequence[str]
@@ -91,8 +124,8 @@ class SharedClient:
         """Inserts rows as JSON lines, which the engine parses: several times faster than
         clickhouse-connect's column serialisation in Python."""
         body = _lines.encode_lines(rows)
-        with self._lock:
-            self.client.raw_insert(
+        with self._client() as client:
+            client.raw_insert(
                 table, list(column_names), body, fmt="JSONCompactEachRow", settings=self._parse
             )
 

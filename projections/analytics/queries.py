@@ -148,18 +148,33 @@ def tenant_sql(sql: str) -> str:
 
 def rows(client: SharedClient, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     """A report query's rows as dicts (see `tuples`)."""
-    return _dicts(tuples(client, sql, params))
+    return as_dicts(tuples(client, sql, params))
 
 
 def tuples(client: SharedClient, sql: str, params: dict[str, Any]) -> QueryResult:
     """Runs a report query for the tenant in `params["tenant"]`: the only way the API reads
     analytics, so every read is tenant-filtered by construction (`tenant_sql`)."""
-    if not params.get("tenant"):
+    return tuples_all(client, [(sql, params)])[0]
+
+
+def rows_all(
+    client: SharedClient, calls: Sequence[tuple[str, dict[str, Any]]]
+) -> list[list[dict[str, Any]]]:
+    """`rows` of independent report queries, run at the same time (`tuples_all`)."""
+    return [as_dicts(result) for result in tuples_all(client, calls)]
+
+
+def tuples_all(
+    client: SharedClient, calls: Sequence[tuple[str, dict[str, Any]]]
+) -> list[QueryResult]:
+    """`tuples` of report queries that do not depend on each other, run at the same time
+    (`SharedClient.query_all`): a small statement spends much of its time being planned."""
+    if not all(params.get("tenant") for _, params in calls):
         raise ValueError("an analytics query needs the tenant it reads for")
-    return client.query(tenant_sql(sql), parameters=params)
+    return client.query_all([(tenant_sql(sql), params) for sql, params in calls])
 
 
-def _dicts(result: Any) -> list[dict[str, Any]]:
+def as_dicts(result: Any) -> list[dict[str, Any]]:
     return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
 
 
@@ -262,10 +277,19 @@ def overview_values_of(
         raise ValueError("periods read together share their tenant and store scope")
     hours, days = Periods(scopes, "hour"), Periods(scopes, "day")
     by_hour, by_day = hours.params(), days.params()
+    first = FIRST_ORDERS_IN if scopes[0].stores is None else FIRST_ORDERS_IN_SCOPE
+    sales, refunds, actives, firsts = rows_all(
+        client,
+        [
+            (SALES.replace("{source}", hours.source(HOURLY_SALES)), by_hour),
+            (hours.tag(REFUNDS, "at"), by_hour),
+            (ACTIVE_CUSTOMERS.replace("{source}", days.source(DAILY_CUSTOMERS)), by_day),
+            (days.tag(first, "first_at"), by_day | {"first_store": scopes[0].store or ALL_STORES}),
+        ],
+    )
     values: list[dict[tuple[str, str | None], Decimal]] = [{} for _ in scopes]
     counts = [[0, 0] for _ in scopes]  # orders, units
-    sales = SALES.replace("{source}", hours.source(HOURLY_SALES))
-    for row in rows(client, sales, by_hour):
+    for row in sales:
         found, cur = values[row["period"] - 1], row["currency"]
         gross, discounts = row["gross_sales"], row["discounts"]
         found[("gross_sales", cur)] = gross
@@ -278,20 +302,17 @@ def overview_values_of(
         found[("refunds", cur)] = ZERO
         counts[row["period"] - 1][0] += row["orders"]
         counts[row["period"] - 1][1] += row["units"]
-    for row in rows(client, hours.tag(REFUNDS, "at"), by_hour):
+    for row in refunds:
         found, cur = values[row["period"] - 1], row["currency"]
         found[("refunds", cur)] = row["refunds"]
         found[("net_sales", cur)] = found.get(("net_sales", cur), ZERO) - row["refunds"]
-    active = ACTIVE_CUSTOMERS.replace("{source}", days.source(DAILY_CUSTOMERS))
-    first = FIRST_ORDERS_IN if scopes[0].stores is None else FIRST_ORDERS_IN_SCOPE
-    first_params = by_day | {"first_store": scopes[0].store or ALL_STORES}
-    actives = {r["period"]: r["active"] for r in rows(client, active, by_day)}
-    news = {r["period"]: r["new"] for r in rows(client, days.tag(first, "first_at"), first_params)}
+    active = {r["period"]: r["active"] for r in actives}
+    news = {r["period"]: r["new"] for r in firsts}
     for n, (found, (orders, units)) in enumerate(zip(values, counts, strict=True), start=1):
         found[("orders", None)] = Decimal(orders)
         found[("units", None)] = Decimal(units)
         found[("new_customers", None)] = Decimal(news.get(n, 0))
-        found[("returning_customers", None)] = Decimal(actives.get(n, 0) - news.get(n, 0))
+        found[("returning_customers", None)] = Decimal(active.get(n, 0) - news.get(n, 0))
     return values
 
 
@@ -317,13 +338,26 @@ def timeseries(
     client: SharedClient, scope: Scope, metric: str, interval: str
 ) -> list[tuple[datetime, str | None, Decimal]]:
     """(bucket start, currency for money metrics, value) in bucket order."""
+    return timeseries_of(client, [scope], metric, interval)[0]
+
+
+def timeseries_of(
+    client: SharedClient, scopes: Sequence[Scope], metric: str, interval: str
+) -> list[list[tuple[datetime, str | None, Decimal]]]:
+    """`timeseries` of several periods (a period and the one it is compared with), read at the
+    same time."""
     currency = "currency" if metric in MONEY_METRICS else "''"
-    source, params = scope.source(HOURLY_SALES)
-    sql = f"""
-    SELECT {BUCKETS[interval]} AS bucket, {currency} AS currency, {METRICS[metric]} AS value
-    FROM {source} GROUP BY bucket, currency ORDER BY bucket, currency"""
-    found = rows(client, sql, params)
-    return [(r["bucket"], r["currency"] or None, Decimal(r["value"])) for r in found]
+    calls = []
+    for scope in scopes:
+        source, params = scope.source(HOURLY_SALES)
+        sql = f"""
+        SELECT {BUCKETS[interval]} AS bucket, {currency} AS currency, {METRICS[metric]} AS value
+        FROM {source} GROUP BY bucket, currency ORDER BY bucket, currency"""
+        calls.append((sql, params))
+    return [
+        [(r["bucket"], r["currency"] or None, Decimal(r["value"])) for r in found]
+        for found in rows_all(client, calls)
+    ]
 
 
 # --- breakdown ------------------------------------------------------------------------------
@@ -413,7 +447,7 @@ def active_tenants(client: SharedClient, since: datetime) -> list[UUID]:
         "WHERE hour >= toStartOfHour(fromUnixTimestamp64Micro({since:Int64}, 'UTC'))",
         parameters={"since": _micros(since)},
     )
-    return [row["tenant_id"] for row in _dicts(result)]
+    return [row["tenant_id"] for row in as_dicts(result)]
 
 
 def alerts(client: SharedClient, scope: Scope) -> list[dict[str, Any]]:

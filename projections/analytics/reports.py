@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from clickhouse_connect.driver.query import QueryResult
+
 from adapters.embedded.clickhouse import SharedClient
 from projections.analytics import rfm
 from projections.analytics.queries import (
@@ -18,9 +20,11 @@ from projections.analytics.queries import (
     ZERO,
     Scope,
     _micros,
+    as_dicts,
     between,
     rows,
-    tuples,
+    rows_all,
+    tuples_all,
 )
 from projections.analytics.rollups import (
     ALL_STORES,
@@ -86,8 +90,12 @@ def fulfilment(client: SharedClient, scope: Scope, sla_hours: int) -> dict[str, 
     )
     params = scope.params() | {"sla": sla_hours, "body_start": _micros(first)}
     params["body_end"] = _micros(last)
-    groups, shipping = _overall(rows(client, SHIPPING.replace("{source}", source), params))
-    reasons, returns = _overall(rows(client, RETURNS, params))
+    shipped_rows, returned_rows, refund_reasons = rows_all(
+        client,
+        [(SHIPPING.replace("{source}", source), params), (RETURNS, params), (REFUNDS, params)],
+    )
+    groups, shipping = _overall(shipped_rows)
+    reasons, returns = _overall(returned_rows)
     shipped, returned = shipping.pop("shipped_orders"), returns["orders"]
     for group in groups:
         del group["shipped_orders"]
@@ -97,7 +105,7 @@ def fulfilment(client: SharedClient, scope: Scope, sla_hours: int) -> dict[str, 
         "orders_returned": returned,
         "return_rate": round(returned / shipped, 4) if shipped else None,
         "return_reasons": reasons,
-        "refund_reasons": rows(client, REFUNDS, params),
+        "refund_reasons": refund_reasons,
     }
 
 
@@ -270,26 +278,33 @@ def scored_customers(
     """The customers report over `per_customer` (a customer and currency per row). With
     `cuts_with_buckets`, the monetary cuts come from the buckets' pass rather than their own:
     for a `per_customer` that costs more to evaluate than customer totals read as they are."""
+    window = max(WINDOW, limit)
+    # The buckets and the largest customers at the same time; the largest are none without
+    # buckets (no customers).
+    counted, largest_found = tuples_all(
+        client,
+        [
+            (
+                (BUCKETS_AND_CUTS if cuts_with_buckets else BUCKETS).replace(
+                    "{per_customer}", per_customer
+                ),
+                params,
+            ),
+            (
+                LARGEST.replace("{cut_m}", "" if cuts_with_buckets else CUT_M).replace(
+                    "{per_customer}", per_customer
+                ),
+                params | {"window": window, "limit": limit},
+            ),
+        ],
+    )
     buckets: list[Bucket]
     cut_m: list[Decimal] | None = None  # from LARGEST, unless the buckets' pass brings them
     if cuts_with_buckets:
-        buckets, cut_m = _buckets_and_cut_m(client, per_customer, params)
+        buckets, cut_m = _buckets_and_cut_m(counted)
     else:
-        buckets = tuples(
-            client, BUCKETS.replace("{per_customer}", per_customer), params
-        ).result_rows
-    window = max(WINDOW, limit)
-    largest = (
-        rows(
-            client,
-            LARGEST.replace("{cut_m}", CUT_M if cut_m is None else "").replace(
-                "{per_customer}", per_customer
-            ),
-            params | {"window": window, "limit": limit},
-        )
-        if buckets
-        else []
-    )
+        buckets = counted.result_rows
+    largest = as_dicts(largest_found) if buckets else []
     churning = [c for c in largest if c["churn_risk"]]
     if len(churning) < limit and largest and largest[0]["in_window"] == window:
         query = CHURNING.replace("{per_customer}", per_customer)
@@ -317,11 +332,8 @@ def scored_customers(
     }
 
 
-def _buckets_and_cut_m(
-    client: SharedClient, per_customer: str, params: dict[str, Any]
-) -> tuple[list[Bucket], list[Decimal]]:
+def _buckets_and_cut_m(found: QueryResult) -> tuple[list[Bucket], list[Decimal]]:
     """BUCKETS_AND_CUTS: the buckets, and the monetary cuts from its row over them all."""
-    found = tuples(client, BUCKETS_AND_CUTS.replace("{per_customer}", per_customer), params)
     buckets: list[Bucket] = []
     cut_m: list[Decimal] = []
     for row in found.result_rows:

@@ -397,8 +397,12 @@ def timeseries_report(
     if interval == "hour" and w.scope.end - w.scope.start > timedelta(days=92):
         raise ApiProblem(422, "invalid_parameter", "hourly series span at most 92 days")
     money = metric in queries.MONEY_METRICS
-    current = _series(client, w.scope, metric, interval)
-    previous = _series(client, w.previous, metric, interval) if w.previous else None
+    scopes = [w.scope] if w.previous is None else [w.scope, w.previous]
+    current, *before = (
+        {(at.replace(tzinfo=UTC), currency): value for at, currency, value in series}
+        for series in queries.timeseries_of(client, scopes, metric, interval)
+    )
+    previous = before[0] if before else None
     found = {c for series in (current, previous or {}) for _, c in series}
     currencies: list[str | None] = sorted(found, key=lambda c: c or "") or [None]
     points = []
@@ -518,15 +522,6 @@ def forecast_report(
         "level": result.level,
         "backtest": {"days": result.backtest_days, "mape_pct": result.backtest_mape},
         "points": points,
-    }
-
-
-def _series(
-    client: SharedClient, scope: Scope, metric: str, interval: str
-) -> dict[tuple[datetime, str | None], Decimal]:
-    return {
-        (at.replace(tzinfo=UTC), currency): value
-        for at, currency, value in queries.timeseries(client, scope, metric, interval)
     }
 
 
