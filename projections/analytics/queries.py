@@ -152,8 +152,7 @@ def rows(client: SharedClient, sql: str, params: dict[str, Any]) -> list[dict[st
 
 
 def tuples(client: SharedClient, sql: str, params: dict[str, Any]) -> QueryResult:
-    """Runs a report query for the tenant in `params["tenant"]`: the only way the API reads
-    analytics, so every read is tenant-filtered by construction (`tenant_sql`)."""
+    """Runs a report query for the tenant in `params["tenant"]` (see `tuples_all`)."""
     return tuples_all(client, [(sql, params)])[0]
 
 
@@ -167,14 +166,16 @@ def rows_all(
 def tuples_all(
     client: SharedClient, calls: Sequence[tuple[str, dict[str, Any]]]
 ) -> list[QueryResult]:
-    """`tuples` of report queries that do not depend on each other, run at the same time
-    (`SharedClient.query_all`): a small statement spends much of its time being planned."""
+    """Runs report queries that do not depend on each other, each for the tenant in its
+    `params["tenant"]`, at the same time (`SharedClient.query_all`: a small statement spends
+    much of its time being planned). The only way the API reads analytics, so every read is
+    tenant-filtered by construction (`tenant_sql`)."""
     if not all(params.get("tenant") for _, params in calls):
         raise ValueError("an analytics query needs the tenant it reads for")
     return client.query_all([(tenant_sql(sql), params) for sql, params in calls])
 
 
-def as_dicts(result: Any) -> list[dict[str, Any]]:
+def as_dicts(result: QueryResult) -> list[dict[str, Any]]:
     return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
 
 
