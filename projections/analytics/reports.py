@@ -198,26 +198,26 @@ SELECT customer, currency, orders, monetary, first_order, last_order,
 FROM ({{totals}})
 """
 CHURN_RISK = "orders > 1 AND recency_days > {k:Float64} * greatest(usual_interval_days, 1)"
-# Customers per (currency, recency, orders, churn risk): what the segments need, in a few
-# thousand rows that `rfm` scores (a score per customer in SQL cost a second pass over them,
-# and analysing the scoring expressions took longer than running them).
-# (currency, recency_days, orders, churn_risk, customers, value)
+# Customers per (currency, recency, orders), those at churn risk among them counted: what the
+# segments need, in a few thousand rows that `rfm` scores (a score per customer in SQL cost a
+# second pass over them, and analysing the scoring expressions took longer than running them).
+# (currency, recency_days, orders, churning, customers, value)
 Bucket = tuple[str, int, int, int, int, Decimal]
 BUCKETS = f"""
-SELECT currency, recency_days, orders, {CHURN_RISK} AS churn_risk, count() AS customers,
+SELECT currency, recency_days, orders, countIf({CHURN_RISK}) AS churning, count() AS customers,
     sum(monetary) AS value
 FROM ({{per_customer}})
-GROUP BY currency, recency_days, orders, churn_risk
+GROUP BY currency, recency_days, orders
 """
 # The same, and the monetary quintile cuts in GROUPING SETS' row over all buckets (there even
 # without customers): for a `per_customer` that is costly to evaluate, this pass costs less
 # than a pass of the cuts' own (LARGEST's `cut_m`); for customer totals read as they are, more.
 BUCKETS_AND_CUTS = f"""
-SELECT currency, recency_days, orders, churn_risk, count() AS customers, sum(monetary) AS value,
-    grouping(currency, recency_days, orders, churn_risk) != 0 AS overall,
+SELECT currency, recency_days, orders, countIf({CHURN_RISK}) AS churning, count() AS customers,
+    sum(monetary) AS value, grouping(currency, recency_days, orders) != 0 AS overall,
     quantilesExact{rfm.QUINTILES}(monetary) AS cut_m
-FROM (SELECT *, {CHURN_RISK} AS churn_risk FROM ({{per_customer}}))
-GROUP BY GROUPING SETS ((currency, recency_days, orders, churn_risk), ())
+FROM ({{per_customer}})
+GROUP BY GROUPING SETS ((currency, recency_days, orders), ())
 """
 LISTED = """customer, currency, orders, monetary AS lifetime_value,
     round(monetary / orders, 2) AS average_order_value, first_order, last_order, recency_days,
@@ -311,21 +311,24 @@ def scored_customers(
         churning = rows(client, query, params | {"limit": limit})
     recency: Counter[int] = Counter()
     orders: Counter[int] = Counter()
-    for _, days, placed, _, customers, _ in buckets:
+    total = repeat = at_risk = 0
+    for _, days, placed, churning_customers, customers, _ in buckets:
         recency[days] += customers
         orders[placed] += customers
+        total += customers
+        at_risk += churning_customers
+        if placed > 1:
+            repeat += customers
     cuts = rfm.Cuts(
         recency=rfm.exact_quantiles(recency),
         orders=rfm.exact_quantiles(orders),
         monetary=(largest[0]["cut_m"] if largest else []) if cut_m is None else cut_m,
     )
-    total = sum(n for *_, n, _ in buckets)
-    repeat = sum(n for _, _, placed, _, n, _ in buckets if placed > 1)
     return {
         "customers": total,
         "repeat_customers": repeat,
         "repeat_purchase_rate": round(repeat / total, 4) if total else None,
-        "at_churn_risk": sum(n for _, _, _, churning, n, _ in buckets if churning),
+        "at_churn_risk": at_risk,
         "segments": _segments(buckets, cuts, recency, orders),
         "top_customers": [_listed(c, cuts) for c in largest[:limit]],
         "churn_risk": [_listed(c, cuts) for c in churning],
