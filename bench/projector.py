@@ -2,14 +2,18 @@
 written (ADR 0051), or this tree's projector against another commit's, alternating on the same
 history in one run.
 
-`uv run python -m bench.projector [--lines 300000] [--pairs 3] [--batch 20000] [--against REV]`
+`uv run python -m bench.projector [--lines 300000] [--pairs 3] [--batch 20000] [--against REV]
+[--reporting]`
 
 Writes the analytics bench's history once (embedded PostgreSQL, or a new database on
 KONTOR_DATABASE_URL's server), then for each pair projects every event from zero into the embedded
 ClickHouse twice, each side first in every other pair, after one untimed warm-up: `run_once` in a
 loop (serial) and `catch_up` (pipelined); or, with `--against REV`, `catch_up` with this tree's
 code and with REV's (a git worktree), each in a child process of its own. Prints a table and
-writes bench/results/projector.json (projector_against.json with `--against`).
+writes bench/results/projector.json (projector_against.json with `--against`). With
+`--reporting`, a thread of the same process calls the year's overview throughout each catch-up,
+as a dashboard does while the API process's projector catches up on the embedded engine, and
+each run records the overview's p50 / p95 / max.
 """
 
 from __future__ import annotations
@@ -22,18 +26,20 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from rich.console import Console
 from rich.table import Table
 
 from adapters.embedded.clickhouse import SharedClient, chdb_url
-from bench.analytics import write_history
+from bench.analytics import percentile, write_history
 from interfaces.bootstrap import build_container, migrate
 from interfaces.config import Settings
 from projections.analytics.projector import AnalyticsProjector
@@ -53,26 +59,42 @@ def parse_args() -> argparse.Namespace:
         metavar="REV",
         help="compare this tree's catch-up with REV's (same projector API) instead of the modes",
     )
+    parser.add_argument(
+        "--reporting",
+        action="store_true",
+        help="a thread calls the year's overview throughout each catch-up (its latencies kept)",
+    )
     parser.add_argument("--output", type=Path, help="default: bench/results/projector*.json")
     parser.add_argument("--child", metavar="DATABASE_URL", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
-def project(container: Any, client: SharedClient, batch: int, pipelined: bool) -> dict[str, Any]:
+def project(
+    container: Any, client: SharedClient, batch: int, pipelined: bool, reporting: bool = False
+) -> dict[str, Any]:
     """Projects every event from zero (emptied tables, a new projector: nothing cached);
-    returns the run's figures."""
+    returns the run's figures. `reporting`: a thread asks for the overview meanwhile, as a
+    dashboard does while the API process's projector catches up (embedded engine)."""
     projector = AnalyticsProjector(container.datastore, client, batch_size=batch)
     projector.migrate()
     projector.reset()
+    done = threading.Event()
+    latencies: list[float] = []
+    reporter = threading.Thread(target=overviews, args=(client, done, latencies))
+    if reporting:
+        reporter.start()
     started, cpu = time.perf_counter(), time.process_time()
-    if pipelined:
-        events = projector.catch_up()
-    else:
-        events = 0
-        while handled := projector.run_once():
-            events += handled
+    try:
+        if pipelined:
+            events = projector.catch_up()
+        else:
+            events = 0
+            while handled := projector.run_once():
+                events += handled
+    finally:
+        done.set()
     seconds = time.perf_counter() - started
-    return {
+    figures = {
         "mode": "pipelined" if pipelined else "serial",
         "events": events,
         "seconds": round(seconds, 2),
@@ -80,6 +102,30 @@ def project(container: Any, client: SharedClient, batch: int, pipelined: bool) -
         "cpu_s": round(time.process_time() - cpu, 2),
         "load_1m": round(os.getloadavg()[0], 2),
     }
+    if reporting:
+        reporter.join()
+        figures["overviews"] = len(latencies)
+        figures["overview_p50_ms"] = round(statistics.median(latencies), 1)
+        figures["overview_p95_ms"] = round(percentile(latencies, 0.95), 1)
+        figures["overview_max_ms"] = round(max(latencies), 1)
+    return figures
+
+
+def overviews(client: SharedClient, done: threading.Event, latencies: list[float]) -> None:
+    """The history's year overview called in a loop until `done` (from the first batch with
+    lines on), each call's milliseconds appended to `latencies`."""
+    from interfaces.http.routes.analytics import Window, overview_report
+    from projections.analytics.queries import Scope
+
+    start, end = datetime(2025, 11, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
+    while not done.is_set():
+        (tenant,) = client.query("SELECT any(tenant_id) FROM order_lines").result_rows[0]
+        if UUID(str(tenant)).int == 0:  # no lines yet
+            done.wait(0.05)
+            continue
+        started = time.perf_counter()
+        overview_report(client, Window(Scope(UUID(str(tenant)), start, end), None, "none"))
+        latencies.append((time.perf_counter() - started) * 1000)
 
 
 def bench_settings(url: str, data_dir: Path) -> Settings:
@@ -89,13 +135,14 @@ def bench_settings(url: str, data_dir: Path) -> Settings:
     )
 
 
-def child(url: str, batch: int) -> None:
+def child(url: str, batch: int, reporting: bool) -> None:
     """One pipelined catch-up with the code on PYTHONPATH, its figures as JSON on stdout."""
     with tempfile.TemporaryDirectory(prefix="kontor-bench-child-") as scratch:
         data_dir = Path(scratch)
         container = build_container(bench_settings(url, data_dir), pool_size=4)
         try:
-            figures = project(container, SharedClient(chdb_url(data_dir)), batch, True)
+            client = SharedClient(chdb_url(data_dir))
+            figures = project(container, client, batch, True, reporting)
         finally:
             container.close()
     print(json.dumps(figures))
@@ -128,16 +175,17 @@ def in_child(tree: Path, script: str, *args: str) -> Any:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def project_in(tree: Path, url: str, batch: int) -> dict[str, Any]:
+def project_in(tree: Path, url: str, batch: int, reporting: bool) -> dict[str, Any]:
     """A catch-up in a child process that imports the projector from `tree`."""
-    figures: dict[str, Any] = in_child(tree, __file__, "--child", url, "--batch", str(batch))
+    args = ("--child", url, "--batch", str(batch), *(("--reporting",) if reporting else ()))
+    figures: dict[str, Any] = in_child(tree, __file__, *args)
     return figures
 
 
 def main() -> None:
     args = parse_args()
     if args.child:
-        child(args.child, args.batch)
+        child(args.child, args.batch, args.reporting)
         return
     runs: list[dict[str, Any]] = []
     sides: list[str]
@@ -158,13 +206,19 @@ def main() -> None:
                     run: dict[str, Callable[[], dict[str, Any]]]
                     if rev_tree is None:
                         run = {
-                            "serial": lambda: project(container, client, args.batch, False),
-                            "pipelined": lambda: project(container, client, args.batch, True),
+                            "serial": lambda: project(
+                                container, client, args.batch, False, args.reporting
+                            ),
+                            "pipelined": lambda: project(
+                                container, client, args.batch, True, args.reporting
+                            ),
                         }
                     else:
                         run = {
-                            args.against: lambda: project_in(rev_tree, url, args.batch),
-                            "this tree": lambda: project_in(ROOT, url, args.batch),
+                            args.against: lambda: project_in(
+                                rev_tree, url, args.batch, args.reporting
+                            ),
+                            "this tree": lambda: project_in(ROOT, url, args.batch, args.reporting),
                         }
                     sides = list(run)
                     for pair in range(args.pairs):
