@@ -105,6 +105,7 @@ def project(
     if reporting:
         reporter.join()
         figures["overviews"] = len(latencies)
+    if latencies:
         figures["overview_p50_ms"] = round(statistics.median(latencies), 1)
         figures["overview_p95_ms"] = round(percentile(latencies, 0.95), 1)
         figures["overview_max_ms"] = round(max(latencies), 1)
@@ -117,14 +118,18 @@ def overviews(client: SharedClient, done: threading.Event, latencies: list[float
     from interfaces.http.routes.analytics import Window, overview_report
     from projections.analytics.queries import Scope
 
-    start, end = datetime(2025, 11, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
+    tenant = UUID(int=0)
+    while tenant.int == 0 and not done.wait(0.05):  # until the first lines are in
+        (found,) = client.query("SELECT any(tenant_id) FROM order_lines").result_rows[0]
+        tenant = UUID(str(found))
+    year = Window(
+        Scope(tenant, datetime(2025, 11, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)),
+        None,
+        "none",
+    )
     while not done.is_set():
-        (tenant,) = client.query("SELECT any(tenant_id) FROM order_lines").result_rows[0]
-        if UUID(str(tenant)).int == 0:  # no lines yet
-            done.wait(0.05)
-            continue
         started = time.perf_counter()
-        overview_report(client, Window(Scope(UUID(str(tenant)), start, end), None, "none"))
+        overview_report(client, year)
         latencies.append((time.perf_counter() - started) * 1000)
 
 

@@ -51,7 +51,8 @@ _READ = {
 }
 
 
-# Handles per chdb engine: two let both cores plan and run statements; more only queue there.
+# Handles per chdb engine, one per core: two let both cores plan and run statements; four on
+# two cores sped reports up during a catch-up but slowed the projector (ADR 0055).
 HANDLES = max(2, min(4, os.cpu_count() or 2))
 # Runs a report's statements beside the one the calling thread runs (`query_all`).
 _together = ThreadPoolExecutor(HANDLES, thread_name_prefix="kontor-clickhouse")
