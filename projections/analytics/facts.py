@@ -14,7 +14,7 @@ from uuid import UUID
 
 from application.ports import Metadata
 from domain.invoice.events import CreditNoteIssued, InvoiceIssued, InvoiceVoided, PaymentApplied
-from domain.invoice.pricing import LineCharge, line_discount, order_discount, split
+from domain.invoice.pricing import LineCharge, line_discount, order_discount, round_to, split
 from domain.order.events import DiscountKind, OrderLinesCancelled, OrderPlaced
 from domain.payment.events import PaymentRecorded, RefundRecorded
 from domain.returns.events import ReturnAuthorized
@@ -39,15 +39,15 @@ from domain.stock.events import (
     StockTransferredIn,
     StockTransferredOut,
 )
-from projections.analytics.folds import Fold, Key, group_key, touch
+from projections.analytics.folds import Fold, Key, Row, group_key, touch
 
 ZERO = Decimal(0)
 
 ORDER_LINE_COLUMNS = [
     "tenant_id", "order_id", "line_no", "store", "channel", "country", "region", "customer", "sku",
     "quantity", "unit_price", "gross", "discount", "net", "currency", "cancelled_quantity",
-    "shipped_quantity", "invoiced_tax", "base_currency", "fx_rate", "placed_at", "shipped_at",
-    "cancelled_at", "version"
+    "cancelled_value", "shipped_quantity", "invoiced_tax", "base_currency", "fx_rate", "placed_at",
+    "shipped_at", "cancelled_at", "version"
 ]  # fmt: skip
 SHIPMENT_COLUMNS = [
     "tenant_id", "shipment_id", "order_id", "store", "location", "carrier", "service", "cost",
@@ -178,6 +178,18 @@ def line_discounts(event: OrderPlaced) -> list[Decimal]:
     return [d + share for d, share in zip(own, split(whole, nets, currency), strict=True)]
 
 
+def cancelled_value(line: Row) -> Decimal:
+    """What the line's cancelled units no longer bring in: their price less their share of the
+    line's discount, proportional to the units and rounded to the currency's minor unit (half
+    to even, as invoicing rounds). Taken from the units cancelled so far, so cancelling in
+    steps ends where cancelling at once does, and a line cancelled in full is its net."""
+    quantity, cancelled = line["quantity"], line["cancelled_quantity"]
+    if not quantity:
+        return ZERO
+    share = round_to(line["discount"] * cancelled / quantity, line["currency"])
+    return line["unit_price"] * cancelled - share
+
+
 def customer_key(tenant_id: UUID, event: OrderPlaced) -> str:
     """Analytics know customers by id only, never by email (ADR 0035). Orders from before
     customers had ids get a stable stand-in derived from the email (which is not stored)."""
@@ -222,6 +234,7 @@ def _placed(
             "net": gross - discount,
             "currency": event.currency,
             "cancelled_quantity": 0,
+            "cancelled_value": ZERO,
             "shipped_quantity": 0,
             "invoiced_tax": ZERO,
             "base_currency": "",
@@ -246,6 +259,7 @@ def _lines_cancelled(
         row = by_no.get(cancelled.line_no)
         if row is not None:
             row["cancelled_quantity"] += cancelled.quantity
+            row["cancelled_value"] = cancelled_value(row)
             row["cancelled_at"] = meta.recorded_at
             touch(row, position)
 

@@ -22,7 +22,8 @@ SALES_VALUES = (
     ("units", "sum(quantity - cancelled_quantity)"),
     ("gross", "sum(gross)"),
     ("discount", "sum(discount)"),
-    ("cancelled", "sum(unit_price * cancelled_quantity)"),
+    # What cancelled units no longer bring in, net of their share of the discount (ADR 0056).
+    ("cancelled", "sum(cancelled_value)"),
 )
 MICROS = "fromUnixTimestamp64Micro({%s:Int64}, 'UTC')"
 
@@ -175,7 +176,7 @@ CUSTOMER_DAILY = Rollup(
     ),
     (
         ("orders", "uniqExact(order_id)"),
-        ("revenue", "sum(net - unit_price * cancelled_quantity)"),
+        ("revenue", "sum(net - cancelled_value)"),
         ("first_at", "min(placed_at)"),
         ("last_at", "max(placed_at)"),
     ),

@@ -9,6 +9,7 @@ position of the last event applied) and keep the newest row.
 from __future__ import annotations
 
 from adapters.embedded.clickhouse import SharedClient
+from domain.shared.money import MINOR_UNITS
 from projections.analytics.rollups import (
     ALL_STORES,
     CUSTOMER_DAILY,
@@ -31,10 +32,17 @@ _ORDER_LINE_COLUMNS = f"""
     customer String, sku LowCardinality(String), quantity Int32,
     unit_price {MONEY}, gross {MONEY}, discount {MONEY}, net {MONEY},
     currency LowCardinality(String), cancelled_quantity Int32,
-    shipped_quantity Int32, invoiced_tax {MONEY},
+    cancelled_value {MONEY} DEFAULT 0, shipped_quantity Int32, invoiced_tax {MONEY},
     base_currency LowCardinality(String), fx_rate Nullable(Decimal(18, 8)),
     placed_at {TIME}, shipped_at Nullable({TIME}), cancelled_at Nullable({TIME}),
     version UInt64"""
+
+# The rollups read it from migration 3 on and migration 7 copies order_lines column by column:
+# a database older than the column gets it at whichever of 3, 7 or 9 comes first (ADR 0056).
+ADD_CANCELLED_VALUE = (
+    f"ALTER TABLE order_lines ADD COLUMN IF NOT EXISTS cancelled_value {MONEY} DEFAULT 0 "
+    "AFTER cancelled_quantity"
+)
 
 MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
     (
@@ -123,6 +131,7 @@ MIGRATIONS.append(
         3,
         "rollups",
         (
+            ADD_CANCELLED_VALUE,
             _ROLLUP.format(
                 table="hourly_sales",
                 keys="hour DateTime('UTC'), " + _DIMENSIONS.format(third="country"),
@@ -255,6 +264,7 @@ MIGRATIONS.append(
             # granule of their month (sorted by order id, a granule spans the whole month). A
             # line's placed_at never changes, so the key still names one line. Rebuilt by copy
             # and exchange; rerun after a crash at any step, it ends with the same table.
+            ADD_CANCELLED_VALUE,
             "DROP TABLE IF EXISTS order_lines_rekeyed",
             f"""CREATE TABLE order_lines_rekeyed ({_ORDER_LINE_COLUMNS}
             ) ENGINE = ReplacingMergeTree(version)
@@ -286,6 +296,51 @@ MIGRATIONS.append(
             ) ENGINE = ReplacingMergeTree(version)
             ORDER BY (tenant_id, day, store, location, carrier, cost_currency)""",
             recompute_shipping_daily("1"),
+        ),
+    )
+)
+
+
+def _rounded_to_minor_unit(amount: str) -> str:
+    """SQL: `amount` rounded half to even to the minor unit of the row's currency."""
+    other = sorted({units for units in MINOR_UNITS.values() if units != 2})
+    cases = [
+        f"currency IN ({', '.join(repr(c) for c, n in sorted(MINOR_UNITS.items()) if n == units)})"
+        f", roundBankers({amount}, {units})"
+        for units in other
+    ]
+    return f"multiIf({', '.join(cases)}, roundBankers({amount}, 2))"
+
+
+# Cancelled units valued net of their share of the line's discount (ADR 0056): a line cancelled
+# in full was valued at its price, so a discounted order cancelled in full counted as minus its
+# discount in net sales and lifetime value. Existing lines are valued as the projector values
+# them (`facts.cancelled_value`: shares proportional to the units, rounded half to even to the
+# currency's minor unit; 12 decimals before rounding decide the same ties as exact division
+# for any line under 10^8 units). Then the rollup rows and customer totals of the days and
+# customers with such lines are recomputed (same versions: the newest insert wins).
+_DISCOUNT_SHARE = _rounded_to_minor_unit(
+    "toDecimal128(discount, 12) * cancelled_quantity / quantity"
+)
+_DISCOUNTED_CANCELS = "cancelled_quantity > 0 AND discount > 0"
+_DAYS_WITH_DISCOUNTED_CANCELS = (
+    "(tenant_id, toDate(placed_at)) IN (SELECT tenant_id, toDate(placed_at) FROM order_lines "
+    f"WHERE {_DISCOUNTED_CANCELS})"
+)
+MIGRATIONS.append(
+    (
+        9,
+        "cancellations_net_of_discounts",
+        (
+            ADD_CANCELLED_VALUE,
+            "ALTER TABLE order_lines UPDATE cancelled_value = "
+            f"toDecimal64(unit_price * cancelled_quantity - {_DISCOUNT_SHARE}, 4) "
+            "WHERE cancelled_quantity > 0 SETTINGS mutations_sync = 2",
+            *(
+                rollup.recompute(_DAYS_WITH_DISCOUNTED_CANCELS)
+                for rollup in (HOURLY_SALES, DAILY_SALES, DAILY_CATEGORIES, CUSTOMER_DAILY)
+            ),
+            recompute_customer_totals(_DISCOUNTED_CANCELS),
         ),
     )
 )

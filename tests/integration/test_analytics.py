@@ -26,6 +26,10 @@ from hypothesis import strategies as st
 
 from adapters.embedded.clickhouse import SharedClient, shared_client
 from application.context import CommandContext
+from application.orders import NewOrder
+from domain.invoice.pricing import round_to
+from domain.order.decide import RequestedLine
+from domain.order.events import Address, Customer, Discount, DiscountKind
 from interfaces.bootstrap import Container, build_container, migrate
 from interfaces.config import Settings
 from interfaces.seed_history import seed_history
@@ -77,7 +81,7 @@ class History:
             assert expected, "the history has orders in every checked period"
             assert self.analysed(start, end, store) == expected
         lines = self.sums(
-            "order_lines", "sum(gross)", "sum(net - unit_price * cancelled_quantity)",
+            "order_lines", "sum(gross)", "sum(net - cancelled_value)",
             "uniqExact(order_id)",
         )  # fmt: skip
         for rollup in ("hourly_sales", "daily_sales", "daily_categories"):
@@ -308,7 +312,7 @@ def test_a_projector_process_killed_with_sigkill_converges(
 LINE_SUMS = """
 SELECT {key} AS key, currency, uniqExact(order_id) AS orders,
     sum(quantity - cancelled_quantity) AS units,
-    sum(net - unit_price * cancelled_quantity) AS revenue
+    sum(net - cancelled_value) AS revenue
 FROM order_lines FINAL
 WHERE tenant_id = {{tenant:UUID}} AND placed_at >= {{start:DateTime64(6, 'UTC')}}
   AND placed_at < {{end:DateTime64(6, 'UTC')}}
@@ -432,7 +436,7 @@ def test_periods_read_together_equal_each_read_alone(
 # reads from customer_totals (and, for customers with later orders, from customer_daily).
 CUSTOMER_LINES = """
 SELECT customer, currency, uniqExact(order_id) AS orders,
-    sum(net - unit_price * cancelled_quantity) AS monetary,
+    sum(net - cancelled_value) AS monetary,
     min(placed_at) AS first_order, max(placed_at) AS last_order
 FROM order_lines FINAL
 WHERE tenant_id = toUUID({tenant:String})
@@ -575,6 +579,90 @@ def test_a_database_from_before_the_totals_migrates_to_the_same_rows(history: Hi
     history.client.command("DROP VIEW customer_first_orders_from_days")
     history.client.command("DELETE FROM schema_migrations WHERE version IN (4, 5, 6, 8)")
     assert schema.migrate(history.client) == [4, 5, 6, 8]
+    for table, select in selects.items():
+        assert history.client.query(select).result_rows == kept[table], table
+
+
+CANCELLED_AT = datetime(2026, 5, 27, 3, tzinfo=UTC)  # before the seeded orders' hours
+
+
+@pytest.fixture(scope="module")
+def cancellations(history: History) -> tuple[UUID, Decimal]:
+    """A tenant whose two orders at CANCELLED_AT, 15 % off 3 units each, were cancelled in
+    full and one unit in three; returns it and the revenue the second still brings in."""
+    container = history.container
+    tenant = container.tenants.create("cancellations").tenant_id
+    ctx = CommandContext(tenant_id=tenant, actor="system:test")
+    seed_history(container, ctx, days=2, orders=2, skus=3, end=CANCELLED_AT + timedelta(days=1))
+    product = container.catalog.products(tenant, after=None, limit=1)[0]
+    price = product.prices["web-eu"].amount
+    ids = [
+        container.orders.place(
+            ctx,
+            NewOrder(
+                store="web-eu", channel="shopify", external_id=None, currency="EUR",
+                customer=Customer("ada@example.com", "Ada"),
+                shipping_address=Address(
+                    name="Ada", line1="1 Main Street", city="Berlin", postal_code="10115",
+                    country="DE",
+                ),
+                lines=[RequestedLine(product.sku, 3, price)],
+                discount=Discount(DiscountKind.PERCENTAGE, Decimal(15)),
+                placed_at=CANCELLED_AT + timedelta(minutes=minute),
+            ),
+        ).order.state.id
+        for minute in (1, 2)
+    ]  # fmt: skip
+    container.orders.cancel(ctx, ids[0], reason="changed their mind")  # type: ignore[arg-type]
+    container.orders.cancel(ctx, ids[1], reason="one fewer", lines={1: 1})  # type: ignore[arg-type]
+    discount = round_to(price * 3 * Decimal("0.15"), "EUR")
+    kept = price * 3 - discount - (price - round_to(discount / 3, "EUR"))
+    history.projector().catch_up()
+    return tenant, kept
+
+
+def test_discounted_orders_cancelled_count_only_what_stays_ordered(
+    history: History, cancellations: tuple[UUID, Decimal]
+) -> None:
+    """An order cancelled in full adds nothing to net sales; one partly cancelled adds its
+    remaining units less their share of the discount (ADR 0056). Before, cancelled units were
+    valued at their full price: minus the discount for the first order."""
+    tenant, kept = cancellations
+    scope = queries.Scope(tenant, CANCELLED_AT, CANCELLED_AT + timedelta(hours=1))
+    values = queries.overview_values(history.client, scope)
+    assert values[("orders", None)] == 2
+    assert values[("discounts", "EUR")] > 0
+    assert values[("net_sales", "EUR")] == kept
+    ada = history.client.query(  # the seeded customers order later or earlier in the day
+        "SELECT orders, revenue FROM customer_totals FINAL WHERE tenant_id = {t:UUID} "
+        "AND store = '' AND first_at >= {at:DateTime64(6, 'UTC')} "
+        "AND last_at < {at:DateTime64(6, 'UTC')} + INTERVAL 1 HOUR",
+        parameters={"t": tenant, "at": CANCELLED_AT},
+    ).result_rows
+    assert ada == [(2, kept)]
+
+
+def test_a_database_from_before_cancellations_net_of_discounts_migrates_to_the_same_rows(
+    history: History, cancellations: tuple[UUID, Decimal]
+) -> None:
+    """Migration 9 values existing cancelled lines as the projector does and recomputes the
+    rollups and customer totals of their days and customers."""
+    history.projector().catch_up()
+    selects = {
+        table: f"SELECT * EXCEPT version FROM {table} FINAL ORDER BY ALL"
+        for table in ("order_lines", "hourly_sales", "daily_sales", "customer_daily")
+    } | {"customer_totals": "SELECT * EXCEPT version FROM customer_totals FINAL ORDER BY ALL"}
+    kept = {table: history.client.query(select).result_rows for table, select in selects.items()}
+    # As a database before migration 9 holds them: cancelled units at their price.
+    history.client.command(
+        "ALTER TABLE order_lines UPDATE cancelled_value = unit_price * cancelled_quantity "
+        "WHERE cancelled_quantity > 0 SETTINGS mutations_sync = 2"
+    )
+    for statement in schema.MIGRATIONS[-1][2][2:]:
+        history.client.command(statement)
+    assert history.client.query(selects["hourly_sales"]).result_rows != kept["hourly_sales"]
+    history.client.command("DELETE FROM schema_migrations WHERE version = 9")
+    assert schema.migrate(history.client) == [9]
     for table, select in selects.items():
         assert history.client.query(select).result_rows == kept[table], table
 
