@@ -21,7 +21,7 @@ from domain.invoice.events import (
     PaymentApplied,
 )
 from domain.invoice.state import Invoice, evolve
-from domain.order.events import OrderPlaced
+from domain.order.events import OrderLinesEdited, OrderPlaced
 from domain.payment.events import PaymentRecorded, RefundRecorded
 from domain.shipment.events import ShipmentShipped
 from projections.base import StreamFoldView, View, ViewProjection
@@ -166,6 +166,16 @@ LEDGER_DDL = (
         shipped_at timestamptz NOT NULL,
         PRIMARY KEY (tenant_id, shipment_id))""",
     "CREATE INDEX IF NOT EXISTS billing_shipments_order ON billing_shipments (tenant_id, order_id)",
+    # Units an order's edits added (quantities raised, lines added: ADR 0057), one row per edit
+    # event; `prices` holds the added lines' unit prices.
+    """CREATE TABLE IF NOT EXISTS billing_order_edits (
+        tenant_id uuid NOT NULL,
+        order_id uuid NOT NULL,
+        version bigint NOT NULL,
+        ordered numeric NOT NULL,
+        units int NOT NULL,
+        prices jsonb NOT NULL,
+        PRIMARY KEY (tenant_id, order_id, version))""",
     """CREATE TABLE IF NOT EXISTS billing_payments (
         tenant_id uuid NOT NULL,
         id uuid NOT NULL,
@@ -184,13 +194,30 @@ LEDGER_DDL = (
 
 INSERT_ORDER = """INSERT INTO billing_orders VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT DO NOTHING"""
-INSERT_SHIPMENT = """INSERT INTO billing_shipments
+# An order's unit prices per line number: as placed, and of the lines its edits added.
+PRICES = """(SELECT o.prices || coalesce(jsonb_object_agg(p.key, p.value), '{}')
+    FROM billing_order_edits e, jsonb_each(e.prices) AS p
+    WHERE e.tenant_id = o.tenant_id AND e.order_id = o.order_id)"""
+INSERT_SHIPMENT = f"""INSERT INTO billing_shipments
 SELECT %(tenant)s, %(shipment)s, %(order)s, %(units)s,
-    coalesce((SELECT sum((o.prices ->> l.line_no::text)::numeric * l.quantity)
+    coalesce((SELECT sum((known.prices ->> l.line_no::text)::numeric * l.quantity)
               FROM jsonb_to_recordset(%(lines)s::jsonb) AS l(line_no int, quantity int)), 0),
     %(at)s
 FROM (SELECT 1) one LEFT JOIN billing_orders o ON o.tenant_id = %(tenant)s
     AND o.order_id = %(order)s
+    LEFT JOIN LATERAL {PRICES} AS known(prices) ON true
+ON CONFLICT DO NOTHING"""
+# What an edit adds to the order: the added lines at their prices, raised quantities at the
+# prices their lines already have (placed, or added by an earlier edit).
+INSERT_EDIT = f"""INSERT INTO billing_order_edits
+SELECT o.tenant_id, o.order_id, %(version)s,
+    coalesce((SELECT sum(l.quantity
+                  * coalesce(l.price, (known.prices ->> l.line_no::text)::numeric))
+              FROM jsonb_to_recordset(%(lines)s::jsonb)
+                  AS l(line_no int, quantity int, price numeric)), 0),
+    %(units)s, %(prices)s::jsonb
+FROM billing_orders o LEFT JOIN LATERAL {PRICES} AS known(prices) ON true
+WHERE o.tenant_id = %(tenant)s AND o.order_id = %(order)s
 ON CONFLICT DO NOTHING"""
 INSERT_PAYMENT = """INSERT INTO billing_payments VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT DO NOTHING"""
@@ -200,7 +227,7 @@ class LedgerView(View):
     """Append-only rows keyed by event identity, so a replay inserts nothing twice."""
 
     ddl = LEDGER_DDL
-    tables = ("billing_orders", "billing_shipments", "billing_payments")
+    tables = ("billing_orders", "billing_shipments", "billing_payments", "billing_order_edits")
 
     def write(self, curs: Cursor[DictRow], batch: Sequence[Recorded]) -> None:
         for recorded in batch:
@@ -221,6 +248,24 @@ class LedgerView(View):
                         ).decode(),
                         event.placed_at,
                     ),
+                )
+            elif isinstance(event, OrderLinesEdited):
+                lines = [
+                    {"line_no": ln.line_no, "quantity": ln.quantity, "price": ln.unit_price.amount}
+                    for ln in event.added
+                ] + [{"line_no": ln.line_no, "quantity": ln.quantity} for ln in event.increased]
+                curs.execute(
+                    INSERT_EDIT,
+                    {
+                        "tenant": tenant,
+                        "order": recorded.originator_id,
+                        "version": recorded.originator_version,
+                        "lines": msgspec.json.encode(lines).decode(),
+                        "units": sum(line["quantity"] for line in lines),
+                        "prices": msgspec.json.encode(
+                            {str(ln.line_no): str(ln.unit_price.amount) for ln in event.added}
+                        ).decode(),
+                    },
                 )
             elif isinstance(event, ShipmentShipped):
                 curs.execute(
@@ -257,5 +302,6 @@ class LedgerView(View):
 class LedgerProjection(ViewProjection):
     name = "billing_ledger"
     topics: ClassVar[tuple[str, ...]] = tuple(  # type: ignore[misc]
-        cls.topic() for cls in (OrderPlaced, ShipmentShipped, PaymentRecorded, RefundRecorded)
+        cls.topic()
+        for cls in (OrderPlaced, OrderLinesEdited, ShipmentShipped, PaymentRecorded, RefundRecorded)
     )

@@ -102,7 +102,12 @@ def list_invoices(
 
 RECONCILE = """
 WITH o AS (
-    SELECT * FROM billing_orders WHERE tenant_id = %(tenant)s
+    SELECT b.order_id, b.store, b.currency, b.placed_at,
+        b.ordered + coalesce(e.ordered, 0) AS ordered, b.units + coalesce(e.units, 0) AS units
+    FROM billing_orders b LEFT JOIN (
+        SELECT order_id, sum(ordered) AS ordered, sum(units) AS units FROM billing_order_edits
+        WHERE tenant_id = %(tenant)s GROUP BY order_id) e USING (order_id)
+    WHERE tenant_id = %(tenant)s
       AND (%(from)s::timestamptz IS NULL OR placed_at >= %(from)s)
       AND (%(to)s::timestamptz IS NULL OR placed_at < %(to)s)
       AND (%(store)s::text IS NULL OR store = %(store)s)

@@ -6,24 +6,35 @@ An event type without a handler (say, one another part of Kontor added since) st
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from application.ports import Metadata
 from domain.invoice.events import CreditNoteIssued, InvoiceIssued, InvoiceVoided, PaymentApplied
 from domain.invoice.pricing import LineCharge, line_discount, order_discount, round_to, split
-from domain.order.events import DiscountKind, OrderLinesCancelled, OrderPlaced
+from domain.order.events import (
+    Discount,
+    DiscountKind,
+    OrderLine,
+    OrderLinesCancelled,
+    OrderLinesEdited,
+    OrderPlaced,
+)
 from domain.payment.events import PaymentRecorded, RefundRecorded
 from domain.returns.events import ReturnAuthorized
 from domain.shared import ids
 from domain.shared.events import DomainEvent
+from domain.shared.money import Money
 from domain.shipment.events import (
     ShipmentCreated,
     ShipmentDelivered,
     ShipmentLabelled,
+    ShipmentLinesDropped,
     ShipmentPacked,
     ShipmentShipped,
 )
@@ -47,7 +58,7 @@ ORDER_LINE_COLUMNS = [
     "tenant_id", "order_id", "line_no", "store", "channel", "country", "region", "customer", "sku",
     "quantity", "unit_price", "gross", "discount", "net", "currency", "cancelled_quantity",
     "cancelled_value", "shipped_quantity", "invoiced_tax", "base_currency", "fx_rate", "placed_at",
-    "shipped_at", "cancelled_at", "version"
+    "shipped_at", "cancelled_at", "line_discount_terms", "order_discount_terms", "version"
 ]  # fmt: skip
 SHIPMENT_COLUMNS = [
     "tenant_id", "shipment_id", "order_id", "store", "location", "carrier", "service", "cost",
@@ -76,7 +87,9 @@ PAYMENT_COLUMNS = [
 # Events that open a folded group, change an invoice's row, or a shipment's row only.
 OPENS = frozenset((OrderPlaced, ShipmentCreated, InvoiceIssued))
 INVOICE_CHANGES = frozenset((PaymentApplied, CreditNoteIssued, InvoiceVoided))
-SHIPMENT_PROGRESS = frozenset((ShipmentPacked, ShipmentLabelled, ShipmentDelivered))
+SHIPMENT_PROGRESS = frozenset(
+    (ShipmentLinesDropped, ShipmentPacked, ShipmentLabelled, ShipmentDelivered)
+)
 
 
 class Facts:
@@ -102,7 +115,7 @@ class Facts:
             {OrderPlaced: self.order_lines, ShipmentCreated: self.shipments}.get(
                 kind, self.invoices
             ).fresh(group_key(tenant, stream_id))
-        if kind is OrderPlaced or kind is OrderLinesCancelled:
+        if kind is OrderPlaced or kind is OrderLinesCancelled or kind is OrderLinesEdited:
             return [(self.order_lines, group_key(tenant, stream_id))]
         if kind in INVOICE_CHANGES:
             return [(self.invoices, group_key(tenant, stream_id))]
@@ -145,12 +158,13 @@ def handles(*types: type[DomainEvent]) -> Callable[[Handler], Handler]:
 # --- orders ---------------------------------------------------------------------------------
 
 
-def line_discounts(event: OrderPlaced) -> list[Decimal]:
+def line_discounts(
+    lines: Sequence[OrderLine], discount: Discount | None, currency: str
+) -> list[Decimal]:
     """Each line's own discount plus its share of the order's, as invoicing computes them when
     the whole order is invoiced at once (ADR 0017)."""
-    currency = event.currency
-    if event.discount is None and all(line.discount is None for line in event.lines):
-        return [ZERO] * len(event.lines)
+    if discount is None and all(line.discount is None for line in lines):
+        return [ZERO] * len(lines)
     own = [
         line_discount(
             LineCharge(
@@ -164,18 +178,25 @@ def line_discounts(event: OrderPlaced) -> list[Decimal]:
             ),
             currency,
         )
-        for line in event.lines
+        for line in lines
     ]
-    nets = [
-        line.unit_price.amount * line.quantity - d for line, d in zip(event.lines, own, strict=True)
-    ]
-    fixed = (
-        event.discount.value
-        if event.discount and event.discount.kind is DiscountKind.FIXED
-        else ZERO
-    )
-    whole = order_discount(event.discount, sum(nets, ZERO), fixed, currency)
+    nets = [line.unit_price.amount * line.quantity - d for line, d in zip(lines, own, strict=True)]
+    fixed = discount.value if discount and discount.kind is DiscountKind.FIXED else ZERO
+    whole = order_discount(discount, sum(nets, ZERO), fixed, currency)
     return [d + share for d, share in zip(own, split(whole, nets, currency), strict=True)]
+
+
+# A line's own discount and its order's, as JSON ('' for none): an edit re-splits the order's
+# discount over its lines, which needs the terms and not only the amounts (ADR 0057).
+_terms_decoder = msgspec.json.Decoder(Discount | None)
+
+
+def discount_terms(discount: Discount | None) -> str:
+    return "" if discount is None else msgspec.json.encode(discount).decode()
+
+
+def discount_of(terms: str) -> Discount | None:
+    return _terms_decoder.decode(terms) if terms else None
 
 
 def cancelled_value(line: Row) -> Decimal:
@@ -215,7 +236,9 @@ def _placed(
     address = event.shipping_address
     tenant, order = tenant_text(meta.tenant_id), str(event.order_id)
     customer = customer_key(meta.tenant_id, event)
-    for line, discount in zip(event.lines, line_discounts(event), strict=True):
+    discounts = line_discounts(event.lines, event.discount, event.currency)
+    order_terms = discount_terms(event.discount)
+    for line, discount in zip(event.lines, discounts, strict=True):
         gross = line.unit_price.amount * line.quantity
         row = {
             "tenant_id": tenant,
@@ -242,9 +265,66 @@ def _placed(
             "placed_at": event.placed_at,
             "shipped_at": None,
             "cancelled_at": None,
+            "line_discount_terms": discount_terms(line.discount),
+            "order_discount_terms": order_terms,
         }
         touch(row, position)
         rows.append(row)
+
+
+@handles(OrderLinesEdited)
+def _lines_edited(
+    facts: Facts, position: int, stream_id: UUID, event: OrderLinesEdited, meta: Metadata
+) -> None:
+    """Quantities raised and lines added before picking (lowered ones are cancellations): the
+    lines are re-priced as a whole, since the order's discount is shared over all of them."""
+    group = group_key(meta.tenant_id, stream_id)
+    rows = facts.order_lines.get(group)
+    if not rows or facts.order_lines.version(group) >= position:
+        return
+    by_no = {row["line_no"]: row for row in rows}
+    for more in event.increased:
+        if more.line_no in by_no:
+            by_no[more.line_no]["quantity"] += more.quantity
+    order = rows[0]
+    for new in event.added:
+        if new.line_no in by_no:
+            continue
+        row = order | {
+            "line_no": new.line_no,
+            "sku": new.sku,
+            "quantity": new.quantity,
+            "unit_price": new.unit_price.amount,
+            "cancelled_quantity": 0,
+            "shipped_quantity": 0,
+            "invoiced_tax": ZERO,
+            "base_currency": "",
+            "fx_rate": None,
+            "shipped_at": None,
+            "cancelled_at": None,
+            "line_discount_terms": discount_terms(new.discount),
+        }
+        rows.append(row)
+        by_no[new.line_no] = row
+    # In line order, as invoicing shares the order's discount out (its remainders go by order).
+    ordered = [by_no[no] for no in sorted(by_no)]
+    lines = [
+        OrderLine(
+            row["line_no"],
+            row["sku"],
+            row["quantity"],
+            Money(row["unit_price"], row["currency"]),
+            discount_of(row["line_discount_terms"]),
+        )
+        for row in ordered
+    ]
+    discounts = line_discounts(lines, discount_of(order["order_discount_terms"]), order["currency"])
+    for row, discount in zip(ordered, discounts, strict=True):
+        row["gross"] = row["unit_price"] * row["quantity"]
+        row["discount"] = discount
+        row["net"] = row["gross"] - discount
+        row["cancelled_value"] = cancelled_value(row)
+        touch(row, position)
 
 
 @handles(OrderLinesCancelled)
@@ -358,14 +438,17 @@ def _shipment_row(facts: Facts, position: int, stream_id: UUID, meta: Metadata) 
     return rows[0]
 
 
-@handles(ShipmentPacked, ShipmentLabelled, ShipmentDelivered)
+@handles(*SHIPMENT_PROGRESS)
 def _shipment_progressed(
     facts: Facts, position: int, stream_id: UUID, event: Any, meta: Metadata
 ) -> None:
     row = _shipment_row(facts, position, stream_id, meta)
     if row is None:
         return
-    if isinstance(event, ShipmentPacked):
+    if isinstance(event, ShipmentLinesDropped):
+        # Units cancelled off the order before picking no longer ship here: not short picks.
+        row["units"] -= sum(line.quantity for line in event.lines)
+    elif isinstance(event, ShipmentPacked):
         row["weight_grams"] = sum(parcel.weight_grams for parcel in event.parcels)
     elif isinstance(event, ShipmentLabelled):
         row["carrier"], row["service"] = event.carrier, event.service

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from adapters.embedded.clickhouse import SharedClient
 from domain.shared.money import MINOR_UNITS
+from projections.analytics.facts import ORDER_LINE_COLUMNS
 from projections.analytics.rollups import (
     ALL_STORES,
     CUSTOMER_DAILY,
@@ -35,13 +36,22 @@ _ORDER_LINE_COLUMNS = f"""
     cancelled_value {MONEY} DEFAULT 0, shipped_quantity Int32, invoiced_tax {MONEY},
     base_currency LowCardinality(String), fx_rate Nullable(Decimal(18, 8)),
     placed_at {TIME}, shipped_at Nullable({TIME}), cancelled_at Nullable({TIME}),
+    line_discount_terms String DEFAULT '', order_discount_terms String DEFAULT '',
     version UInt64"""
 
-# The rollups read it from migration 3 on and migration 7 copies order_lines column by column:
-# a database older than the column gets it at whichever of 3, 7 or 9 comes first (ADR 0056).
+# Columns added to order_lines later (ADR 0056, 0057). The rollups read cancelled_value from
+# migration 3 on and migration 7 copies order_lines column by column: a database older than
+# a column gets it at the first migration that needs it (3, 7, or its own), in the position a
+# new table has it.
 ADD_CANCELLED_VALUE = (
     f"ALTER TABLE order_lines ADD COLUMN IF NOT EXISTS cancelled_value {MONEY} DEFAULT 0 "
     "AFTER cancelled_quantity"
+)
+ADD_DISCOUNT_TERMS = (
+    "ALTER TABLE order_lines ADD COLUMN IF NOT EXISTS line_discount_terms String DEFAULT '' "
+    "AFTER cancelled_at",
+    "ALTER TABLE order_lines ADD COLUMN IF NOT EXISTS order_discount_terms String DEFAULT '' "
+    "AFTER line_discount_terms",
 )
 
 MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
@@ -265,6 +275,7 @@ MIGRATIONS.append(
             # line's placed_at never changes, so the key still names one line. Rebuilt by copy
             # and exchange; rerun after a crash at any step, it ends with the same table.
             ADD_CANCELLED_VALUE,
+            *ADD_DISCOUNT_TERMS,
             "DROP TABLE IF EXISTS order_lines_rekeyed",
             f"""CREATE TABLE order_lines_rekeyed ({_ORDER_LINE_COLUMNS}
             ) ENGINE = ReplacingMergeTree(version)
@@ -341,6 +352,43 @@ MIGRATIONS.append(
                 for rollup in (HOURLY_SALES, DAILY_SALES, DAILY_CATEGORIES, CUSTOMER_DAILY)
             ),
             recompute_customer_totals(_DISCOUNTED_CANCELS),
+        ),
+    )
+)
+
+
+# A line's own discount and its order's as terms (ADR 0057), for lines placed before the
+# columns: taken from the order's OrderPlaced and the lines its edits added, as the raw events
+# table holds them (the JSON the projector writes too), for the orders with a discount.
+# Re-inserted at the same version: the newest insert wins.
+_ORDER_DISCOUNT = "JSONExtractRaw(placed, 'discount')"
+_LINE_DISCOUNT = (
+    "JSONExtractRaw(arrayFirst(x -> JSONExtractUInt(x, 'line_no') = line_no, "
+    "arrayConcat(JSONExtractArrayRaw(placed, 'lines'), added)), 'discount')"
+)
+_WITH_TERMS = ", ".join(
+    {
+        "line_discount_terms": f"if({_LINE_DISCOUNT} IN ('', 'null'), '', {_LINE_DISCOUNT})",
+        "order_discount_terms": f"if({_ORDER_DISCOUNT} IN ('', 'null'), '', {_ORDER_DISCOUNT})",
+    }.get(column, column)
+    for column in ORDER_LINE_COLUMNS
+)
+_ORDER_EVENTS = """SELECT tenant_id, stream_id AS order_id,
+    anyIf(data, topic = 'order.OrderPlaced') AS placed,
+    arrayFlatten(groupArrayIf(JSONExtractArrayRaw(data, 'added'),
+        topic = 'order.OrderLinesEdited')) AS added
+FROM events WHERE topic IN ('order.OrderPlaced', 'order.OrderLinesEdited')
+GROUP BY tenant_id, order_id"""
+MIGRATIONS.append(
+    (
+        10,
+        "order_discount_terms",
+        (
+            *ADD_DISCOUNT_TERMS,
+            f"INSERT INTO order_lines ({', '.join(ORDER_LINE_COLUMNS)}) SELECT {_WITH_TERMS} "
+            "FROM (SELECT * FROM order_lines FINAL WHERE (tenant_id, order_id) IN "
+            "(SELECT tenant_id, order_id FROM order_lines WHERE discount > 0)) AS l "
+            f"INNER JOIN ({_ORDER_EVENTS}) AS e USING (tenant_id, order_id)",
         ),
     )
 )

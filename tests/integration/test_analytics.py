@@ -27,9 +27,10 @@ from hypothesis import strategies as st
 from adapters.embedded.clickhouse import SharedClient, shared_client
 from application.context import CommandContext
 from application.orders import NewOrder
-from domain.invoice.pricing import round_to
-from domain.order.decide import RequestedLine
+from domain.invoice.pricing import LineCharge, TaxPolicy, price, round_to
+from domain.order.decide import LineChange, RequestedLine
 from domain.order.events import Address, Customer, Discount, DiscountKind
+from domain.order.state import Order
 from interfaces.bootstrap import Container, build_container, migrate
 from interfaces.config import Settings
 from interfaces.seed_history import seed_history
@@ -658,13 +659,120 @@ def test_a_database_from_before_cancellations_net_of_discounts_migrates_to_the_s
         "ALTER TABLE order_lines UPDATE cancelled_value = unit_price * cancelled_quantity "
         "WHERE cancelled_quantity > 0 SETTINGS mutations_sync = 2"
     )
-    for statement in schema.MIGRATIONS[-1][2][2:]:
+    ((_, _, statements),) = [
+        m for m in schema.MIGRATIONS if m[1] == "cancellations_net_of_discounts"
+    ]
+    for statement in statements[2:]:  # the rollups and totals, as they were computed before
         history.client.command(statement)
     assert history.client.query(selects["hourly_sales"]).result_rows != kept["hourly_sales"]
     history.client.command("DELETE FROM schema_migrations WHERE version = 9")
     assert schema.migrate(history.client) == [9]
     for table, select in selects.items():
         assert history.client.query(select).result_rows == kept[table], table
+
+
+EDITED_AT = datetime(2026, 5, 26, 4, tzinfo=UTC)  # before the seeded orders' hours
+
+
+@pytest.fixture(scope="module")
+def edited(history: History) -> tuple[UUID, Order, list[Decimal]]:
+    """A tenant whose order at EDITED_AT, 10 % off one unit, was edited before picking: raised
+    to three units, and a second product added with 5.00 off its two; every projection caught
+    up. Returns the tenant, the edited order and the two products' prices."""
+    container = history.container
+    tenant = container.tenants.create("edits").tenant_id
+    ctx = CommandContext(tenant_id=tenant, actor="system:test")
+    seed_history(container, ctx, days=2, orders=2, skus=3, end=EDITED_AT + timedelta(days=1))
+    first, second = container.catalog.products(tenant, after=None, limit=2)
+    prices = [p.prices["web-eu"].amount for p in (first, second)]
+    fixed = Discount(DiscountKind.FIXED, Decimal(5))
+    order = container.orders.place(
+        ctx,
+        NewOrder(
+            store="web-eu", channel="shopify", external_id=None, currency="EUR",
+            customer=Customer("bo@example.com", "Bo"),
+            shipping_address=Address(
+                name="Bo", line1="2 Main Street", city="Berlin", postal_code="10115",
+                country="DE",
+            ),
+            lines=[RequestedLine(first.sku, 1, prices[0])],
+            discount=Discount(DiscountKind.PERCENTAGE, Decimal(10)),
+            placed_at=EDITED_AT,
+        ),
+    ).order.state  # fmt: skip
+    assert order.id is not None
+    edited = container.orders.edit(
+        ctx,
+        order.id,
+        changes=[LineChange(1, 3)],
+        added=[RequestedLine(second.sku, 2, prices[1], fixed)],
+    ).state
+    with ExitStack() as stack:
+        for runner in start_runners(container.env):
+            stack.enter_context(runner)
+        wait_until_caught_up(container.datastore, timeout=60)
+    history.projector().catch_up()
+    return tenant, edited, prices
+
+
+def test_an_edited_order_counts_what_its_edits_added(
+    history: History, edited: tuple[UUID, Order, list[Decimal]]
+) -> None:
+    """Quantities raised and lines added before picking count in the analytics (re-priced as
+    one invoice of the edited order) and in the reconciliation they equal (ADR 0057): before,
+    both counted the order as it was placed."""
+    tenant, order, prices = edited
+    container = history.container
+    gross = prices[0] * 3 + prices[1] * 2
+    period = (EDITED_AT, EDITED_AT + timedelta(hours=1))
+    with container.datastore.transaction() as curs:
+        (reconciled,) = finance.reconcile(
+            curs, tenant, placed_from=period[0], placed_to=period[1], store=None
+        ).totals
+    assert reconciled.ordered == gross
+    scope = queries.Scope(tenant, *period)
+    (analysed,) = queries.money_totals(history.client, scope)
+    assert Decimal(analysed["ordered"]) == gross
+    values = queries.overview_values(history.client, scope)
+    assert (values[("gross_sales", "EUR")], values[("units", None)]) == (gross, 5)
+    one_invoice = price(
+        [
+            LineCharge(
+                line_no=line.line_no, sku=line.sku, quantity=line.quantity,
+                ordered=line.quantity, before=0, unit_price=line.unit_price.amount,
+                discount=line.discount,
+            )
+            for line in order.lines.values()
+        ],
+        currency="EUR", shipping=Decimal(0), discount=order.discount,
+        fixed_discount_left=Decimal(0), tax=TaxPolicy(),
+    )  # fmt: skip
+    lines = history.client.query(
+        "SELECT line_no, quantity, gross, discount FROM order_lines FINAL "
+        "WHERE tenant_id = {t:UUID} AND order_id = {o:UUID} ORDER BY line_no",
+        parameters={"t": tenant, "o": order.id},
+    ).result_rows
+    assert lines == [(p.line_no, p.quantity, p.amount, p.discount) for p in one_invoice.lines]
+    assert values[("discounts", "EUR")] == one_invoice.discount_total
+
+
+def test_a_database_from_before_discount_terms_migrates_to_the_same_rows(
+    history: History, edited: tuple[UUID, Order, list[Decimal]]
+) -> None:
+    """Migration 10 takes the discount terms of the lines placed before it from the raw
+    OrderPlaced and OrderLinesEdited events: the terms the projector keeps (the edited order's
+    added line among them)."""
+    history.projector().catch_up()
+    select = "SELECT * FROM order_lines FINAL ORDER BY ALL"
+    kept = history.client.query(select).result_rows
+    history.client.command(
+        "ALTER TABLE order_lines UPDATE line_discount_terms = '', order_discount_terms = '' "
+        "WHERE 1 SETTINGS mutations_sync = 2"
+    )
+    assert history.client.query(select).result_rows != kept
+    history.client.command("DELETE FROM schema_migrations WHERE version = 10")
+    assert schema.migrate(history.client) == [10]
+    assert history.client.query(select).result_rows == kept
 
 
 # Fulfilment straight from the shipments, as it was read before shipping_daily (ADR 0048).
