@@ -15,7 +15,13 @@ from uuid import UUID
 import msgspec
 
 from application.ports import Metadata
-from domain.invoice.events import CreditNoteIssued, InvoiceIssued, InvoiceVoided, PaymentApplied
+from domain.invoice.events import (
+    CreditNoteIssued,
+    InvoiceIssued,
+    InvoiceVoided,
+    OverpaymentRefunded,
+    PaymentApplied,
+)
 from domain.invoice.pricing import LineCharge, line_discount, order_discount, round_to, split
 from domain.order.events import (
     Discount,
@@ -86,7 +92,7 @@ PAYMENT_COLUMNS = [
 
 # Events that open a folded group, change an invoice's row, or a shipment's row only.
 OPENS = frozenset((OrderPlaced, ShipmentCreated, InvoiceIssued))
-INVOICE_CHANGES = frozenset((PaymentApplied, CreditNoteIssued, InvoiceVoided))
+INVOICE_CHANGES = frozenset((PaymentApplied, CreditNoteIssued, OverpaymentRefunded, InvoiceVoided))
 SHIPMENT_PROGRESS = frozenset(
     (ShipmentLinesDropped, ShipmentPacked, ShipmentLabelled, ShipmentDelivered)
 )
@@ -596,7 +602,7 @@ def _invoice_changed(
     return rows[0]
 
 
-@handles(PaymentApplied, CreditNoteIssued, InvoiceVoided)
+@handles(*INVOICE_CHANGES)
 def _invoice_updated(
     facts: Facts, position: int, stream_id: UUID, event: Any, meta: Metadata
 ) -> None:
@@ -609,6 +615,9 @@ def _invoice_updated(
         row["credited"] += event.amount.amount
         if event.refund_id is not None:
             row["refunded"] += event.amount.amount
+    elif isinstance(event, OverpaymentRefunded):
+        # Paid beyond the invoice and given back: refunded, with nothing credited (ADR 0058).
+        row["refunded"] += event.amount.amount
     else:
         row["voided"] = 1
         row["voided_at"] = event.voided_at

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from adapters.embedded.clickhouse import SharedClient
 from domain.shared.money import MINOR_UNITS
-from projections.analytics.facts import ORDER_LINE_COLUMNS
+from projections.analytics.facts import INVOICE_COLUMNS, ORDER_LINE_COLUMNS
 from projections.analytics.rollups import (
     ALL_STORES,
     CUSTOMER_DAILY,
@@ -389,6 +389,34 @@ MIGRATIONS.append(
             "FROM (SELECT * FROM order_lines FINAL WHERE (tenant_id, order_id) IN "
             "(SELECT tenant_id, order_id FROM order_lines WHERE discount > 0)) AS l "
             f"INNER JOIN ({_ORDER_EVENTS}) AS e USING (tenant_id, order_id)",
+        ),
+    )
+)
+
+
+# Invoices' refunds with what was paid beyond them and given back (ADR 0058), for invoices
+# with such refunds before the fold counted them: `refunded` recomputed from the raw events
+# (credit notes of refunds plus overpayments refunded, as the invoice's own state sums them),
+# so a rerun sets the same amount; the version moves past the events it now includes.
+_INVOICE_REFUNDS = """SELECT tenant_id, stream_id AS invoice_id,
+    sumIf(toDecimal64(JSONExtractString(data, 'amount', 'amount'), 4),
+        topic = 'invoice.OverpaymentRefunded'
+        OR JSONExtractRaw(data, 'refund_id') NOT IN ('', 'null')) AS refunds,
+    maxIf(position, topic = 'invoice.OverpaymentRefunded') AS last
+FROM events WHERE topic IN ('invoice.OverpaymentRefunded', 'invoice.CreditNoteIssued')
+GROUP BY tenant_id, invoice_id HAVING countIf(topic = 'invoice.OverpaymentRefunded') > 0"""
+_WITH_REFUNDS = ", ".join(
+    {"refunded": "refunds", "version": "greatest(version, last)"}.get(column, column)
+    for column in INVOICE_COLUMNS
+)
+MIGRATIONS.append(
+    (
+        11,
+        "overpayments_refunded",
+        (
+            f"INSERT INTO invoices ({', '.join(INVOICE_COLUMNS)}) SELECT {_WITH_REFUNDS} "
+            f"FROM invoices FINAL INNER JOIN ({_INVOICE_REFUNDS}) AS r "
+            "USING (tenant_id, invoice_id)",
         ),
     )
 )

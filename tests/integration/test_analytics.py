@@ -26,11 +26,15 @@ from hypothesis import strategies as st
 
 from adapters.embedded.clickhouse import SharedClient, shared_client
 from application.context import CommandContext
+from application.invoices import NewPayment
 from application.orders import NewOrder
+from application.ports import Append
 from domain.invoice.pricing import LineCharge, TaxPolicy, price, round_to
 from domain.order.decide import LineChange, RequestedLine
 from domain.order.events import Address, Customer, Discount, DiscountKind
 from domain.order.state import Order
+from domain.shared.money import Money
+from domain.shipment.events import ShipmentCreated, ShipmentLine, ShipmentShipped
 from interfaces.bootstrap import Container, build_container, migrate
 from interfaces.config import Settings
 from interfaces.seed_history import seed_history
@@ -773,6 +777,108 @@ def test_a_database_from_before_discount_terms_migrates_to_the_same_rows(
     history.client.command("DELETE FROM schema_migrations WHERE version = 10")
     assert schema.migrate(history.client) == [10]
     assert history.client.query(select).result_rows == kept
+
+
+OVERPAID_AT = datetime(2026, 5, 25, 5, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def overpaid(history: History) -> tuple[UUID, UUID, Decimal]:
+    """A tenant whose order at OVERPAID_AT shipped and was invoiced, paid 10.00 beyond the
+    invoice and refunded those 10.00. Returns the tenant, the invoice and its total."""
+    container = history.container
+    tenant = container.tenants.create("overpaid").tenant_id
+    ctx = CommandContext(tenant_id=tenant, actor="system:test")
+    seed_history(container, ctx, days=2, orders=2, skus=3, end=OVERPAID_AT + timedelta(days=1))
+    product = container.catalog.products(tenant, after=None, limit=1)[0]
+    order = container.orders.place(
+        ctx,
+        NewOrder(
+            store="web-eu", channel="shopify", external_id=None, currency="EUR",
+            customer=Customer("cy@example.com", "Cy"),
+            shipping_address=Address(
+                name="Cy", line1="3 Main Street", city="Berlin", postal_code="10115",
+                country="DE",
+            ),
+            lines=[RequestedLine(product.sku, 1, product.prices["web-eu"].amount)],
+            placed_at=OVERPAID_AT,
+        ),
+    ).order.state  # fmt: skip
+    assert order.id is not None
+    shipment, at = uuid4(), OVERPAID_AT + timedelta(hours=2)
+    lines = [ShipmentLine(1, product.sku, 1)]
+    container.store.append(
+        [
+            Append(
+                shipment,
+                0,
+                [
+                    ShipmentCreated(
+                        shipment_id=shipment, order_id=order.id, store="web-eu",
+                        location="BER-1", lines=lines, created_at=at,
+                    ),
+                    ShipmentShipped(
+                        shipment_id=shipment, order_id=order.id, store="web-eu",
+                        location="BER-1", lines=lines, shipped_at=at,
+                    ),
+                ],
+            )
+        ],
+        ctx.metadata(at),
+    )  # fmt: skip
+    invoice = container.invoices.issue(
+        ctx, order.id, shipment_id=shipment, quantities={1: 1}, now=at
+    ).state.document
+    container.invoices.record_payment(
+        ctx,
+        NewPayment(
+            invoice_id=invoice.invoice_id, amount=Money.of(invoice.total.amount + 10, "EUR"),
+            method="card", gateway="stripe", gateway_reference="pi_overpaid", received_at=at,
+        ),
+    )  # fmt: skip
+    container.invoices.refund(
+        ctx, order.id, reason="paid twice", amount=Decimal(10), gateway="stripe",
+        gateway_reference="re_overpaid", now=at + timedelta(hours=1),
+    )  # fmt: skip
+    history.projector().catch_up()
+    return tenant, invoice.invoice_id, invoice.total.amount
+
+
+def test_an_overpayment_given_back_is_refunded_and_credits_nothing(
+    history: History, overpaid: tuple[UUID, UUID, Decimal]
+) -> None:
+    """Paid beyond the invoice and given back: the invoice's row says refunded, as the invoice
+    itself does, so its balance is settled (ADR 0058). Before, the refund was left out and
+    the row showed 10.00 overpaid."""
+    tenant, invoice_id, total = overpaid
+    state = history.container.invoices.get(tenant, invoice_id).state
+    row = history.client.query(
+        "SELECT paid, credited, refunded, total - credited - paid + refunded AS balance "
+        "FROM invoices FINAL WHERE tenant_id = {t:UUID} AND invoice_id = {i:UUID}",
+        parameters={"t": tenant, "i": invoice_id},
+    ).result_rows
+    assert row == [(total + 10, 0, 10, 0)]
+    assert (state.paid, state.credited, state.refunded, state.balance) == row[0]
+
+
+def test_a_database_from_before_overpayment_refunds_migrates_to_the_same_rows(
+    history: History, overpaid: tuple[UUID, UUID, Decimal]
+) -> None:
+    """Migration 11 recomputes what invoices with overpayments given back refunded, from the
+    raw events: the rows the projector keeps; run twice, it sets the same amounts."""
+    history.projector().catch_up()
+    select = "SELECT * FROM invoices FINAL ORDER BY ALL"
+    kept = history.client.query(select).result_rows
+    history.client.command(  # as the projector left it before: the refund not counted
+        "ALTER TABLE invoices UPDATE refunded = refunded - 10 WHERE invoice_id = {i:UUID} "
+        "SETTINGS mutations_sync = 2",
+        parameters={"i": overpaid[1]},
+    )
+    assert history.client.query(select).result_rows != kept
+    for _ in range(2):
+        history.client.command("DELETE FROM schema_migrations WHERE version = 11")
+        assert schema.migrate(history.client) == [11]
+        assert history.client.query(select).result_rows == kept
 
 
 # Fulfilment straight from the shipments, as it was read before shipping_daily (ADR 0048).
