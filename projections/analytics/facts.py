@@ -85,8 +85,8 @@ RETURN_COLUMNS = [
     "category", "authorized_at"
 ]  # fmt: skip
 PAYMENT_COLUMNS = [
-    "tenant_id", "id", "kind", "order_id", "invoice_id", "amount", "currency", "method", "gateway",
-    "reason", "at"
+    "tenant_id", "id", "kind", "order_id", "invoice_id", "amount", "returned", "currency", "method",
+    "gateway", "reason", "at"
 ]  # fmt: skip
 
 
@@ -628,13 +628,18 @@ def _money_moved(facts: Facts, position: int, _: UUID, event: Any, meta: Metadat
     if isinstance(event, PaymentRecorded):
         row: tuple[Any, ...] = (
             meta.tenant_id, event.payment_id, "payment", event.order_id, event.invoice_id,
-            event.amount.amount, event.amount.currency, event.method, event.gateway, "",
+            event.amount.amount, ZERO, event.amount.currency, event.method, event.gateway, "",
             event.received_at,
         )  # fmt: skip
     else:
+        # What the refund took back of what was billed: its credit notes. Overpayments and
+        # held credit given back were never sales (ADR 0059).
+        returned = sum(
+            (s.amount.amount for s in event.shares if s.credit_note_id is not None), ZERO
+        )
         row = (
             meta.tenant_id, event.refund_id, "refund", event.order_id, None,
-            event.amount.amount, event.amount.currency, "", event.gateway or "", event.reason,
-            event.refunded_at,
+            event.amount.amount, returned, event.amount.currency, "", event.gateway or "",
+            event.reason, event.refunded_at,
         )  # fmt: skip
     facts.append("payments", row)

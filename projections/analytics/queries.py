@@ -190,7 +190,8 @@ SELECT period, currency, sum(gross) AS gross_sales, sum(discount) AS discounts,
 FROM {source} GROUP BY period, currency ORDER BY period, currency
 """
 REFUNDS = f"""
-SELECT {{tagged}} AS period, currency, sum(amount) AS refunds, count() AS refund_count
+SELECT {{tagged}} AS period, currency, sum(amount) AS refunds, sum(returned) AS returns,
+    count() AS refund_count
 FROM payments FINAL
 WHERE {TENANT} AND kind = 'refund' AND {{any}}
   AND (({{store:String}} = '' AND {{scoped:UInt8}} = 0) OR order_id IN (
@@ -301,12 +302,16 @@ def overview_values_of(
             (gross - discounts - row["cancellations"]) / row["orders"] if row["orders"] else ZERO
         ).quantize(Decimal("0.01"))
         found[("refunds", cur)] = ZERO
+        found[("returns", cur)] = ZERO
         counts[row["period"] - 1][0] += row["orders"]
         counts[row["period"] - 1][1] += row["units"]
     for row in refunds:
+        # Net sales less what refunds took back of what was billed (returns), not money given
+        # back that was never a sale: an overpayment, credit held before invoicing (ADR 0059).
         found, cur = values[row["period"] - 1], row["currency"]
         found[("refunds", cur)] = row["refunds"]
-        found[("net_sales", cur)] = found.get(("net_sales", cur), ZERO) - row["refunds"]
+        found[("returns", cur)] = row["returns"]
+        found[("net_sales", cur)] = found.get(("net_sales", cur), ZERO) - row["returns"]
     active = {r["period"]: r["active"] for r in actives}
     news = {r["period"]: r["new"] for r in firsts}
     for n, (found, (orders, units)) in enumerate(zip(values, counts, strict=True), start=1):

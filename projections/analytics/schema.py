@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from adapters.embedded.clickhouse import SharedClient
 from domain.shared.money import MINOR_UNITS
-from projections.analytics.facts import INVOICE_COLUMNS, ORDER_LINE_COLUMNS
+from projections.analytics.facts import INVOICE_COLUMNS, ORDER_LINE_COLUMNS, PAYMENT_COLUMNS
 from projections.analytics.rollups import (
     ALL_STORES,
     CUSTOMER_DAILY,
@@ -96,7 +96,8 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             ) ENGINE = ReplacingMergeTree(version) ORDER BY (tenant_id, invoice_id)""",
             f"""CREATE TABLE IF NOT EXISTS payments (
                 tenant_id UUID, id UUID, kind LowCardinality(String), order_id UUID,
-                invoice_id Nullable(UUID), amount {MONEY}, currency LowCardinality(String),
+                invoice_id Nullable(UUID), amount {MONEY}, returned {MONEY} DEFAULT 0,
+                currency LowCardinality(String),
                 method LowCardinality(String), gateway LowCardinality(String),
                 reason String, at {TIME}
             ) ENGINE = ReplacingMergeTree ORDER BY (tenant_id, kind, id)""",
@@ -281,7 +282,9 @@ MIGRATIONS.append(
             ) ENGINE = ReplacingMergeTree(version)
             ORDER BY (tenant_id, placed_at, order_id, line_no)
             PARTITION BY toYYYYMM(placed_at)""",
-            "INSERT INTO order_lines_rekeyed SELECT * FROM order_lines",
+            # FINAL: rows that later migrations re-inserted at the same version (10) are
+            # decided by insert order, which a copy of every version would not keep.
+            "INSERT INTO order_lines_rekeyed SELECT * FROM order_lines FINAL",
             "EXCHANGE TABLES order_lines AND order_lines_rekeyed",
             "DROP TABLE order_lines_rekeyed",
         ),
@@ -417,6 +420,33 @@ MIGRATIONS.append(
             f"INSERT INTO invoices ({', '.join(INVOICE_COLUMNS)}) SELECT {_WITH_REFUNDS} "
             f"FROM invoices FINAL INNER JOIN ({_INVOICE_REFUNDS}) AS r "
             "USING (tenant_id, invoice_id)",
+        ),
+    )
+)
+
+
+# What each refund took back of what was billed (ADR 0059): the shares of its credit notes,
+# from the raw RefundRecorded events, for refunds recorded before the column. Re-inserted rows
+# replace the old ones (the table keeps the last insert per key); a rerun sets the same.
+_RETURNED = (
+    "arraySum(arrayMap(x -> if(JSONExtractRaw(x, 'credit_note_id') IN ('', 'null'), "
+    "toDecimal64(0, 4), toDecimal64(JSONExtractString(x, 'amount', 'amount'), 4)), "
+    "JSONExtractArrayRaw(data, 'shares')))"
+)
+_REFUNDS_RETURNED = f"""SELECT tenant_id, toUUID(JSONExtractString(data, 'refund_id')) AS id,
+    any({_RETURNED}) AS credited
+FROM events WHERE topic = 'payment.RefundRecorded' GROUP BY tenant_id, id"""
+MIGRATIONS.append(
+    (
+        12,
+        "refunds_returned",
+        (
+            f"ALTER TABLE payments ADD COLUMN IF NOT EXISTS returned {MONEY} DEFAULT 0 "
+            "AFTER amount",
+            f"INSERT INTO payments ({', '.join(PAYMENT_COLUMNS)}) SELECT "
+            + ", ".join("credited" if c == "returned" else c for c in PAYMENT_COLUMNS)
+            + f" FROM payments FINAL INNER JOIN ({_REFUNDS_RETURNED}) AS r USING (tenant_id, id) "
+            "WHERE kind = 'refund'",
         ),
     )
 )

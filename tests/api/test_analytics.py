@@ -29,14 +29,14 @@ def test_overview_has_every_metric_with_its_comparison(merchant: Tenant) -> None
     body = get(merchant, "overview")
     metrics = {(m["metric"], m["currency"]): m for m in body["metrics"]}
     assert body["comparison_from"].startswith("2026-01-04")  # 28 days before
-    for name in ("gross_sales", "discounts", "refunds", "net_sales", "aov"):
+    for name in ("gross_sales", "discounts", "refunds", "returns", "net_sales", "aov"):
         assert (name, "EUR") in metrics
     for name in ("orders", "units", "new_customers", "returning_customers"):
         assert metrics[(name, None)]["previous"] is not None
     eur = {name: Decimal(metrics[(name, "EUR")]["value"]) for name in
-           ("gross_sales", "discounts", "cancellations", "refunds", "net_sales")}  # fmt: skip
+           ("gross_sales", "discounts", "cancellations", "returns", "net_sales")}  # fmt: skip
     assert eur["net_sales"] == (
-        eur["gross_sales"] - eur["discounts"] - eur["cancellations"] - eur["refunds"]
+        eur["gross_sales"] - eur["discounts"] - eur["cancellations"] - eur["returns"]
     )
     orders = metrics[("orders", None)]
     assert int(orders["value"]) > 0
@@ -53,11 +53,11 @@ def test_daily_revenue_adds_up_to_the_overview_and_has_a_point_per_day(merchant:
     net = next(
         m for m in overview["metrics"] if m["metric"] == "net_sales" and m["currency"] == "EUR"
     )
-    refunds = next(
-        m for m in overview["metrics"] if m["metric"] == "refunds" and m["currency"] == "EUR"
+    returns = next(
+        m for m in overview["metrics"] if m["metric"] == "returns" and m["currency"] == "EUR"
     )
     total = sum(Decimal(p["value"]) for p in eur)
-    assert total == Decimal(net["value"]) + Decimal(refunds["value"])
+    assert total == Decimal(net["value"]) + Decimal(returns["value"])
     assert net["previous"] is None
 
 

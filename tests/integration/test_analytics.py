@@ -779,7 +779,7 @@ def test_a_database_from_before_discount_terms_migrates_to_the_same_rows(
     assert history.client.query(select).result_rows == kept
 
 
-OVERPAID_AT = datetime(2026, 5, 25, 5, tzinfo=UTC)
+OVERPAID_AT = datetime(2026, 5, 25, 5, tzinfo=UTC)  # the seeded orders come from 7:00 on
 
 
 @pytest.fixture(scope="module")
@@ -805,7 +805,7 @@ def overpaid(history: History) -> tuple[UUID, UUID, Decimal]:
         ),
     ).order.state  # fmt: skip
     assert order.id is not None
-    shipment, at = uuid4(), OVERPAID_AT + timedelta(hours=2)
+    shipment, at = uuid4(), OVERPAID_AT + timedelta(minutes=20)
     lines = [ShipmentLine(1, product.sku, 1)]
     container.store.append(
         [
@@ -838,7 +838,7 @@ def overpaid(history: History) -> tuple[UUID, UUID, Decimal]:
     )  # fmt: skip
     container.invoices.refund(
         ctx, order.id, reason="paid twice", amount=Decimal(10), gateway="stripe",
-        gateway_reference="re_overpaid", now=at + timedelta(hours=1),
+        gateway_reference="re_overpaid", now=at + timedelta(minutes=20),
     )  # fmt: skip
     history.projector().catch_up()
     return tenant, invoice.invoice_id, invoice.total.amount
@@ -859,6 +859,35 @@ def test_an_overpayment_given_back_is_refunded_and_credits_nothing(
     ).result_rows
     assert row == [(total + 10, 0, 10, 0)]
     assert (state.paid, state.credited, state.refunded, state.balance) == row[0]
+
+
+def test_money_given_back_that_was_never_a_sale_leaves_net_sales_alone(
+    history: History, overpaid: tuple[UUID, UUID, Decimal]
+) -> None:
+    """The 10.00 refunded were paid beyond the invoice: a refund, not a return, so net sales
+    stay what the order was sold for (ADR 0059). Before, net sales fell by the 10.00."""
+    scope = queries.Scope(overpaid[0], OVERPAID_AT, OVERPAID_AT + timedelta(hours=1))
+    values = queries.overview_values(history.client, scope)
+    assert (values[("refunds", "EUR")], values[("returns", "EUR")]) == (10, 0)
+    assert values[("net_sales", "EUR")] == values[("gross_sales", "EUR")] > 0
+
+
+def test_a_database_from_before_returns_migrates_to_the_same_rows(
+    history: History, overpaid: tuple[UUID, UUID, Decimal]
+) -> None:
+    """Migration 12 takes what each refund returned from its credit notes' shares in the raw
+    events: the rows the projector keeps (here refunds by line, with credit notes, and the
+    overpayment given back, without)."""
+    history.projector().catch_up()
+    select = "SELECT * FROM payments FINAL ORDER BY ALL"
+    kept = history.client.query(select).result_rows
+    history.client.command(
+        "ALTER TABLE payments UPDATE returned = 0 WHERE 1 SETTINGS mutations_sync = 2"
+    )
+    assert history.client.query(select).result_rows != kept
+    history.client.command("DELETE FROM schema_migrations WHERE version = 12")
+    assert schema.migrate(history.client) == [12]
+    assert history.client.query(select).result_rows == kept
 
 
 def test_a_database_from_before_overpayment_refunds_migrates_to_the_same_rows(
