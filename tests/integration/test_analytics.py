@@ -588,6 +588,37 @@ def test_a_database_from_before_the_totals_migrates_to_the_same_rows(history: Hi
         assert history.client.query(select).result_rows == kept[table], table
 
 
+def small_tenant(history: History, name: str, at: datetime) -> tuple[CommandContext, list[Any]]:
+    """A new tenant with a catalog, stock and two seeded orders in the two days around `at`
+    (at 7:00 or later); its context and products."""
+    tenant = history.container.tenants.create(name).tenant_id
+    ctx = CommandContext(tenant_id=tenant, actor="system:test")
+    seed_history(history.container, ctx, days=2, orders=2, skus=3, end=at + timedelta(days=1))
+    return ctx, list(history.container.catalog.products(tenant, after=None, limit=3))
+
+
+def place(
+    history: History,
+    ctx: CommandContext,
+    lines: list[RequestedLine],
+    at: datetime,
+    discount: Discount | None = None,
+) -> Order:
+    """An order of the web-eu store placed at `at` by the same customer."""
+    return history.container.orders.place(
+        ctx,
+        NewOrder(
+            store="web-eu", channel="shopify", external_id=None, currency="EUR",
+            customer=Customer("ada@example.com", "Ada"),
+            shipping_address=Address(
+                name="Ada", line1="1 Main Street", city="Berlin", postal_code="10115",
+                country="DE",
+            ),
+            lines=lines, discount=discount, placed_at=at,
+        ),
+    ).order.state  # fmt: skip
+
+
 CANCELLED_AT = datetime(2026, 5, 27, 3, tzinfo=UTC)  # before the seeded orders' hours
 
 
@@ -596,26 +627,14 @@ def cancellations(history: History) -> tuple[UUID, Decimal]:
     """A tenant whose two orders at CANCELLED_AT, 15 % off 3 units each, were cancelled in
     full and one unit in three; returns it and the revenue the second still brings in."""
     container = history.container
-    tenant = container.tenants.create("cancellations").tenant_id
-    ctx = CommandContext(tenant_id=tenant, actor="system:test")
-    seed_history(container, ctx, days=2, orders=2, skus=3, end=CANCELLED_AT + timedelta(days=1))
-    product = container.catalog.products(tenant, after=None, limit=1)[0]
+    ctx, (product, *_) = small_tenant(history, "cancellations", CANCELLED_AT)
     price = product.prices["web-eu"].amount
+    fifteen_off = Discount(DiscountKind.PERCENTAGE, Decimal(15))
     ids = [
-        container.orders.place(
-            ctx,
-            NewOrder(
-                store="web-eu", channel="shopify", external_id=None, currency="EUR",
-                customer=Customer("ada@example.com", "Ada"),
-                shipping_address=Address(
-                    name="Ada", line1="1 Main Street", city="Berlin", postal_code="10115",
-                    country="DE",
-                ),
-                lines=[RequestedLine(product.sku, 3, price)],
-                discount=Discount(DiscountKind.PERCENTAGE, Decimal(15)),
-                placed_at=CANCELLED_AT + timedelta(minutes=minute),
-            ),
-        ).order.state.id
+        place(
+            history, ctx, [RequestedLine(product.sku, 3, price)],
+            CANCELLED_AT + timedelta(minutes=minute), fifteen_off,
+        ).id
         for minute in (1, 2)
     ]  # fmt: skip
     container.orders.cancel(ctx, ids[0], reason="changed their mind")  # type: ignore[arg-type]
@@ -623,7 +642,7 @@ def cancellations(history: History) -> tuple[UUID, Decimal]:
     discount = round_to(price * 3 * Decimal("0.15"), "EUR")
     kept = price * 3 - discount - (price - round_to(discount / 3, "EUR"))
     history.projector().catch_up()
-    return tenant, kept
+    return ctx.tenant_id, kept
 
 
 def test_discounted_orders_cancelled_count_only_what_stays_ordered(
@@ -684,26 +703,13 @@ def edited(history: History) -> tuple[UUID, Order, list[Decimal]]:
     to three units, and a second product added with 5.00 off its two; every projection caught
     up. Returns the tenant, the edited order and the two products' prices."""
     container = history.container
-    tenant = container.tenants.create("edits").tenant_id
-    ctx = CommandContext(tenant_id=tenant, actor="system:test")
-    seed_history(container, ctx, days=2, orders=2, skus=3, end=EDITED_AT + timedelta(days=1))
-    first, second = container.catalog.products(tenant, after=None, limit=2)
+    ctx, (first, second, _) = small_tenant(history, "edits", EDITED_AT)
     prices = [p.prices["web-eu"].amount for p in (first, second)]
     fixed = Discount(DiscountKind.FIXED, Decimal(5))
-    order = container.orders.place(
-        ctx,
-        NewOrder(
-            store="web-eu", channel="shopify", external_id=None, currency="EUR",
-            customer=Customer("bo@example.com", "Bo"),
-            shipping_address=Address(
-                name="Bo", line1="2 Main Street", city="Berlin", postal_code="10115",
-                country="DE",
-            ),
-            lines=[RequestedLine(first.sku, 1, prices[0])],
-            discount=Discount(DiscountKind.PERCENTAGE, Decimal(10)),
-            placed_at=EDITED_AT,
-        ),
-    ).order.state  # fmt: skip
+    order = place(
+        history, ctx, [RequestedLine(first.sku, 1, prices[0])], EDITED_AT,
+        Discount(DiscountKind.PERCENTAGE, Decimal(10)),
+    )  # fmt: skip
     assert order.id is not None
     edited = container.orders.edit(
         ctx,
@@ -716,7 +722,7 @@ def edited(history: History) -> tuple[UUID, Order, list[Decimal]]:
             stack.enter_context(runner)
         wait_until_caught_up(container.datastore, timeout=60)
     history.projector().catch_up()
-    return tenant, edited, prices
+    return ctx.tenant_id, edited, prices
 
 
 def test_an_edited_order_counts_what_its_edits_added(
@@ -787,23 +793,10 @@ def overpaid(history: History) -> tuple[UUID, UUID, Decimal]:
     """A tenant whose order at OVERPAID_AT shipped and was invoiced, paid 10.00 beyond the
     invoice and refunded those 10.00. Returns the tenant, the invoice and its total."""
     container = history.container
-    tenant = container.tenants.create("overpaid").tenant_id
-    ctx = CommandContext(tenant_id=tenant, actor="system:test")
-    seed_history(container, ctx, days=2, orders=2, skus=3, end=OVERPAID_AT + timedelta(days=1))
-    product = container.catalog.products(tenant, after=None, limit=1)[0]
-    order = container.orders.place(
-        ctx,
-        NewOrder(
-            store="web-eu", channel="shopify", external_id=None, currency="EUR",
-            customer=Customer("cy@example.com", "Cy"),
-            shipping_address=Address(
-                name="Cy", line1="3 Main Street", city="Berlin", postal_code="10115",
-                country="DE",
-            ),
-            lines=[RequestedLine(product.sku, 1, product.prices["web-eu"].amount)],
-            placed_at=OVERPAID_AT,
-        ),
-    ).order.state  # fmt: skip
+    ctx, (product, *_) = small_tenant(history, "overpaid", OVERPAID_AT)
+    order = place(
+        history, ctx, [RequestedLine(product.sku, 1, product.prices["web-eu"].amount)], OVERPAID_AT
+    )
     assert order.id is not None
     shipment, at = uuid4(), OVERPAID_AT + timedelta(minutes=20)
     lines = [ShipmentLine(1, product.sku, 1)]
@@ -841,7 +834,7 @@ def overpaid(history: History) -> tuple[UUID, UUID, Decimal]:
         gateway_reference="re_overpaid", now=at + timedelta(minutes=20),
     )  # fmt: skip
     history.projector().catch_up()
-    return tenant, invoice.invoice_id, invoice.total.amount
+    return ctx.tenant_id, invoice.invoice_id, invoice.total.amount
 
 
 def test_an_overpayment_given_back_is_refunded_and_credits_nothing(
