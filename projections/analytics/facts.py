@@ -85,8 +85,8 @@ RETURN_COLUMNS = [
     "category", "authorized_at"
 ]  # fmt: skip
 PAYMENT_COLUMNS = [
-    "tenant_id", "id", "kind", "order_id", "invoice_id", "amount", "returned", "currency", "method",
-    "gateway", "reason", "at"
+    "tenant_id", "id", "kind", "order_id", "customer", "store", "invoice_id", "amount", "returned",
+    "currency", "method", "gateway", "reason", "at"
 ]  # fmt: skip
 
 
@@ -137,6 +137,8 @@ class Facts:
                 (self.order_lines, group_key(tenant, event.order_id)),
                 (self.invoices, group_key(tenant, event.invoice_id)),
             ]
+        if kind is RefundRecorded:  # its customer and store are the order's
+            return [(self.order_lines, group_key(tenant, event.order_id))]
         return []
 
     def append(self, table: str, row: tuple[Any, ...]) -> None:
@@ -627,18 +629,21 @@ def _invoice_updated(
 def _money_moved(facts: Facts, position: int, _: UUID, event: Any, meta: Metadata) -> None:
     if isinstance(event, PaymentRecorded):
         row: tuple[Any, ...] = (
-            meta.tenant_id, event.payment_id, "payment", event.order_id, event.invoice_id,
-            event.amount.amount, ZERO, event.amount.currency, event.method, event.gateway, "",
-            event.received_at,
+            meta.tenant_id, event.payment_id, "payment", event.order_id, "", "",
+            event.invoice_id, event.amount.amount, ZERO, event.amount.currency, event.method,
+            event.gateway, "", event.received_at,
         )  # fmt: skip
     else:
         # What the refund took back of what was billed: its credit notes. Overpayments and
-        # held credit given back were never sales (ADR 0059).
+        # held credit given back were never sales (ADR 0059). The order's customer and store
+        # come along: returns lower a customer's lifetime value.
         returned = sum(
             (s.amount.amount for s in event.shares if s.credit_note_id is not None), ZERO
         )
+        lines = facts.order_lines.get(group_key(meta.tenant_id, event.order_id))
+        customer, store = (lines[0]["customer"], lines[0]["store"]) if lines else ("", "")
         row = (
-            meta.tenant_id, event.refund_id, "refund", event.order_id, None,
+            meta.tenant_id, event.refund_id, "refund", event.order_id, customer, store, None,
             event.amount.amount, returned, event.amount.currency, "", event.gateway or "",
             event.reason, event.refunded_at,
         )  # fmt: skip

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from adapters.embedded.clickhouse import SharedClient
 from domain.shared.money import MINOR_UNITS
-from projections.analytics.facts import INVOICE_COLUMNS, ORDER_LINE_COLUMNS, PAYMENT_COLUMNS
 from projections.analytics.rollups import (
     ALL_STORES,
     CUSTOMER_DAILY,
@@ -54,6 +53,28 @@ ADD_DISCOUNT_TERMS = (
     "AFTER line_discount_terms",
 )
 
+# Column lists as migrations 10 to 13 rewrote rows of them: a migration that re-inserts rows
+# names the columns the table had then, so a later column cannot break it.
+_ORDER_LINE_COLUMNS_10 = (
+    "tenant_id", "order_id", "line_no", "store", "channel", "country", "region", "customer", "sku",
+    "quantity", "unit_price", "gross", "discount", "net", "currency", "cancelled_quantity",
+    "cancelled_value", "shipped_quantity", "invoiced_tax", "base_currency", "fx_rate", "placed_at",
+    "shipped_at", "cancelled_at", "line_discount_terms", "order_discount_terms", "version",
+)  # fmt: skip
+_INVOICE_COLUMNS_11 = (
+    "tenant_id", "invoice_id", "number", "order_id", "shipment_id", "store", "currency",
+    "subtotal", "discount", "shipping", "tax", "total", "base_currency", "fx_rate", "paid",
+    "credited", "refunded", "voided", "issued_at", "voided_at", "version",
+)  # fmt: skip
+_PAYMENT_COLUMNS_12 = (
+    "tenant_id", "id", "kind", "order_id", "invoice_id", "amount", "returned", "currency",
+    "method", "gateway", "reason", "at",
+)  # fmt: skip
+_PAYMENT_COLUMNS_13 = (
+    "tenant_id", "id", "kind", "order_id", "customer", "store", "invoice_id", "amount",
+    "returned", "currency", "method", "gateway", "reason", "at",
+)  # fmt: skip
+
 MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
     (
         1,
@@ -96,6 +117,7 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             ) ENGINE = ReplacingMergeTree(version) ORDER BY (tenant_id, invoice_id)""",
             f"""CREATE TABLE IF NOT EXISTS payments (
                 tenant_id UUID, id UUID, kind LowCardinality(String), order_id UUID,
+                customer String DEFAULT '', store LowCardinality(String) DEFAULT '',
                 invoice_id Nullable(UUID), amount {MONEY}, returned {MONEY} DEFAULT 0,
                 currency LowCardinality(String),
                 method LowCardinality(String), gateway LowCardinality(String),
@@ -374,7 +396,7 @@ _WITH_TERMS = ", ".join(
         "line_discount_terms": f"if({_LINE_DISCOUNT} IN ('', 'null'), '', {_LINE_DISCOUNT})",
         "order_discount_terms": f"if({_ORDER_DISCOUNT} IN ('', 'null'), '', {_ORDER_DISCOUNT})",
     }.get(column, column)
-    for column in ORDER_LINE_COLUMNS
+    for column in _ORDER_LINE_COLUMNS_10
 )
 _ORDER_EVENTS = """SELECT tenant_id, stream_id AS order_id,
     anyIf(data, topic = 'order.OrderPlaced') AS placed,
@@ -388,7 +410,7 @@ MIGRATIONS.append(
         "order_discount_terms",
         (
             *ADD_DISCOUNT_TERMS,
-            f"INSERT INTO order_lines ({', '.join(ORDER_LINE_COLUMNS)}) SELECT {_WITH_TERMS} "
+            f"INSERT INTO order_lines ({', '.join(_ORDER_LINE_COLUMNS_10)}) SELECT {_WITH_TERMS} "
             "FROM (SELECT * FROM order_lines FINAL WHERE (tenant_id, order_id) IN "
             "(SELECT tenant_id, order_id FROM order_lines WHERE discount > 0)) AS l "
             f"INNER JOIN ({_ORDER_EVENTS}) AS e USING (tenant_id, order_id)",
@@ -410,14 +432,14 @@ FROM events WHERE topic IN ('invoice.OverpaymentRefunded', 'invoice.CreditNoteIs
 GROUP BY tenant_id, invoice_id HAVING countIf(topic = 'invoice.OverpaymentRefunded') > 0"""
 _WITH_REFUNDS = ", ".join(
     {"refunded": "refunds", "version": "greatest(version, last)"}.get(column, column)
-    for column in INVOICE_COLUMNS
+    for column in _INVOICE_COLUMNS_11
 )
 MIGRATIONS.append(
     (
         11,
         "overpayments_refunded",
         (
-            f"INSERT INTO invoices ({', '.join(INVOICE_COLUMNS)}) SELECT {_WITH_REFUNDS} "
+            f"INSERT INTO invoices ({', '.join(_INVOICE_COLUMNS_11)}) SELECT {_WITH_REFUNDS} "
             f"FROM invoices FINAL INNER JOIN ({_INVOICE_REFUNDS}) AS r "
             "USING (tenant_id, invoice_id)",
         ),
@@ -443,10 +465,37 @@ MIGRATIONS.append(
         (
             f"ALTER TABLE payments ADD COLUMN IF NOT EXISTS returned {MONEY} DEFAULT 0 "
             "AFTER amount",
-            f"INSERT INTO payments ({', '.join(PAYMENT_COLUMNS)}) SELECT "
-            + ", ".join("credited" if c == "returned" else c for c in PAYMENT_COLUMNS)
+            f"INSERT INTO payments ({', '.join(_PAYMENT_COLUMNS_12)}) SELECT "
+            + ", ".join("credited" if c == "returned" else c for c in _PAYMENT_COLUMNS_12)
             + f" FROM payments FINAL INNER JOIN ({_REFUNDS_RETURNED}) AS r USING (tenant_id, id) "
             "WHERE kind = 'refund'",
+        ),
+    )
+)
+
+
+# A refund's customer and store, the order's (ADR 0059): returns lower lifetime value. For
+# refunds recorded before the columns, from the order's lines; re-inserted rows replace them.
+_ORDER_CUSTOMERS = """SELECT tenant_id, order_id, any(customer) AS order_customer,
+    any(store) AS order_store
+FROM order_lines FINAL WHERE order_id IN (SELECT order_id FROM payments WHERE kind = 'refund')
+GROUP BY tenant_id, order_id"""
+MIGRATIONS.append(
+    (
+        13,
+        "refunds_by_customer",
+        (
+            "ALTER TABLE payments ADD COLUMN IF NOT EXISTS customer String DEFAULT '' "
+            "AFTER order_id",
+            "ALTER TABLE payments ADD COLUMN IF NOT EXISTS store LowCardinality(String) "
+            "DEFAULT '' AFTER customer",
+            f"INSERT INTO payments ({', '.join(_PAYMENT_COLUMNS_13)}) SELECT "
+            + ", ".join(
+                {"customer": "order_customer", "store": "order_store"}.get(c, c)
+                for c in _PAYMENT_COLUMNS_13
+            )
+            + f" FROM payments FINAL INNER JOIN ({_ORDER_CUSTOMERS}) AS o "
+            "USING (tenant_id, order_id) WHERE kind = 'refund'",
         ),
     )
 )

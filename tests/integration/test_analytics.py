@@ -441,7 +441,7 @@ def test_periods_read_together_equal_each_read_alone(
 # reads from customer_totals (and, for customers with later orders, from customer_daily).
 CUSTOMER_LINES = """
 SELECT customer, currency, uniqExact(order_id) AS orders,
-    sum(net - cancelled_value) AS monetary,
+    sum(net - cancelled_value) AS sold,
     min(placed_at) AS first_order, max(placed_at) AS last_order
 FROM order_lines FINAL
 WHERE tenant_id = toUUID({tenant:String})
@@ -473,6 +473,43 @@ def test_customers_from_totals_equal_sums_over_the_lines(
     expected = reports.scored_customers(history.client, truth, scope.params() | {"k": 3.0}, 20)
     assert expected["customers"], "customers ordered before every checked end"
     assert reports.customers(history.client, scope, 3.0, 20) == expected
+
+
+# Each customer's lines less what refunds took back of their orders, joined by order.
+NET_OF_RETURNS = """
+SELECT customer, currency, sold - returned AS monetary FROM (
+    SELECT customer, currency, sum(net - cancelled_value) AS sold FROM order_lines FINAL
+    WHERE tenant_id = {t:UUID} GROUP BY customer, currency) AS bought
+LEFT JOIN (
+    SELECT l.customer AS customer, p.currency AS currency, sum(p.returned) AS returned
+    FROM payments AS p FINAL
+    INNER JOIN (SELECT DISTINCT order_id, customer FROM order_lines FINAL
+                WHERE tenant_id = {t:UUID}) AS l USING (order_id)
+    WHERE p.tenant_id = {t:UUID} AND p.kind = 'refund' GROUP BY customer, currency
+) AS back USING (customer, currency)
+ORDER BY customer, currency
+"""
+
+
+def test_lifetime_value_is_net_of_what_refunds_took_back(history: History) -> None:
+    """A customer's lifetime value is their orders' revenue less what refunds took back of
+    them (ADR 0059), as net sales are."""
+    history.projector().catch_up()
+    scope = queries.Scope(history.tenant_id, END - timedelta(days=30), END + timedelta(days=1))
+    per_customer = reports.PER_CUSTOMER.replace("{totals}", reports.TOTALS)
+    found = history.client.query(
+        f"SELECT customer, currency, monetary FROM ({per_customer}) ORDER BY customer, currency",
+        parameters=scope.params(),
+    ).result_rows
+    expected = history.client.query(NET_OF_RETURNS, parameters={"t": history.tenant_id})
+    expected = expected.result_rows
+    assert found == expected
+    (returning,) = history.client.query(
+        "SELECT countDistinct(order_id) FROM payments FINAL "
+        "WHERE tenant_id = {t:UUID} AND kind = 'refund' AND returned > 0",
+        parameters={"t": history.tenant_id},
+    ).result_rows[0]
+    assert returning > 0, "the history refunds orders against credit notes"
 
 
 @settings(max_examples=60, deadline=None)
@@ -868,18 +905,20 @@ def test_money_given_back_that_was_never_a_sale_leaves_net_sales_alone(
 def test_a_database_from_before_returns_migrates_to_the_same_rows(
     history: History, overpaid: tuple[UUID, UUID, Decimal]
 ) -> None:
-    """Migration 12 takes what each refund returned from its credit notes' shares in the raw
-    events: the rows the projector keeps (here refunds by line, with credit notes, and the
-    overpayment given back, without)."""
+    """Migrations 12 and 13 take what each refund returned from its credit notes' shares in the
+    raw events, and its customer and store from its order: the rows the projector keeps (here
+    refunds by line, with credit notes, and the overpayment given back, without)."""
     history.projector().catch_up()
     select = "SELECT * FROM payments FINAL ORDER BY ALL"
     kept = history.client.query(select).result_rows
     history.client.command(
-        "ALTER TABLE payments UPDATE returned = 0 WHERE 1 SETTINGS mutations_sync = 2"
+        "ALTER TABLE payments UPDATE returned = 0, customer = '', store = '' WHERE 1 "
+        "SETTINGS mutations_sync = 2"
     )
     assert history.client.query(select).result_rows != kept
-    history.client.command("DELETE FROM schema_migrations WHERE version = 12")
-    assert schema.migrate(history.client) == [12]
+    # 12 rewrites the rows it fixes with the columns payments had then; 13 adds the customer.
+    history.client.command("DELETE FROM schema_migrations WHERE version IN (12, 13)")
+    assert schema.migrate(history.client) == [12, 13]
     assert history.client.query(select).result_rows == kept
 
 
