@@ -137,7 +137,10 @@ class Facts:
                 (self.order_lines, group_key(tenant, event.order_id)),
                 (self.invoices, group_key(tenant, event.invoice_id)),
             ]
-        if kind is RefundRecorded:  # its customer and store are the order's
+        if kind is RefundRecorded:
+            # Its customer and store are the order's. Reading the order's lines also puts the
+            # order's day among the batch's touched days, so its customer's totals are
+            # recomputed with what the refund took back (after the payments are written).
             return [(self.order_lines, group_key(tenant, event.order_id))]
         return []
 

@@ -162,38 +162,38 @@ def inventory(
 
 # --- customers ------------------------------------------------------------------------------
 
-# Customers with an order at or after the end of the period: their totals so far hold orders
-# after the period. If there are any, every customer is summed from customer_daily (whole days)
-# and the lines (the partial last day); otherwise the totals are read as they are (ADR 0048,
-# 0049): a period that ends now has none. Any version of a totals row will do: last_at only
-# grows.
-LATE = (
-    f"SELECT customer FROM customer_totals WHERE {TENANT} AND store = '{ALL_STORES}' "
-    f"AND last_at >= {END}"
-)
+# Customers with an order at or after the end of the period, or a refund that took back sales
+# then: their totals so far hold what came after the period. If there are any, every customer
+# is summed from customer_daily (whole days) and the lines (the partial last day), less their
+# returns before the end; otherwise the totals are read as they are (ADR 0048, 0049, 0059): a
+# period that ends now has none. Any version of a totals row will do: last_at only grows.
+LATE = f"""
+SELECT count() AS late FROM (
+    SELECT customer FROM customer_totals WHERE {TENANT} AND store = '{ALL_STORES}'
+        AND last_at >= {END} LIMIT 1
+    UNION ALL
+    SELECT customer FROM payments WHERE {TENANT} AND kind = 'refund' AND returned != 0
+        AND at >= {END} LIMIT 1)
+"""
+# Lifetime value is net of what refunds took back of the orders, as net sales are (ADR 0059).
 TOTALS = f"""
-SELECT customer, currency, orders, revenue AS sold, first_at AS first_order,
+SELECT customer, currency, orders, revenue - returned AS monetary, first_at AS first_order,
     last_at AS last_order
 FROM customer_totals FINAL
 WHERE {TENANT} AND store = '{ALL_STORES}'
 """
 STORE_TOTALS = f"""
-SELECT customer, currency, sum(orders) AS orders, sum(revenue) AS sold,
+SELECT customer, currency, sum(orders) AS orders, sum(revenue) - sum(returned) AS monetary,
     min(first_at) AS first_order, max(last_at) AS last_order
 FROM customer_totals FINAL
 WHERE {TENANT} AND store != '{ALL_STORES}' AND {STORE}
 GROUP BY customer, currency
 """
-DAYS_TOTALS = """
-SELECT customer, currency, sum(orders) AS orders, sum(revenue) AS sold,
-    min(first_at) AS first_order, max(last_at) AS last_order
-FROM {source} GROUP BY customer, currency
-"""
-# What refunds took back of each customer's orders before the end (ADR 0059): lifetime value
-# is net of returns, as net sales are. Few customers have returns: they come as two arrays
-# (keys, and amounts in ten-thousandths, since `transform` maps to integers and not to
-# decimals) that `transform` looks every customer up in; a join of every customer with them
-# doubled the statements' time.
+# Returns before the end, for customers summed from their days. Few customers have returns:
+# they come as two arrays (keys, and amounts in ten-thousandths, since `transform` maps to
+# integers and not to decimals) that `transform` looks each customer up in; a join of every
+# customer with them doubled the statement's time. (An alias may not reuse a column's name:
+# it would replace the column in WHERE too.)
 RETURNED = f"""
 SELECT (groupArray(concat(customer, ' ', currency)), groupArray(toInt64(took_back * 10000)))
 FROM (
@@ -201,13 +201,19 @@ FROM (
     WHERE {TENANT} AND kind = 'refund' AND returned != 0 AND at < {END} AND {STORE}
     GROUP BY customer, currency)
 """
+DAYS_TOTALS = f"""
+WITH ({RETURNED}) AS back
+SELECT customer, currency, sum(orders) AS orders,
+    sum(revenue) - toDecimal128(
+        transform(concat(customer, ' ', currency), back.1, back.2, toInt64(0)), 0
+    ) * toDecimal128('0.0001', 4) AS monetary,
+    min(first_at) AS first_order, max(last_at) AS last_order
+FROM {{source}} GROUP BY customer, currency
+"""
 # Days as differences of UTC dates: what dateDiff('day', …) counts, at about half the cost.
 PER_CUSTOMER = f"""
-WITH ({RETURNED}) AS back
-SELECT customer, currency, orders,
-    sold - toDecimal128(transform(concat(customer, ' ', currency), back.1, back.2, toInt64(0)), 0)
-        * toDecimal128('0.0001', 4) AS monetary,
-    first_order, last_order, toDate({END}) - toDate(last_order) AS recency_days,
+SELECT customer, currency, orders, monetary, first_order, last_order,
+    toDate({END}) - toDate(last_order) AS recency_days,
     if(orders > 1, (toDate(last_order) - toDate(first_order)) / (orders - 1), NULL)
         AS usual_interval_days
 FROM ({{totals}})
@@ -269,7 +275,7 @@ def customers(client: SharedClient, scope: Scope, churn_k: float, limit: int) ->
     period (every order before it counts)."""
     totals = STORE_TOTALS if scope.store or scope.stores is not None else TOTALS
     params = scope.params()
-    late = rows(client, f"SELECT count() AS late FROM ({LATE} LIMIT 1)", params)[0]["late"]
+    late = rows(client, LATE, params)[0]["late"]
     if late:
         # One pass over every customer's days costs less than the totals of the customers
         # without later orders plus the days of those with: the sets that split them cost more

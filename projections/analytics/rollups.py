@@ -196,25 +196,36 @@ ROLLUPS = (HOURLY_SALES, DAILY_SALES, DAILY_CATEGORIES, DAILY_CUSTOMERS, CUSTOME
 # Every customer's totals so far, per store and over all stores (store ''), so that the
 # customers report reads one row per customer instead of a row per customer-day (ADR 0048).
 # Recomputed from `customer_daily FINAL` for every customer with a line on a day a batch
-# touched; `version` is the newest version among the rows it sums, so, as for the rollups, the
-# newest row wins and a replay writes identical rows. Keys are immutable attributes of a line.
+# touched, or with a refund in it; `version` is the newest version among the rows it sums, so,
+# as for the rollups, the newest row wins and a replay writes identical rows (a refund's
+# recomputation keeps the version: the last insert wins). Keys are immutable attributes of a
+# line. `returned`: what refunds took back of the customer's orders (ADR 0059).
 CUSTOMER_TOTALS_COLUMNS = (
-    "tenant_id, store, customer, currency, orders, revenue, first_at, last_at, version"
+    "tenant_id, store, customer, currency, orders, revenue, returned, first_at, last_at, version"
 )
 ALL_STORES = ""
+PER_STORE = f"ARRAY JOIN [toString(store), '{ALL_STORES}'] AS per_store"
 
 
 def recompute_customer_totals(where: str) -> str:
     """INSERT ... SELECT of the totals of every customer with a line that `where` (over
     `order_lines`) selects: one row per store and one over all stores."""
+    customers = (
+        f"(tenant_id, customer) IN (SELECT DISTINCT tenant_id, customer FROM order_lines "
+        f"WHERE {where})"
+    )
+    keys = "tenant_id, per_store, customer, currency"
     return (
         f"INSERT INTO customer_totals ({CUSTOMER_TOTALS_COLUMNS}) "
-        "SELECT tenant_id, per_store, customer, currency, sum(orders), sum(revenue), "
-        "min(first_at), max(last_at), max(version) "
-        f"FROM customer_daily FINAL ARRAY JOIN [toString(store), '{ALL_STORES}'] AS per_store "
-        "WHERE (tenant_id, customer) IN "
-        f"(SELECT DISTINCT tenant_id, customer FROM order_lines WHERE {where}) "
-        "GROUP BY tenant_id, per_store, customer, currency"
+        f"SELECT {keys}, all_orders, sold, took_back, first, last, newest FROM ("
+        "SELECT tenant_id, per_store, customer, currency, sum(orders) AS all_orders, "
+        "sum(revenue) AS sold, min(first_at) AS first, max(last_at) AS last, "
+        "max(version) AS newest "
+        f"FROM customer_daily FINAL {PER_STORE} WHERE {customers} GROUP BY {keys}) AS bought "
+        "LEFT JOIN ("
+        f"SELECT {keys}, sum(returned) AS took_back FROM payments FINAL {PER_STORE} "
+        f"WHERE kind = 'refund' AND returned != 0 AND {customers} GROUP BY {keys}"
+        f") AS back USING ({keys}) SETTINGS join_use_nulls = 0"
     )
 
 

@@ -75,6 +75,22 @@ _PAYMENT_COLUMNS_13 = (
     "returned", "currency", "method", "gateway", "reason", "at",
 )  # fmt: skip
 
+
+def _customer_totals_before_returns(where: str) -> str:
+    """`recompute_customer_totals` as migrations 4 and 9 ran it, before customer_totals and
+    payments had the columns that count returns (migrations 13 and 14)."""
+    return (
+        "INSERT INTO customer_totals (tenant_id, store, customer, currency, orders, revenue, "
+        "first_at, last_at, version) "
+        "SELECT tenant_id, per_store, customer, currency, sum(orders), sum(revenue), "
+        "min(first_at), max(last_at), max(version) "
+        f"FROM customer_daily FINAL ARRAY JOIN [toString(store), '{ALL_STORES}'] AS per_store "
+        "WHERE (tenant_id, customer) IN "
+        f"(SELECT DISTINCT tenant_id, customer FROM order_lines WHERE {where}) "
+        "GROUP BY tenant_id, per_store, customer, currency"
+    )
+
+
 MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
     (
         1,
@@ -226,7 +242,7 @@ MIGRATIONS.append(
                 first_at {TIME}, last_at {TIME}, version UInt64
             ) ENGINE = ReplacingMergeTree(version)
             ORDER BY (tenant_id, store, customer, currency)""",
-            recompute_customer_totals("1"),
+            _customer_totals_before_returns("1"),
         ),
     )
 )
@@ -376,7 +392,7 @@ MIGRATIONS.append(
                 rollup.recompute(_DAYS_WITH_DISCOUNTED_CANCELS)
                 for rollup in (HOURLY_SALES, DAILY_SALES, DAILY_CATEGORIES, CUSTOMER_DAILY)
             ),
-            recompute_customer_totals(_DISCOUNTED_CANCELS),
+            _customer_totals_before_returns(_DISCOUNTED_CANCELS),
         ),
     )
 )
@@ -496,6 +512,23 @@ MIGRATIONS.append(
             )
             + f" FROM payments FINAL INNER JOIN ({_ORDER_CUSTOMERS}) AS o "
             "USING (tenant_id, order_id) WHERE kind = 'refund'",
+        ),
+    )
+)
+
+MIGRATIONS.append(
+    (
+        14,
+        "customer_totals_net_of_returns",
+        (
+            # What refunds took back of each customer's orders, beside their revenue (ADR
+            # 0059), for the customers with such refunds.
+            f"ALTER TABLE customer_totals ADD COLUMN IF NOT EXISTS returned {TOTAL} DEFAULT 0 "
+            "AFTER revenue",
+            recompute_customer_totals(
+                "(tenant_id, order_id) IN (SELECT tenant_id, order_id FROM payments "
+                "WHERE kind = 'refund' AND returned != 0)"
+            ),
         ),
     )
 )

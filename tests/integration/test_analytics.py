@@ -437,18 +437,32 @@ def test_periods_read_together_equal_each_read_alone(
         assert together[0][("orders", None)], "a period of days inside the history has orders"
 
 
-# Every customer's orders before the end, summed from the lines: what the customers report
-# reads from customer_totals (and, for customers with later orders, from customer_daily).
+# Every customer's orders before the end, summed from the lines, less what refunds before the
+# end took back of them (joined by order): what the customers report reads from customer_totals
+# (and, for customers with later orders or returns, from customer_daily and the refunds).
 CUSTOMER_LINES = """
-SELECT customer, currency, uniqExact(order_id) AS orders,
-    sum(net - cancelled_value) AS sold,
-    min(placed_at) AS first_order, max(placed_at) AS last_order
-FROM order_lines FINAL
-WHERE tenant_id = toUUID({tenant:String})
-  AND placed_at < fromUnixTimestamp64Micro({end:Int64}, 'UTC')
-  AND ({store:String} = '' OR store = {store:String})
-  AND ({scoped:UInt8} = 0 OR has({stores:Array(String)}, store))
-GROUP BY customer, currency
+SELECT customer, currency, orders, sold - took_back AS monetary, first_order, last_order
+FROM (
+    SELECT customer, currency, uniqExact(order_id) AS orders,
+        sum(net - cancelled_value) AS sold,
+        min(placed_at) AS first_order, max(placed_at) AS last_order
+    FROM order_lines FINAL
+    WHERE tenant_id = toUUID({tenant:String})
+      AND placed_at < fromUnixTimestamp64Micro({end:Int64}, 'UTC')
+      AND ({store:String} = '' OR store = {store:String})
+      AND ({scoped:UInt8} = 0 OR has({stores:Array(String)}, store))
+    GROUP BY customer, currency) AS bought
+LEFT JOIN (
+    SELECT l.customer AS customer, p.currency AS currency, sum(p.returned) AS took_back
+    FROM payments AS p FINAL
+    INNER JOIN (SELECT DISTINCT order_id, customer, store FROM order_lines FINAL
+                WHERE tenant_id = toUUID({tenant:String})) AS l USING (order_id)
+    WHERE p.tenant_id = toUUID({tenant:String}) AND p.kind = 'refund'
+      AND p.at < fromUnixTimestamp64Micro({end:Int64}, 'UTC')
+      AND ({store:String} = '' OR l.store = {store:String})
+      AND ({scoped:UInt8} = 0 OR has({stores:Array(String)}, l.store))
+    GROUP BY customer, currency) AS back USING (customer, currency)
+SETTINGS join_use_nulls = 0
 """
 
 
@@ -591,14 +605,14 @@ def test_every_customer_is_scored_and_listed_as_the_rules_say(
 
 
 def test_a_database_from_before_the_totals_migrates_to_the_same_rows(history: History) -> None:
-    """Migrations 4 to 6 and 8 fill customer_totals, shipping_daily, daily_customers and
-    customer_first_orders from the rows an existing database already holds: the same rows the
-    projector keeps."""
+    """Migrations 4 to 6, 8 and 14 fill customer_totals (with returns), shipping_daily,
+    daily_customers and customer_first_orders from the rows an existing database already holds:
+    the same rows the projector keeps."""
     history.projector().catch_up()
     selects = {
         "customer_totals": (
-            "SELECT tenant_id, store, customer, currency, orders, revenue, first_at, last_at "
-            "FROM customer_totals FINAL ORDER BY ALL"
+            "SELECT tenant_id, store, customer, currency, orders, revenue, returned, first_at, "
+            "last_at FROM customer_totals FINAL ORDER BY ALL"
         ),
         "shipping_daily": (
             "SELECT tenant_id, day, store, location, carrier, cost_currency, shipments, "
@@ -619,8 +633,9 @@ def test_a_database_from_before_the_totals_migrates_to_the_same_rows(history: Hi
     for table in selects:
         history.client.command(f"DROP TABLE {table}")
     history.client.command("DROP VIEW customer_first_orders_from_days")
-    history.client.command("DELETE FROM schema_migrations WHERE version IN (4, 5, 6, 8)")
-    assert schema.migrate(history.client) == [4, 5, 6, 8]
+    # 14 adds customer_totals' returns, to the table 4 creates again.
+    history.client.command("DELETE FROM schema_migrations WHERE version IN (4, 5, 6, 8, 14)")
+    assert schema.migrate(history.client) == [4, 5, 6, 8, 14]
     for table, select in selects.items():
         assert history.client.query(select).result_rows == kept[table], table
 
@@ -825,18 +840,16 @@ def test_a_database_from_before_discount_terms_migrates_to_the_same_rows(
 OVERPAID_AT = datetime(2026, 5, 25, 5, tzinfo=UTC)  # the seeded orders come from 7:00 on
 
 
-@pytest.fixture(scope="module")
-def overpaid(history: History) -> tuple[UUID, UUID, Decimal]:
-    """A tenant whose order at OVERPAID_AT shipped and was invoiced, paid 10.00 beyond the
-    invoice and refunded those 10.00. Returns the tenant, the invoice and its total."""
+def shipped_and_invoiced(
+    history: History, ctx: CommandContext, sku: str, at: datetime
+) -> tuple[UUID, Any]:
+    """An order of one unit of `sku` placed at `at`, shipped 20 minutes later and invoiced
+    then: its id and its invoice."""
     container = history.container
-    ctx, (product, *_) = small_tenant(history, "overpaid", OVERPAID_AT)
-    order = place(
-        history, ctx, [RequestedLine(product.sku, 1, product.prices["web-eu"].amount)], OVERPAID_AT
-    )
+    order = place(history, ctx, [RequestedLine(sku, 1, Decimal("25.00"))], at)
     assert order.id is not None
-    shipment, at = uuid4(), OVERPAID_AT + timedelta(minutes=20)
-    lines = [ShipmentLine(1, product.sku, 1)]
+    shipment, shipped_at = uuid4(), at + timedelta(minutes=20)
+    lines = [ShipmentLine(1, sku, 1)]
     container.store.append(
         [
             Append(
@@ -845,20 +858,31 @@ def overpaid(history: History) -> tuple[UUID, UUID, Decimal]:
                 [
                     ShipmentCreated(
                         shipment_id=shipment, order_id=order.id, store="web-eu",
-                        location="BER-1", lines=lines, created_at=at,
+                        location="BER-1", lines=lines, created_at=shipped_at,
                     ),
                     ShipmentShipped(
                         shipment_id=shipment, order_id=order.id, store="web-eu",
-                        location="BER-1", lines=lines, shipped_at=at,
+                        location="BER-1", lines=lines, shipped_at=shipped_at,
                     ),
                 ],
             )
         ],
-        ctx.metadata(at),
+        ctx.metadata(shipped_at),
     )  # fmt: skip
     invoice = container.invoices.issue(
-        ctx, order.id, shipment_id=shipment, quantities={1: 1}, now=at
+        ctx, order.id, shipment_id=shipment, quantities={1: 1}, now=shipped_at
     ).state.document
+    return order.id, invoice
+
+
+@pytest.fixture(scope="module")
+def overpaid(history: History) -> tuple[UUID, UUID, Decimal]:
+    """A tenant whose order at OVERPAID_AT shipped and was invoiced, paid 10.00 beyond the
+    invoice and refunded those 10.00. Returns the tenant, the invoice and its total."""
+    container = history.container
+    ctx, (product, *_) = small_tenant(history, "overpaid", OVERPAID_AT)
+    order_id, invoice = shipped_and_invoiced(history, ctx, product.sku, OVERPAID_AT)
+    at = OVERPAID_AT + timedelta(minutes=20)
     container.invoices.record_payment(
         ctx,
         NewPayment(
@@ -867,7 +891,7 @@ def overpaid(history: History) -> tuple[UUID, UUID, Decimal]:
         ),
     )  # fmt: skip
     container.invoices.refund(
-        ctx, order.id, reason="paid twice", amount=Decimal(10), gateway="stripe",
+        ctx, order_id, reason="paid twice", amount=Decimal(10), gateway="stripe",
         gateway_reference="re_overpaid", now=at + timedelta(minutes=20),
     )  # fmt: skip
     history.projector().catch_up()
@@ -900,6 +924,35 @@ def test_money_given_back_that_was_never_a_sale_leaves_net_sales_alone(
     values = queries.overview_values(history.client, scope)
     assert (values[("refunds", "EUR")], values[("returns", "EUR")]) == (10, 0)
     assert values[("net_sales", "EUR")] == values[("gross_sales", "EUR")] > 0
+
+
+def test_a_refund_in_a_later_batch_lowers_its_customers_totals(history: History) -> None:
+    """A refund that takes back a sale, folded in a batch of its own long after the order's,
+    recomputes its customer's totals: lifetime value drops by what it returned (ADR 0059)."""
+    ctx, (product, *_) = small_tenant(history, "returned later", OVERPAID_AT)
+    order_id, invoice = shipped_and_invoiced(history, ctx, product.sku, OVERPAID_AT)
+    history.container.invoices.record_payment(
+        ctx,
+        NewPayment(
+            invoice_id=invoice.invoice_id, amount=invoice.total, method="card",
+            gateway="stripe", gateway_reference="pi_later", received_at=OVERPAID_AT,
+        ),
+    )  # fmt: skip
+    history.projector().catch_up()
+    select = (
+        "SELECT store, revenue, returned FROM customer_totals FINAL "
+        "WHERE tenant_id = {t:UUID} AND first_at = {at:DateTime64(6, 'UTC')} ORDER BY store"
+    )
+    params = {"t": ctx.tenant_id, "at": OVERPAID_AT}
+    before = history.client.query(select, parameters=params).result_rows
+    assert [returned for _, _, returned in before] == [0, 0]  # over all stores, and web-eu's
+    history.container.invoices.refund(
+        ctx, order_id, reason="broken", amount=invoice.total.amount, gateway="stripe",
+        gateway_reference="re_later", now=OVERPAID_AT + timedelta(days=3),
+    )  # fmt: skip
+    assert history.projector().catch_up() > 0
+    after = history.client.query(select, parameters=params).result_rows
+    assert after == [(store, revenue, invoice.total.amount) for store, revenue, _ in before]
 
 
 def test_a_database_from_before_returns_migrates_to_the_same_rows(
