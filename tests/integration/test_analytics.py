@@ -824,16 +824,26 @@ def test_a_database_from_before_discount_terms_migrates_to_the_same_rows(
     """Migration 10 takes the discount terms of the lines placed before it from the raw
     OrderPlaced and OrderLinesEdited events: the terms the projector keeps (the edited order's
     added line among them)."""
+    assert_migrations_restore(
+        history, "order_lines", "line_discount_terms = '', order_discount_terms = ''", [10]
+    )
+
+
+def assert_migrations_restore(
+    history: History, table: str, set_back: str, versions: list[int]
+) -> None:
+    """Sets `table` back as a database before `versions` held it (`set_back`: an UPDATE's
+    assignments) and runs those migrations again: they restore the rows the projector keeps."""
     history.projector().catch_up()
-    select = "SELECT * FROM order_lines FINAL ORDER BY ALL"
+    select = f"SELECT * FROM {table} FINAL ORDER BY ALL"
     kept = history.client.query(select).result_rows
     history.client.command(
-        "ALTER TABLE order_lines UPDATE line_discount_terms = '', order_discount_terms = '' "
-        "WHERE 1 SETTINGS mutations_sync = 2"
+        f"ALTER TABLE {table} UPDATE {set_back} WHERE 1 SETTINGS mutations_sync = 2"
     )
     assert history.client.query(select).result_rows != kept
-    history.client.command("DELETE FROM schema_migrations WHERE version = 10")
-    assert schema.migrate(history.client) == [10]
+    listed = ", ".join(map(str, versions))
+    history.client.command(f"DELETE FROM schema_migrations WHERE version IN ({listed})")
+    assert schema.migrate(history.client) == versions
     assert history.client.query(select).result_rows == kept
 
 
@@ -961,18 +971,10 @@ def test_a_database_from_before_returns_migrates_to_the_same_rows(
     """Migrations 12 and 13 take what each refund returned from its credit notes' shares in the
     raw events, and its customer and store from its order: the rows the projector keeps (here
     refunds by line, with credit notes, and the overpayment given back, without)."""
-    history.projector().catch_up()
-    select = "SELECT * FROM payments FINAL ORDER BY ALL"
-    kept = history.client.query(select).result_rows
-    history.client.command(
-        "ALTER TABLE payments UPDATE returned = 0, customer = '', store = '' WHERE 1 "
-        "SETTINGS mutations_sync = 2"
-    )
-    assert history.client.query(select).result_rows != kept
     # 12 rewrites the rows it fixes with the columns payments had then; 13 adds the customer.
-    history.client.command("DELETE FROM schema_migrations WHERE version IN (12, 13)")
-    assert schema.migrate(history.client) == [12, 13]
-    assert history.client.query(select).result_rows == kept
+    assert_migrations_restore(
+        history, "payments", "returned = 0, customer = '', store = ''", [12, 13]
+    )
 
 
 def test_a_database_from_before_overpayment_refunds_migrates_to_the_same_rows(
