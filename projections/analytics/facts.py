@@ -140,8 +140,16 @@ class Facts:
         if kind is RefundRecorded:
             # Its customer and store are the order's. Reading the order's lines also puts the
             # order's day among the batch's touched days, so its customer's totals are
-            # recomputed with what the refund took back (after the payments are written).
-            return [(self.order_lines, group_key(tenant, event.order_id))]
+            # recomputed with what the refund took back (after the payments are written). Its
+            # credit notes' invoices say how much of them was goods.
+            return [
+                (self.order_lines, group_key(tenant, event.order_id)),
+                *(
+                    (self.invoices, group_key(tenant, share.invoice_id))
+                    for share in event.shares
+                    if share.credit_note_id is not None
+                ),
+            ]
         return []
 
     def append(self, table: str, row: tuple[Any, ...]) -> None:
@@ -596,6 +604,19 @@ def _invoice_issued(
     rows.append(row)
 
 
+def goods_returned(facts: Facts, tenant_id: UUID, share: Any) -> Decimal:
+    """The part of a credit note that took back goods as gross sales count them: its share of
+    the invoice's lines after discounts (`subtotal - discount`, in the store's pricing), not of
+    shipping or, where prices exclude it, tax (credit notes take those back pro rata)."""
+    amount: Decimal = share.amount.amount
+    rows = facts.invoices.get(group_key(tenant_id, share.invoice_id))
+    if not rows or not rows[0]["total"]:
+        return amount
+    invoice = rows[0]
+    goods = invoice["subtotal"] - invoice["discount"]
+    return round_to(amount * goods / invoice["total"], share.amount.currency)
+
+
 def _invoice_changed(
     facts: Facts, position: int, stream_id: UUID, meta: Metadata
 ) -> dict[str, Any] | None:
@@ -637,11 +658,12 @@ def _money_moved(facts: Facts, position: int, _: UUID, event: Any, meta: Metadat
             event.gateway, "", event.received_at,
         )  # fmt: skip
     else:
-        # What the refund took back of what was billed: its credit notes. Overpayments and
+        # What the refund took back of the sales: its credit notes' goods. Overpayments and
         # held credit given back were never sales (ADR 0059). The order's customer and store
         # come along: returns lower a customer's lifetime value.
         returned = sum(
-            (s.amount.amount for s in event.shares if s.credit_note_id is not None), ZERO
+            (goods_returned(facts, meta.tenant_id, s) for s in event.shares if s.credit_note_id),
+            ZERO,
         )
         lines = facts.order_lines.get(group_key(meta.tenant_id, event.order_id))
         customer, store = (lines[0]["customer"], lines[0]["store"]) if lines else ("", "")

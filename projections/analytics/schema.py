@@ -534,6 +534,46 @@ MIGRATIONS.append(
 )
 
 
+# Returns as goods (ADR 0059 amended): each credit-note share of a refund counts its invoice's
+# part of lines after discounts (`subtotal - discount`), not of shipping or tax, as the fold
+# now counts it (`facts.goods_returned`); recomputed for every refund from the raw events, so a
+# rerun sets the same, then the customer totals of those refunds.
+_SHARE_GOODS = _rounded_to_minor_unit(
+    "toDecimal128(share_amount, 12) * (subtotal - discount) / total"
+)
+_REFUND_GOODS = f"""SELECT tenant_id, id,
+    sum(if(total = 0, toDecimal128(share_amount, 4), toDecimal128({_SHARE_GOODS}, 4))) AS goods
+FROM (
+    SELECT tenant_id, toUUID(JSONExtractString(data, 'refund_id')) AS id,
+        toUUID(JSONExtractString(share, 'invoice_id')) AS invoice_id,
+        toDecimal64(JSONExtractString(share, 'amount', 'amount'), 4) AS share_amount,
+        JSONExtractString(share, 'amount', 'currency') AS currency
+    FROM events ARRAY JOIN JSONExtractArrayRaw(data, 'shares') AS share
+    WHERE topic = 'payment.RefundRecorded'
+        AND JSONExtractRaw(share, 'credit_note_id') NOT IN ('', 'null')) AS shares
+LEFT JOIN (SELECT tenant_id, invoice_id, subtotal, discount, total FROM invoices FINAL) AS i
+    USING (tenant_id, invoice_id)
+GROUP BY tenant_id, id"""
+MIGRATIONS.append(
+    (
+        15,
+        "returns_as_goods",
+        (
+            f"INSERT INTO payments ({', '.join(_PAYMENT_COLUMNS_13)}) SELECT "
+            + ", ".join(
+                "toDecimal64(goods, 4)" if c == "returned" else c for c in _PAYMENT_COLUMNS_13
+            )
+            + f" FROM payments FINAL INNER JOIN ({_REFUND_GOODS}) AS g USING (tenant_id, id) "
+            "WHERE kind = 'refund'",
+            recompute_customer_totals(
+                "(tenant_id, order_id) IN (SELECT tenant_id, order_id FROM payments "
+                "WHERE kind = 'refund' AND returned != 0)"
+            ),
+        ),
+    )
+)
+
+
 def migrate(client: SharedClient) -> list[int]:
     """Applies the migrations this database has not seen; returns their numbers."""
     client.command(

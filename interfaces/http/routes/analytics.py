@@ -184,10 +184,10 @@ class AnalyticsController(Controller):
         store: str | None = None,
         format: Format = None,
     ) -> Response[bytes]:
-        """Gross sales, discounts, cancellations, refunds (money given back), returns (what
-        refunds took back of what was billed), net sales (gross - discounts - cancellations -
-        returns) and AOV per currency; orders, units, new and returning customers; each with
-        its comparison value and % change."""
+        """Gross sales, discounts, cancellations, refunds (money given back), returns (the
+        goods refunds took back with credit notes), net sales (gross - discounts -
+        cancellations - returns) and AOV per currency; orders, units, new and returning
+        customers; each with its comparison value and % change."""
         w = window(principal, from_, to, compare, store)
         body = overview_report(analytics_client(container), w)
         return report(request, format, "overview", body, "metrics")
