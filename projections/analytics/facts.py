@@ -31,7 +31,7 @@ from domain.order.events import (
     OrderLinesEdited,
     OrderPlaced,
 )
-from domain.payment.events import PaymentRecorded, RefundRecorded
+from domain.payment.events import PaymentRecorded, RefundRecorded, RefundShare
 from domain.returns.events import ReturnAuthorized
 from domain.shared import ids
 from domain.shared.events import DomainEvent
@@ -604,11 +604,11 @@ def _invoice_issued(
     rows.append(row)
 
 
-def goods_returned(facts: Facts, tenant_id: UUID, share: Any) -> Decimal:
+def _goods_returned(facts: Facts, tenant_id: UUID, share: RefundShare) -> Decimal:
     """The part of a credit note that took back goods as gross sales count them: its share of
     the invoice's lines after discounts (`subtotal - discount`, in the store's pricing), not of
     shipping or, where prices exclude it, tax (credit notes take those back pro rata)."""
-    amount: Decimal = share.amount.amount
+    amount = share.amount.amount
     rows = facts.invoices.get(group_key(tenant_id, share.invoice_id))
     if not rows or not rows[0]["total"]:
         return amount
@@ -662,7 +662,7 @@ def _money_moved(facts: Facts, position: int, _: UUID, event: Any, meta: Metadat
         # held credit given back were never sales (ADR 0059). The order's customer and store
         # come along: returns lower a customer's lifetime value.
         returned = sum(
-            (goods_returned(facts, meta.tenant_id, s) for s in event.shares if s.credit_note_id),
+            (_goods_returned(facts, meta.tenant_id, s) for s in event.shares if s.credit_note_id),
             ZERO,
         )
         lines = facts.order_lines.get(group_key(meta.tenant_id, event.order_id))

@@ -53,8 +53,8 @@ ADD_DISCOUNT_TERMS = (
     "AFTER line_discount_terms",
 )
 
-# Column lists as migrations 10 to 13 rewrote rows of them: a migration that re-inserts rows
-# names the columns the table had then, so a later column cannot break it.
+# Column lists as migrations 10, 11, 13 and 15 rewrote rows of them: a migration that
+# re-inserts rows names the columns the table had then, so a later column cannot break it.
 _ORDER_LINE_COLUMNS_10 = (
     "tenant_id", "order_id", "line_no", "store", "channel", "country", "region", "customer", "sku",
     "quantity", "unit_price", "gross", "discount", "net", "currency", "cancelled_quantity",
@@ -65,10 +65,6 @@ _INVOICE_COLUMNS_11 = (
     "tenant_id", "invoice_id", "number", "order_id", "shipment_id", "store", "currency",
     "subtotal", "discount", "shipping", "tax", "total", "base_currency", "fx_rate", "paid",
     "credited", "refunded", "voided", "issued_at", "voided_at", "version",
-)  # fmt: skip
-_PAYMENT_COLUMNS_12 = (
-    "tenant_id", "id", "kind", "order_id", "invoice_id", "amount", "returned", "currency",
-    "method", "gateway", "reason", "at",
 )  # fmt: skip
 _PAYMENT_COLUMNS_13 = (
     "tenant_id", "id", "kind", "order_id", "customer", "store", "invoice_id", "amount",
@@ -463,28 +459,15 @@ MIGRATIONS.append(
 )
 
 
-# What each refund took back of what was billed (ADR 0059): the shares of its credit notes,
-# from the raw RefundRecorded events, for refunds recorded before the column. Re-inserted rows
-# replace the old ones (the table keeps the last insert per key); a rerun sets the same.
-_RETURNED = (
-    "arraySum(arrayMap(x -> if(JSONExtractRaw(x, 'credit_note_id') IN ('', 'null'), "
-    "toDecimal64(0, 4), toDecimal64(JSONExtractString(x, 'amount', 'amount'), 4)), "
-    "JSONExtractArrayRaw(data, 'shares')))"
-)
-_REFUNDS_RETURNED = f"""SELECT tenant_id, toUUID(JSONExtractString(data, 'refund_id')) AS id,
-    any({_RETURNED}) AS credited
-FROM events WHERE topic = 'payment.RefundRecorded' GROUP BY tenant_id, id"""
 MIGRATIONS.append(
     (
         12,
         "refunds_returned",
         (
+            # What each refund took back of the sales (ADR 0059); migration 15 fills it for
+            # the refunds recorded before.
             f"ALTER TABLE payments ADD COLUMN IF NOT EXISTS returned {MONEY} DEFAULT 0 "
             "AFTER amount",
-            f"INSERT INTO payments ({', '.join(_PAYMENT_COLUMNS_12)}) SELECT "
-            + ", ".join("credited" if c == "returned" else c for c in _PAYMENT_COLUMNS_12)
-            + f" FROM payments FINAL INNER JOIN ({_REFUNDS_RETURNED}) AS r USING (tenant_id, id) "
-            "WHERE kind = 'refund'",
         ),
     )
 )
@@ -536,7 +519,7 @@ MIGRATIONS.append(
 
 # Returns as goods (ADR 0059 amended): each credit-note share of a refund counts its invoice's
 # part of lines after discounts (`subtotal - discount`), not of shipping or tax, as the fold
-# now counts it (`facts.goods_returned`); recomputed for every refund from the raw events, so a
+# now counts it (`facts._goods_returned`); recomputed for every refund from the raw events, so a
 # rerun sets the same, then the customer totals of those refunds.
 _SHARE_GOODS = _rounded_to_minor_unit(
     "toDecimal128(share_amount, 12) * (subtotal - discount) / total"
