@@ -6,6 +6,7 @@ import contextlib
 import os
 import queue
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
@@ -119,6 +120,17 @@ class SharedClient:
         with self._client() as client:
             return client.command(sql, parameters=parameters, settings=self._read)
 
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """Statements that share a session's state (temporary tables), run one after another:
+        on chdb, on a handle held for all of them (each chdb connection is a session of its
+        own); on a server, under a session id of their own."""
+        if self._server is not None:
+            yield Session(self._server, {**_READ, "session_id": uuid.uuid4().hex})
+            return
+        with self._client() as client:
+            yield Session(client, None)
+
     def insert(
         self, table: str, rows: Sequence[Sequence[Any]], column_names: Sequence[str]
     ) -> None:
@@ -129,6 +141,26 @@ class SharedClient:
             client.raw_insert(
                 table, list(column_names), body, fmt="JSONCompactEachRow", settings=self._parse
             )
+
+
+class Session:
+    """One ClickHouse session (`SharedClient.session`): its statements run one at a time, and
+    see the temporary tables created in it. A server refuses a session's statements at the
+    same time, and a chdb handle serves one call at a time."""
+
+    def __init__(self, client: Client, settings: dict[str, Any] | None) -> None:
+        self._client = client
+        self._settings = settings
+
+    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
+        return self._client.query(sql, parameters=parameters, settings=self._settings)
+
+    def query_all(self, calls: Sequence[tuple[str, dict[str, Any] | None]]) -> list[QueryResult]:
+        """The queries' results in order, run one after another (see `SharedClient.query_all`)."""
+        return [self.query(sql, params) for sql, params in calls]
+
+    def command(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
+        return self._client.command(sql, parameters=parameters, settings=self._settings)
 
 
 _shared: dict[str, SharedClient] = {}

@@ -9,7 +9,8 @@ at a period's ends read from `order_lines`.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -19,7 +20,7 @@ from uuid import UUID
 
 from clickhouse_connect.driver.query import QueryResult
 
-from adapters.embedded.clickhouse import SharedClient
+from adapters.embedded.clickhouse import Session, SharedClient
 from projections.analytics.rollups import (
     ALL_STORES,
     DAILY_CATEGORIES,
@@ -146,33 +147,56 @@ def tenant_sql(sql: str) -> str:
     return _FACT_READ.sub(scoped, sql)
 
 
-def rows(client: SharedClient, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+# What report queries run on: the process's client (statements at the same time), or one
+# session of it (one after another, sharing its temporary tables).
+Reader = SharedClient | Session
+
+
+def rows(client: Reader, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     """A report query's rows as dicts (see `tuples`)."""
     return as_dicts(tuples(client, sql, params))
 
 
-def tuples(client: SharedClient, sql: str, params: dict[str, Any]) -> QueryResult:
+def tuples(client: Reader, sql: str, params: dict[str, Any]) -> QueryResult:
     """Runs a report query for the tenant in `params["tenant"]` (see `tuples_all`)."""
     return tuples_all(client, [(sql, params)])[0]
 
 
 def rows_all(
-    client: SharedClient, calls: Sequence[tuple[str, dict[str, Any]]]
+    client: Reader, calls: Sequence[tuple[str, dict[str, Any]]]
 ) -> list[list[dict[str, Any]]]:
     """`rows` of independent report queries, run at the same time (`tuples_all`)."""
     return [as_dicts(result) for result in tuples_all(client, calls)]
 
 
-def tuples_all(
-    client: SharedClient, calls: Sequence[tuple[str, dict[str, Any]]]
-) -> list[QueryResult]:
+def tuples_all(client: Reader, calls: Sequence[tuple[str, dict[str, Any]]]) -> list[QueryResult]:
     """Runs report queries that do not depend on each other, each for the tenant in its
     `params["tenant"]`, at the same time (`SharedClient.query_all`: a small statement spends
-    much of its time being planned). The only way the API reads analytics, so every read is
-    tenant-filtered by construction (`tenant_sql`)."""
+    much of its time being planned), or one after another in a session. The only way the API
+    reads analytics, so every read is tenant-filtered by construction (`tenant_sql`)."""
     if not all(params.get("tenant") for _, params in calls):
         raise ValueError("an analytics query needs the tenant it reads for")
     return client.query_all([(tenant_sql(sql), params) for sql, params in calls])
+
+
+@contextmanager
+def materialized(
+    client: SharedClient, table: str, sql: str, params: dict[str, Any]
+) -> Iterator[Session]:
+    """A session in which `sql`'s rows, for the tenant in `params["tenant"]`, are the temporary
+    table `table`: for a result that several statements read, which would each compute it
+    again. Dropped at the end, so a chdb handle goes back to the pool without it."""
+    if not params.get("tenant"):
+        raise ValueError("an analytics query needs the tenant it reads for")
+    with client.session() as session:
+        session.command(f"DROP TEMPORARY TABLE IF EXISTS {table}")
+        session.command(
+            f"CREATE TEMPORARY TABLE {table} ENGINE = Memory AS {tenant_sql(sql)}", params
+        )
+        try:
+            yield session
+        finally:
+            session.command(f"DROP TEMPORARY TABLE IF EXISTS {table}")
 
 
 def as_dicts(result: QueryResult) -> list[dict[str, Any]]:

@@ -9,8 +9,6 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from clickhouse_connect.driver.query import QueryResult
-
 from adapters.embedded.clickhouse import SharedClient
 from projections.analytics import rfm
 from projections.analytics.queries import (
@@ -18,10 +16,12 @@ from projections.analytics.queries import (
     STORE,
     TENANT,
     ZERO,
+    Reader,
     Scope,
     _micros,
     as_dicts,
     between,
+    materialized,
     rows,
     rows_all,
     tuples_all,
@@ -37,6 +37,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 CENT = Decimal("0.01")
 END = "fromUnixTimestamp64Micro({end:Int64}, 'UTC')"
+EARLIEST, LATEST = (f"toDateTime64('{t}', 6, 'UTC')" for t in ("1970-01-01", "2299-12-31 23:59:59"))
 
 # --- fulfilment -----------------------------------------------------------------------------
 
@@ -189,26 +190,20 @@ FROM customer_totals FINAL
 WHERE {TENANT} AND store != '{ALL_STORES}' AND {STORE}
 GROUP BY customer, currency
 """
-# Returns before the end, for customers summed from their days. Few customers have returns:
-# they come as two arrays (keys, and amounts in ten-thousandths, since `transform` maps to
-# integers and not to decimals) that `transform` looks each customer up in; a join of every
-# customer with them doubled the statement's time. (An alias may not reuse a column's name:
-# it would replace the column in WHERE too.)
-RETURNED = f"""
-SELECT (groupArray(concat(customer, ' ', currency)), groupArray(toInt64(took_back * 10000)))
-FROM (
-    SELECT customer, currency, sum(returned) AS took_back FROM payments FINAL
-    WHERE {TENANT} AND kind = 'refund' AND returned != 0 AND at < {END} AND {STORE}
-    GROUP BY customer, currency)
-"""
+# Customers summed from their days before the end, less their returns before it: each return
+# comes in as a row of its own with what it took back as negative revenue, no orders and times
+# that neither min nor max picks, and only customers with an order count. (A join of every
+# customer with the few returns doubled the statement's time; looking them up with `transform`
+# cost a string per customer.)
 DAYS_TOTALS = f"""
-WITH ({RETURNED}) AS back
-SELECT customer, currency, sum(orders) AS orders,
-    sum(revenue) - toDecimal128(
-        transform(concat(customer, ' ', currency), back.1, back.2, toInt64(0)), 0
-    ) * toDecimal128('0.0001', 4) AS monetary,
+SELECT customer, currency, sum(orders) AS orders, sum(revenue) AS monetary,
     min(first_at) AS first_order, max(last_at) AS last_order
-FROM {{source}} GROUP BY customer, currency
+FROM (
+    SELECT customer, currency, orders, revenue, first_at, last_at FROM {{source}}
+    UNION ALL
+    SELECT customer, currency, 0, -returned, {LATEST}, {EARLIEST} FROM payments FINAL
+    WHERE {TENANT} AND kind = 'refund' AND returned != 0 AND at < {END} AND {STORE})
+GROUP BY customer, currency HAVING orders > 0
 """
 # Days as differences of UTC dates: what dateDiff('day', …) counts, at about half the cost.
 PER_CUSTOMER = f"""
@@ -229,16 +224,6 @@ SELECT currency, recency_days, orders, countIf({CHURN_RISK}) AS churning, count(
     sum(monetary) AS value
 FROM ({{per_customer}})
 GROUP BY currency, recency_days, orders
-"""
-# The same, and the monetary quintile cuts in GROUPING SETS' row over all buckets (there even
-# without customers): for a `per_customer` that is costly to evaluate, this pass costs less
-# than a pass of the cuts' own (LARGEST's `cut_m`); for customer totals read as they are, more.
-BUCKETS_AND_CUTS = f"""
-SELECT currency, recency_days, orders, countIf({CHURN_RISK}) AS churning, count() AS customers,
-    sum(monetary) AS value, grouping(currency, recency_days, orders) != 0 AS overall,
-    quantilesExact{rfm.QUINTILES}(monetary) AS cut_m
-FROM ({{per_customer}})
-GROUP BY GROUPING SETS ((currency, recency_days, orders), ())
 """
 LISTED = """customer, currency, orders, monetary AS lifetime_value,
     round(monetary / orders, 2) AS average_order_value, first_order, last_order, recency_days,
@@ -273,58 +258,40 @@ WINDOW = 1_000
 def customers(client: SharedClient, scope: Scope, churn_k: float, limit: int) -> dict[str, Any]:
     """RFM segments, lifetime value, repeat-purchase rate and churn risk, as at the end of the
     period (every order before it counts)."""
-    totals = STORE_TOTALS if scope.store or scope.stores is not None else TOTALS
-    params = scope.params()
-    late = rows(client, LATE, params)[0]["late"]
-    if late:
-        # One pass over every customer's days costs less than the totals of the customers
-        # without later orders plus the days of those with: the sets that split them cost more
-        # than the rows they spare (ADR 0053).
-        days, params = dataclasses.replace(scope, start=EPOCH).source(CUSTOMER_DAILY)
-        totals = DAYS_TOTALS.replace("{source}", days)
-    per_customer = PER_CUSTOMER.replace("{totals}", totals)
-    return scored_customers(
-        client, per_customer, params | {"k": churn_k}, limit, cuts_with_buckets=bool(late)
-    )
+    late = rows(client, LATE, scope.params())[0]["late"]
+    if not late:
+        totals = STORE_TOTALS if scope.store or scope.stores is not None else TOTALS
+        per_customer = PER_CUSTOMER.replace("{totals}", totals)
+        return scored_customers(client, per_customer, scope.params() | {"k": churn_k}, limit)
+    # One pass over every customer's days costs less than the totals of the customers without
+    # later orders plus the days of those with: the sets that split them cost more than the
+    # rows they spare (ADR 0053). Both statements of the report read those sums, so they are
+    # summed once, into a temporary table (ADR 0060).
+    days, params = dataclasses.replace(scope, start=EPOCH).source(CUSTOMER_DAILY)
+    summed = DAYS_TOTALS.replace("{source}", days)
+    with materialized(client, "customers_at_end", summed, params) as session:
+        per_customer = PER_CUSTOMER.replace("{totals}", "SELECT * FROM customers_at_end")
+        return scored_customers(session, per_customer, params | {"k": churn_k}, limit)
 
 
 def scored_customers(
-    client: SharedClient,
-    per_customer: str,
-    params: dict[str, Any],
-    limit: int,
-    *,
-    cuts_with_buckets: bool = False,
+    client: Reader, per_customer: str, params: dict[str, Any], limit: int
 ) -> dict[str, Any]:
-    """The customers report over `per_customer` (a customer and currency per row). With
-    `cuts_with_buckets`, the monetary cuts come from the buckets' pass rather than their own:
-    for a `per_customer` that costs more to evaluate than customer totals read as they are."""
+    """The customers report over `per_customer` (a customer and currency per row)."""
     window = max(WINDOW, limit)
     # The buckets and the largest customers at the same time; the largest are none without
     # buckets (no customers).
     counted, largest_found = tuples_all(
         client,
         [
+            (BUCKETS.replace("{per_customer}", per_customer), params),
             (
-                (BUCKETS_AND_CUTS if cuts_with_buckets else BUCKETS).replace(
-                    "{per_customer}", per_customer
-                ),
-                params,
-            ),
-            (
-                LARGEST.replace("{cut_m}", "" if cuts_with_buckets else CUT_M).replace(
-                    "{per_customer}", per_customer
-                ),
+                LARGEST.replace("{cut_m}", CUT_M).replace("{per_customer}", per_customer),
                 params | {"window": window, "limit": limit},
             ),
         ],
     )
-    buckets: list[Bucket]
-    cut_m: list[Decimal] | None = None  # from LARGEST, unless the buckets' pass brings them
-    if cuts_with_buckets:
-        buckets, cut_m = _buckets_and_cut_m(counted)
-    else:
-        buckets = counted.result_rows
+    buckets: list[Bucket] = counted.result_rows
     largest = as_dicts(largest_found) if buckets else []
     churning = [c for c in largest if c["churn_risk"]]
     if len(churning) < limit and largest and largest[0]["in_window"] == window:
@@ -343,7 +310,7 @@ def scored_customers(
     cuts = rfm.Cuts(
         recency=rfm.exact_quantiles(recency),
         orders=rfm.exact_quantiles(orders),
-        monetary=(largest[0]["cut_m"] if largest else []) if cut_m is None else cut_m,
+        monetary=largest[0]["cut_m"] if largest else [],
     )
     return {
         "customers": total,
@@ -354,20 +321,6 @@ def scored_customers(
         "top_customers": [_listed(c, cuts) for c in largest[:limit]],
         "churn_risk": [_listed(c, cuts) for c in churning],
     }
-
-
-def _buckets_and_cut_m(found: QueryResult) -> tuple[list[Bucket], list[Decimal]]:
-    """BUCKETS_AND_CUTS: the buckets, and the monetary cuts from its row over them all."""
-    buckets: list[Bucket] = []
-    cut_m: list[Decimal] = []
-    for row in found.result_rows:
-        bucket, overall, cuts = row[:-2], row[-2], row[-1]
-        if overall:
-            cut_m = cuts
-        else:
-            buckets.append(bucket)
-    # The row over all buckets is there even without customers, and has no cuts then.
-    return buckets, cut_m if buckets else []
 
 
 def _segments(

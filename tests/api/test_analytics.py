@@ -345,3 +345,11 @@ def test_a_report_query_that_forgets_its_tenant_filter_still_sees_one_tenant(
     assert everyone["tenants"] > 1
     with pytest.raises(ValueError, match="tenant"):
         queries.rows(client, forgetful, {})
+
+    # Rows summed once into a temporary table for several statements (ADR 0060) too.
+    lines = "SELECT tenant_id FROM order_lines FINAL"
+    with queries.materialized(client, "lines", lines, scope.params()) as session:
+        kept = session.query("SELECT count(), uniqExact(tenant_id) FROM lines").result_rows
+    assert kept == [(explicit, 1)]
+    with pytest.raises(ValueError, match="tenant"), queries.materialized(client, "x", lines, {}):
+        pass
