@@ -205,6 +205,9 @@ WEEK = {"from": "2026-10-25T00:00:00Z", "to": "2026-11-01T00:00:00Z"}
 # Not on the hour: the partial hours and days at both ends are read from the order lines.
 UNALIGNED = {"from": "2026-10-01T09:30:00Z", "to": "2026-10-31T17:45:00Z"}
 HALF = {"from": "2026-05-01T00:00:00Z", "to": "2026-11-01T00:00:00Z", "compare": "previous_year"}
+# A year ending two months before the history: customers with later orders are summed from their
+# days, not read from their totals so far (ADR 0060).
+EARLIER_YEAR = {"from": "2025-09-01T00:00:00Z", "to": "2026-09-01T00:00:00Z", "compare": "none"}
 ENDPOINTS: list[tuple[str, dict[str, Any]]] = [
     ("overview", MONTH),
     ("overview", YEAR),
@@ -218,6 +221,7 @@ ENDPOINTS: list[tuple[str, dict[str, Any]]] = [
     ("fulfilment", MONTH),
     ("inventory", MONTH),
     ("customers", YEAR),
+    ("customers", EARLIER_YEAR),
     ("forecast", {"metric": "revenue", "horizon": 90, "to": "2026-11-01"}),
     ("anomalies", WEEK),
 ]
@@ -266,6 +270,8 @@ def time_endpoints(
             if "from" in params:
                 span = datetime.fromisoformat(params["to"]) - datetime.fromisoformat(params["from"])
                 days = f" ({span / timedelta(days=1):.4g} d)"
+                if params["to"] < MONTH["from"]:  # a period that ends early says when
+                    days = f" ({span / timedelta(days=1):.4g} d to {params['to'][:10]})"
             if path == "forecast":
                 console.print(f"forecast backtest: {first.json()['backtest']}")
                 backtest.update(first.json()["backtest"])
