@@ -86,8 +86,10 @@ def parse_args() -> argparse.Namespace:
 
 
 def write_history(container: Any, tenant_id: UUID, lines: int) -> tuple[int, int]:
-    """Returns (events, order lines) written."""
+    """Returns (events, order lines) written. Orders and shipments carry their customer's id
+    and destination, as the commands write them, so their personal data is sealed (ADR 0035)."""
     rng = random.Random(3)
+    customer_ids: dict[int, UUID] = {}
     start = END - timedelta(days=DAYS)
     weights = [demand(start + timedelta(days=d), start, DAYS) for d in range(DAYS)]
     skus = [(f"SKU-{n:04d}", Decimal(rng.randrange(300, 9000)) / 100) for n in range(500)]
@@ -115,14 +117,20 @@ def write_history(container: Any, tenant_id: UUID, lines: int) -> tuple[int, int
                 for n, (sku, price) in enumerate(chosen, start=1)
             ]
             customer = rng.randrange(120_000)
+            email = f"c{customer}@example.com"
+            customer_id = customer_ids.get(customer)
+            if customer_id is None:
+                customer_id = customer_ids[customer] = container.customer_keys.identify(
+                    tenant_id, email
+                )
+            address = Address(
+                name="C", line1="1 Main St", city="City", postal_code="1", country=country,
+                region=region,
+            )  # fmt: skip
             placed = OrderPlaced(
                 order_id=order_id, store=store, channel=channel, external_id=None,
-                currency=currency, customer=Customer(f"c{customer}@example.com", "C"),
-                shipping_address=Address(
-                    name="C", line1="1 Main St", city="City", postal_code="1", country=country,
-                    region=region,
-                ),
-                lines=order_lines, placed_at=placed_at,
+                currency=currency, customer=Customer(email, "C"), shipping_address=address,
+                lines=order_lines, placed_at=placed_at, customer_id=customer_id,
             )  # fmt: skip
             appends.append(Append(order_id, 0, [placed]))
             events += 1
@@ -140,7 +148,8 @@ def write_history(container: Any, tenant_id: UUID, lines: int) -> tuple[int, int
                             ShipmentCreated(
                                 shipment_id=shipment_id, order_id=order_id, store=store,
                                 location="BER-1", lines=shipped_lines,
-                                created_at=placed_at + timedelta(hours=1),
+                                created_at=placed_at + timedelta(hours=1), destination=address,
+                                order_placed_at=placed_at, customer_id=customer_id,
                             ),
                             ShipmentShipped(
                                 shipment_id=shipment_id, order_id=order_id, store=store,
