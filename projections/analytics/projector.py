@@ -8,8 +8,14 @@ and inserts the same keys again, which the ReplacingMergeTree tables collapse (r
 FINAL). Either way, the tables converge to exactly one row per fact (ADR 0024).
 
 Catching up, a batch is folded in Python while the one before it is written to ClickHouse on
-a writer thread (the engine releases the GIL): one batch at a time in flight, written in order,
-each followed by its position (ADR 0051).
+a writer thread (the engine releases the GIL): one batch at a time in flight, written in order
+(ADR 0051).
+
+The rollups of the days the batches touched, and then the position, are written when the
+batches since the last position hold `settle_every` events, and at the end of every catch-up
+(ADR 0061): the customer totals and the shipping days read their whole source table to find a
+batch's customers and shipments, so recomputing them once for several batches costs what it
+cost for one. A crash before a position replays every batch after the one before, as above.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -133,18 +139,25 @@ class AnalyticsProjector:
     name = "analytics"
 
     def __init__(
-        self, datastore: PostgresDatastore, client: SharedClient, *, batch_size: int = 20_000
+        self,
+        datastore: PostgresDatastore,
+        client: SharedClient,
+        *,
+        batch_size: int = 20_000,
+        settle_every: int = 200_000,
     ) -> None:
         self.datastore = datastore
         self.client = client
         self.batch_size = batch_size
+        self.settle_every = settle_every
         self.facts = Facts()
         for fold in self.facts.folds:
             # A batch folded while the one before it is written must find that one's groups
             # in the cache: a batch touches at most `batch_size` groups per fold.
             fold.cache_size = max(fold.cache_size, batch_size)
         self.handled = handled_topics()
-        self._position: int | None = None
+        self._position: int | None = None  # of the last batch written, settled or not
+        self._unsettled = Unsettled()
 
     def migrate(self) -> list[int]:
         return migrate(self.datastore, self.client)
@@ -179,13 +192,15 @@ class AnalyticsProjector:
             return curs.fetchall()
 
     def run_once(self) -> int:
-        """Projects the next batch, folding and writing it in turn; returns its size."""
+        """Projects the next batch, folding, writing and settling it in turn; returns its
+        size."""
         with collector_paused():
             rows = self.read(self.position())
             if rows:
                 batch = self.prepare(rows)
                 try:
                     self.write(batch)
+                    self.settle()
                 except BaseException:
                     self.forget()  # its folds are committed: drop them
                     raise
@@ -226,6 +241,7 @@ class AnalyticsProjector:
                     after = batch.last
                 if writing is not None:
                     written(*writing)
+                self.settle()
             except BaseException:
                 # The batches folded ahead of a failed write are not in ClickHouse: start
                 # again from what it holds, once the batch in flight has ended either way.
@@ -244,8 +260,10 @@ class AnalyticsProjector:
             stopping.wait(idle)
 
     def forget(self) -> None:
-        """Drops what is cached, so the next batch starts from what ClickHouse holds."""
+        """Drops what is cached, so the next batch starts from what ClickHouse holds: the
+        batches after the stored position are read again, and touch their days again."""
         self._position = None
+        self._unsettled = Unsettled()
         for fold in self.facts.folds:
             fold.clear()
 
@@ -310,25 +328,55 @@ class AnalyticsProjector:
         )
 
     def write(self, batch: Batch) -> None:
-        """Writes a prepared batch, its position last (the writer thread while catching up)."""
+        """Writes a prepared batch's rows (the writer thread while catching up), and settles
+        once the batches since the last position hold `settle_every` events."""
         self.client.insert("events", batch.events, column_names=EVENT_COLUMNS)
         for table, appended in batch.appended.items():
             self.client.insert(table, appended, column_names=APPENDED_COLUMNS[table])
         for fold, changed in batch.folded:
             if changed:
                 self.client.insert(fold.table, changed, column_names=fold.columns)
-        if batch.days:
-            where = _on_days("placed_at", batch.days)
+        self._unsettled.add(batch)
+        self._position = batch.last
+        if self._unsettled.events >= self.settle_every:
+            self.settle()
+
+    def settle(self) -> None:
+        """Recomputes the rollups of the days the batches written since the last position
+        touched, then stores the last one's position."""
+        unsettled = self._unsettled
+        if unsettled.last is None:
+            return
+        if unsettled.days:
+            where = _on_days("placed_at", unsettled.days)
             for rollup in ROLLUPS:
                 self.client.command(rollup.recompute(where))
             # After customer_daily, which the totals sum.
             self.client.command(recompute_customer_totals(where))
-        if batch.shipped:
-            self.client.command(recompute_shipping_daily(_on_days("shipped_at", batch.shipped)))
+        if unsettled.shipped:
+            self.client.command(recompute_shipping_daily(_on_days("shipped_at", unsettled.shipped)))
         self.client.insert(
-            "projector_position", [(self.name, batch.last)], column_names=["projector", "position"]
+            "projector_position",
+            [(self.name, unsettled.last)],
+            column_names=["projector", "position"],
         )
-        self._position = batch.last
+        self._unsettled = Unsettled()
+
+
+@dataclass
+class Unsettled:
+    """What the batches written since the last stored position touched."""
+
+    events: int = 0
+    last: int | None = None
+    days: Days = field(default_factory=set)
+    shipped: Days = field(default_factory=set)
+
+    def add(self, batch: Batch) -> None:
+        self.events += batch.size
+        self.last = batch.last
+        self.days |= batch.days
+        self.shipped |= batch.shipped
 
 
 def _on_days(column: str, days: Days) -> str:

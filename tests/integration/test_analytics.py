@@ -216,20 +216,51 @@ def test_totals_converge_after_the_projector_dies_mid_batch(
     history.assert_totals_agree()
 
 
-@pytest.mark.parametrize("dies_at_write", [16, 20, 27, 33])
+def writes_of_a_catch_up(history: History, **kwargs: Any) -> int:
+    """How many writes a catch-up from zero makes (the tables are left empty)."""
+    counting = DyingClient(history.client, 1_000_000)
+    projector = history.projector(**kwargs)
+    projector.reset()
+    projector.client = counting  # type: ignore[assignment]
+    projector.catch_up()
+    projector.reset()
+    return 1_000_000 - counting.writes_left
+
+
+@pytest.mark.parametrize("dies_at", [0.3, 0.5, 0.7, 0.9])
 def test_a_write_that_fails_while_the_next_batch_is_folded_loses_nothing(
-    history: History, dies_at_write: int
+    history: History, dies_at: float
 ) -> None:
     """Catching up, batch N+1 is folded (and its folds committed to the cache) while batch N is
     written. A write of a later batch fails: the same projector, caught up again, must not
     trust what it folded ahead of the failure."""
     expected = counts_of_a_clean_replay_then_emptied(history)
+    writes = writes_of_a_catch_up(history, batch_size=500)
     projector = history.projector(batch_size=500)
-    projector.client = DyingClient(history.client, dies_at_write)  # type: ignore[assignment]
+    projector.client = DyingClient(history.client, int(writes * dies_at))  # type: ignore[assignment]
     with pytest.raises(Dies):
         projector.catch_up()
     projector.client = history.client
     projector.catch_up()
+    assert table_counts(history.client) == expected
+    history.assert_totals_agree()
+
+
+@pytest.mark.parametrize("dies_at", [0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 0.97])
+def test_a_catch_up_that_dies_between_positions_replays_the_batches_since(
+    history: History, dies_at: float
+) -> None:
+    """Positions are stored every `settle_every` events, after the rollups of the days the
+    batches since the last one touched (ADR 0061): dying after some of those batches were
+    written, or while settling them, and catching up in a new process gives the same tables."""
+    expected = counts_of_a_clean_replay_then_emptied(history)
+    assert expected["events"] > 3 * 500, "the history needs several settles for this test"
+    writes = writes_of_a_catch_up(history, batch_size=200, settle_every=500)
+    dying = history.projector(batch_size=200, settle_every=500)
+    dying.client = DyingClient(history.client, int(writes * dies_at))  # type: ignore[assignment]
+    with pytest.raises(Dies):
+        dying.catch_up()
+    history.projector(batch_size=300).catch_up()  # a new process: nothing cached
     assert table_counts(history.client) == expected
     history.assert_totals_agree()
 
