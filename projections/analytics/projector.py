@@ -347,14 +347,14 @@ class AnalyticsProjector:
         unsettled = self._unsettled
         if unsettled.last is None:
             return
-        if unsettled.days:
-            where = _on_days("placed_at", unsettled.days)
+        for days in _chunks(unsettled.days):
+            where = _on_days("placed_at", days)
             for rollup in ROLLUPS:
                 self.client.command(rollup.recompute(where))
             # After customer_daily, which the totals sum.
             self.client.command(recompute_customer_totals(where))
-        if unsettled.shipped:
-            self.client.command(recompute_shipping_daily(_on_days("shipped_at", unsettled.shipped)))
+        for days in _chunks(unsettled.shipped):
+            self.client.command(recompute_shipping_daily(_on_days("shipped_at", days)))
         self.client.insert(
             "projector_position",
             [(self.name, unsettled.last)],
@@ -377,6 +377,18 @@ class Unsettled:
         self.last = batch.last
         self.days |= batch.days
         self.shipped |= batch.shipped
+
+
+# (tenant, day)s per statement: each is about 50 characters of SQL, and a statement may not
+# exceed ClickHouse's max_query_size (256 KiB by default). Many tenants' days can be due at once.
+DAYS_PER_STATEMENT = 2_000
+
+
+def _chunks(days: Days) -> Iterator[Days]:
+    """The days in groups of at most DAYS_PER_STATEMENT, in order (none for no days)."""
+    ordered = sorted(days)
+    for start in range(0, len(ordered), DAYS_PER_STATEMENT):
+        yield set(ordered[start : start + DAYS_PER_STATEMENT])
 
 
 def _on_days(column: str, days: Days) -> str:

@@ -39,6 +39,7 @@ from interfaces.bootstrap import Container, build_container, migrate
 from interfaces.config import Settings
 from interfaces.seed_history import seed_history
 from projections import finance
+from projections.analytics import projector as projector_module
 from projections.analytics import queries, reports, rfm, schema
 from projections.analytics.facts import SHIPMENT_COLUMNS, Facts
 from projections.analytics.folds import group_key
@@ -261,6 +262,21 @@ def test_a_catch_up_that_dies_between_positions_replays_the_batches_since(
     with pytest.raises(Dies):
         dying.catch_up()
     history.projector(batch_size=300).catch_up()  # a new process: nothing cached
+    assert table_counts(history.client) == expected
+    history.assert_totals_agree()
+
+
+def test_days_recomputed_a_few_per_statement_give_the_same_tables(
+    history: History, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A settle recomputes its days in statements of at most DAYS_PER_STATEMENT (a statement's
+    text is bounded): a customer whose days fall in several of them ends with the totals of
+    all their days."""
+    expected = counts_of_a_clean_replay_then_emptied(history)
+    monkeypatch.setattr(projector_module, "DAYS_PER_STATEMENT", 3)
+    projector = history.projector(batch_size=400)
+    projector.reset()
+    projector.catch_up()
     assert table_counts(history.client) == expected
     history.assert_totals_agree()
 
