@@ -174,9 +174,14 @@ def tuples_all(client: Reader, calls: Sequence[tuple[str, dict[str, Any]]]) -> l
     `params["tenant"]`, at the same time (`SharedClient.query_all`: a small statement spends
     much of its time being planned), or one after another in a session. The only way the API
     reads analytics, so every read is tenant-filtered by construction (`tenant_sql`)."""
-    if not all(params.get("tenant") for _, params in calls):
-        raise ValueError("an analytics query needs the tenant it reads for")
+    for _, params in calls:
+        _require_tenant(params)
     return client.query_all([(tenant_sql(sql), params) for sql, params in calls])
+
+
+def _require_tenant(params: dict[str, Any]) -> None:
+    if not params.get("tenant"):
+        raise ValueError("an analytics query needs the tenant it reads for")
 
 
 @contextmanager
@@ -186,8 +191,7 @@ def materialized(
     """A session in which `sql`'s rows, for the tenant in `params["tenant"]`, are the temporary
     table `table`: for a result that several statements read, which would each compute it
     again. Dropped at the end, so a chdb handle goes back to the pool without it."""
-    if not params.get("tenant"):
-        raise ValueError("an analytics query needs the tenant it reads for")
+    _require_tenant(params)
     with client.session() as session:
         session.command(f"DROP TEMPORARY TABLE IF EXISTS {table}")
         session.command(
